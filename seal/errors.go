@@ -1,0 +1,23 @@
+package seal
+
+import "errors"
+
+// The sentinel errors below are what [Sealer.Decrypt] and [Sealer.Verify]
+// return, wrapped with a short reason; test for them with [errors.Is]. Error
+// strings never contain key material, token plaintext, or the token itself.
+var (
+	// ErrInvalid reports a token that cannot be opened: malformed, tampered
+	// with, sealed under another key base or salt, too long, signed in the
+	// future, or carrying a payload that does not fit the destination.
+	ErrInvalid = errors.New("seal: invalid token")
+
+	// ErrExpired reports an authentic token that is older than its max age.
+	ErrExpired = errors.New("seal: expired token")
+
+	// ErrMissing reports an empty token (Phoenix answers :missing for nil).
+	ErrMissing = errors.New("seal: missing token")
+
+	// ErrOption reports a bad option given to [New] or to a token call, such as
+	// a negative max age, or sealing with a key length XChaCha20 cannot use.
+	ErrOption = errors.New("seal: bad option")
+)
