@@ -1,0 +1,65 @@
+// Package flylaunch deploys a Livebook on Fly.io through fly-go's Machines
+// API client (github.com/superfly/fly-go/flaps, v0.9.3) and can pick up a
+// deploy it did not start — after a page refresh or a server restart —
+// without creating a second app, IP or machine.
+//
+// # Steps
+//
+// A deploy runs these steps in order ([Step]):
+//
+//  1. [StepCreateApp]: create the app, then wait until GetApp sees it.
+//  2. [StepSecrets]: set the secrets with UpdateAppSecrets and keep the
+//     returned version, passed as MinSecretsVersion when the machine launches.
+//  3. [StepIPs]: allocate a v6 and a shared_v4 address, each checked
+//     separately against GetIPAssignments.
+//  4. [StepLaunch]: launch one machine whose metadata carries the launch ID
+//     ([MetadataKey]).
+//  5. [StepStarted]: repeat the Machines API's 60 s wait for "started"
+//     (a 408 means keep waiting) up to [Options.StartDeadline].
+//  6. [StepHealthy]: poll the machine until its health checks pass.
+//  7. [StepDone]: the Livebook answers at https://<app>.fly.dev.
+//
+// # Resuming
+//
+// [Launcher.Start] hands out a [Record]: a few plain, JSON-tagged fields (app,
+// org, region, launch ID, machine ID, secrets version, last completed step)
+// that the caller may seal and keep anywhere, for instance in the browser.
+// Every completed step publishes an updated Record in its [Event], so the
+// caller can re-seal it. [Launcher.Resume] continues from a Record in any
+// process: each step asks Fly for the current state before acting, and the
+// machine is found by its launch-ID metadata (the List metadata filter, as
+// flyctl does after an ambiguous create), so resuming any number of times,
+// from any point, never duplicates anything. Concurrent resumes of one deploy
+// in one process share a single driver, keyed by launch ID.
+//
+// Drivers run on the Launcher's own context, not on the context of the HTTP
+// request that started them: a page refresh does not stop a deploy.
+// [Deploy.Cancel] and [Launcher.Close] do. [Launcher.Destroy] removes what a
+// failed or cancelled deploy created.
+//
+// # Progress
+//
+// [Deploy.Subscribe] returns a [Snapshot] (current step, percent, sequence
+// number) and an iterator over every later [Event], in order, so a late
+// subscriber catches up without missing or repeating anything.
+//
+// # Failures
+//
+// Every API call runs under its own deadline ([Options.CallTimeout]; fly-go's
+// client has none). 408, 429, 500, 504 responses and connection errors are
+// retried with exponential backoff and full jitter ([RetryPolicy]); creating
+// calls re-check Fly's state before each retry, so an ambiguous create (the
+// request committed but the response was lost) is adopted, not repeated.
+// Failures are [*APIError] values carrying Fly's request ID; a taken app name
+// and a region without capacity match [ErrNameTaken] and [ErrNoCapacity]
+// with errors.Is.
+//
+// Secret values never appear in logs, errors or events. The client built by
+// [NewClient] logs nothing (fly-go's own debug logger would print request
+// bodies, secrets included).
+//
+// fly-go has no base-URL option other than the FLY_FLAPS_BASE_URL environment
+// variable, which this package never reads or sets: to talk to another
+// server (such as the flysim simulator) pass an [http.RoundTripper] that
+// rewrites the URL to [NewClient].
+package flylaunch

@@ -1,0 +1,235 @@
+package flylaunch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/superfly/fly-go/flaps"
+	"github.com/superfly/fly-go/tokens"
+)
+
+// Options configures a [Launcher]. Only Client is required.
+type Options struct {
+	// Client is the Machines API client, e.g. from [NewClient].
+	Client *flaps.Client
+	// Logger receives step-level logs (never secret values); default
+	// discards.
+	Logger *slog.Logger
+	// CallTimeout bounds each API call (fly-go's client has no timeout);
+	// default 30s. The machine wait call gets its own 60s on top.
+	CallTimeout time.Duration
+	// StartDeadline bounds waiting for the machine to start and pass its
+	// health checks, from the start of [StepStarted]; default 5m.
+	StartDeadline time.Duration
+	// PollInterval is the pause between polls while waiting for an app to
+	// become visible and for health checks to pass; default 1s.
+	PollInterval time.Duration
+	// Retry bounds retries of transient failures.
+	Retry RetryPolicy
+	// Clock stamps events; default time.Now. Deadlines use the real clock.
+	Clock func() time.Time
+}
+
+// Launcher runs deploys. It is safe for concurrent use. Close it to stop
+// every running deploy.
+type Launcher struct {
+	client        *flaps.Client
+	log           *slog.Logger
+	callTimeout   time.Duration
+	startDeadline time.Duration
+	pollInterval  time.Duration
+	retry         RetryPolicy
+	clock         func() time.Time
+
+	ctx    context.Context // parent of every driver; cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	closed  bool
+	deploys map[string]*Deploy // running drivers by launch ID
+}
+
+// New validates opts and returns a Launcher.
+func New(opts Options) (*Launcher, error) {
+	if opts.Client == nil {
+		return nil, &SpecError{Field: "Options.Client", Reason: "is required"}
+	}
+	if opts.CallTimeout < 0 || opts.StartDeadline < 0 || opts.PollInterval < 0 {
+		return nil, &SpecError{Field: "Options", Reason: "durations must not be negative"}
+	}
+	if err := opts.Retry.validate(); err != nil {
+		return nil, err
+	}
+	l := &Launcher{
+		client:        opts.Client,
+		log:           opts.Logger,
+		callTimeout:   opts.CallTimeout,
+		startDeadline: opts.StartDeadline,
+		pollInterval:  opts.PollInterval,
+		retry:         opts.Retry.withDefaults(),
+		clock:         opts.Clock,
+		deploys:       map[string]*Deploy{},
+	}
+	if l.log == nil {
+		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.callTimeout == 0 {
+		l.callTimeout = 30 * time.Second
+	}
+	if l.startDeadline == 0 {
+		l.startDeadline = 5 * time.Minute
+	}
+	if l.pollInterval == 0 {
+		l.pollInterval = time.Second
+	}
+	if l.clock == nil {
+		l.clock = time.Now
+	}
+	l.ctx, l.cancel = context.WithCancel(context.Background())
+	return l, nil
+}
+
+// NewClient returns a fly-go Machines API client authenticated with token
+// that sends its requests through transport (nil means
+// http.DefaultTransport). The client logs nothing: fly-go's debug logger
+// would print request bodies, secrets included.
+//
+// fly-go always addresses https://api.machines.dev (or FLY_FLAPS_BASE_URL,
+// which this package never reads or sets); to reach another server, pass a
+// transport that rewrites request URLs, such as flysim.Transport.
+func NewClient(ctx context.Context, token string, transport http.RoundTripper) (*flaps.Client, error) {
+	if token == "" {
+		return nil, &SpecError{Field: "token", Reason: "is required"}
+	}
+	c, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
+		UserAgent: "sealkit-flylaunch",
+		Tokens:    tokens.Parse(token),
+		Transport: transport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("flylaunch: new client: %w", err)
+	}
+	return c, nil
+}
+
+// Start validates spec, checks that the app name is free (a [*NameError] or
+// an error matching [ErrNameTaken] otherwise) and starts a new deploy with a
+// fresh launch ID. ctx bounds only this check: the deploy runs on until it
+// ends, [Deploy.Cancel] or [Launcher.Close].
+func (l *Launcher) Start(ctx context.Context, spec Spec) (*Deploy, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	spec = spec.withDefaults()
+	if l.isClosed() {
+		return nil, ErrClosed
+	}
+	d := &driver{l: l, spec: spec, step: StepCreateApp}
+	exists, err := d.appExists(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		return nil, &APIError{Step: StepCreateApp, Op: "check app name " + spec.App, Status: http.StatusOK, kind: ErrNameTaken}
+	}
+	id, err := newLaunchID()
+	if err != nil {
+		return nil, err
+	}
+	rec := Record{LaunchID: id, App: spec.App, Org: spec.Org, Region: spec.Region}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	return l.spawn(spec, rec, false), nil
+}
+
+// Resume continues the deploy described by rec, whose App, Org and Region
+// must match spec (after defaults; [ErrRecordMismatch] otherwise). If this
+// Launcher already runs that deploy, Resume returns the running one, so
+// concurrent resumes share one driver and see the same events. Otherwise a
+// new driver starts from rec, checking Fly's state before every action, so
+// resuming never duplicates the app, its IPs or its machine. spec.Secrets
+// are only needed if rec has not completed [StepSecrets]. ctx is not used
+// beyond an early cancellation check: the deploy runs on its own.
+func (l *Launcher) Resume(ctx context.Context, spec Spec, rec Record) (*Deploy, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	spec = spec.withDefaults()
+	if err := rec.Validate(); err != nil {
+		return nil, err
+	}
+	if rec.App != spec.App || rec.Org != spec.Org || rec.Region != spec.Region {
+		return nil, fmt.Errorf("%w: record is for %s/%s/%s, spec for %s/%s/%s", ErrRecordMismatch,
+			rec.Org, rec.App, rec.Region, spec.Org, spec.App, spec.Region)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, ErrClosed
+	}
+	if d, ok := l.deploys[rec.LaunchID]; ok {
+		return d, nil
+	}
+	return l.spawn(spec, rec, true), nil
+}
+
+// spawn registers and starts a driver. l.mu must be held.
+func (l *Launcher) spawn(spec Spec, rec Record, resumed bool) *Deploy {
+	ctx, cancel := context.WithCancel(l.ctx)
+	dep := newDeploy(spec, rec, cancel, l.clock)
+	l.deploys[rec.LaunchID] = dep
+	dr := &driver{l: l, dep: dep, spec: spec, rec: rec, resumed: resumed}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer cancel()
+		res, err := dr.run(ctx)
+		l.mu.Lock()
+		if l.deploys[rec.LaunchID] == dep {
+			delete(l.deploys, rec.LaunchID)
+		}
+		l.mu.Unlock()
+		dep.finish(res, err)
+	}()
+	return dep
+}
+
+// Close cancels every running deploy and waits for their drivers to exit.
+// Records handed out stay valid: another Launcher can resume them. Close is
+// idempotent and always returns nil.
+func (l *Launcher) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+	l.cancel()
+	l.wg.Wait()
+	return nil
+}
+
+func (l *Launcher) isClosed() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.closed
+}
+
+func newLaunchID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", errors.Join(errors.New("flylaunch: launch id"), err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}

@@ -1,0 +1,136 @@
+package flylaunch
+
+import (
+	"encoding/hex"
+	"fmt"
+)
+
+// Step names one stage of a deploy, in the order they run.
+type Step string
+
+// The steps of a deploy, in order.
+const (
+	// StepCreateApp creates the app and waits until GetApp sees it.
+	StepCreateApp Step = "create_app"
+	// StepSecrets sets the app secrets and records their version.
+	StepSecrets Step = "set_secrets"
+	// StepIPs allocates a v6 and a shared v4 address.
+	StepIPs Step = "allocate_ips"
+	// StepLaunch launches the machine tagged with the launch ID.
+	StepLaunch Step = "launch_machine"
+	// StepStarted waits for the machine to reach "started".
+	StepStarted Step = "wait_started"
+	// StepHealthy waits for the machine's health checks to pass.
+	StepHealthy Step = "wait_healthy"
+	// StepDone is the final step: the app answers at its URL.
+	StepDone Step = "done"
+)
+
+// steps lists the steps in order with the percentage reached when each
+// completes.
+var steps = [...]struct {
+	step    Step
+	percent int
+}{
+	{StepCreateApp, 10},
+	{StepSecrets, 20},
+	{StepIPs, 35},
+	{StepLaunch, 50},
+	{StepStarted, 85},
+	{StepHealthy, 100},
+}
+
+// index returns the position of s in the step order; "" is -1, unknown -2.
+func (s Step) index() int {
+	if s == "" {
+		return -1
+	}
+	for i, st := range steps {
+		if st.step == s {
+			return i
+		}
+	}
+	if s == StepDone {
+		return len(steps)
+	}
+	return -2
+}
+
+// MetadataKey is the machine metadata key holding the launch ID.
+const MetadataKey = "flylaunch_id"
+
+// Record is the small, serializable state that lets any process resume a
+// deploy. All fields are exported plain types with JSON tags so that it can
+// be sealed (e.g. with sealkit's seal package) and handed back later. It
+// holds no secrets.
+type Record struct {
+	// LaunchID identifies the deploy; it is stored in the machine's metadata
+	// under [MetadataKey]. 32 lowercase hex digits.
+	LaunchID string `json:"launch_id"`
+	// App is the Fly app name.
+	App string `json:"app"`
+	// Org is the organization slug.
+	Org string `json:"org"`
+	// Region is the machine's region.
+	Region string `json:"region"`
+	// MachineID is the machine's ID once known.
+	MachineID string `json:"machine_id,omitempty"`
+	// SecretsVersion is the version UpdateAppSecrets returned, 0 if unset.
+	SecretsVersion uint64 `json:"secrets_version,omitempty"`
+	// Step is the last completed step, "" before the first.
+	Step Step `json:"step,omitempty"`
+}
+
+// Validate checks that r is well formed: a valid launch ID, app name, org
+// slug, region and step. It returns nil or a [*SpecError] / [*NameError].
+func (r Record) Validate() error {
+	if len(r.LaunchID) != 32 {
+		return &SpecError{Field: "LaunchID", Reason: "must be 32 lowercase hex digits"}
+	}
+	if _, err := hex.DecodeString(r.LaunchID); err != nil || !isLowerHex(r.LaunchID) {
+		return &SpecError{Field: "LaunchID", Reason: "must be 32 lowercase hex digits"}
+	}
+	if err := ValidateAppName(r.App); err != nil {
+		return err
+	}
+	if !validSlug(r.Org) {
+		return &SpecError{Field: "Org", Reason: fmt.Sprintf("%q is not an organization slug", r.Org)}
+	}
+	if !validRegion(r.Region) {
+		return &SpecError{Field: "Region", Reason: fmt.Sprintf("%q is not a three-letter region code", r.Region)}
+	}
+	if r.Step.index() < -1 {
+		return &SpecError{Field: "Step", Reason: fmt.Sprintf("unknown step %q", r.Step)}
+	}
+	if !validMachineID(r.MachineID) {
+		return &SpecError{Field: "MachineID", Reason: "must be lowercase letters and digits"}
+	}
+	if r.Step.index() >= StepLaunch.index() && r.MachineID == "" {
+		return &SpecError{Field: "MachineID", Reason: "missing after " + string(StepLaunch)}
+	}
+	return nil
+}
+
+// done reports whether step s is completed according to r.
+func (r Record) done(s Step) bool { return r.Step.index() >= s.index() }
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func validMachineID(s string) bool {
+	if len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'z') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,286 @@
+package flylaunch
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+
+	fly "github.com/superfly/fly-go"
+)
+
+// Defaults applied by [Spec.withDefaults].
+const (
+	// DefaultOrg is the organization slug used when [Spec.Org] is empty.
+	DefaultOrg = "personal"
+	// DefaultImage is the Livebook image used when [Spec.Image] is empty.
+	DefaultImage = "ghcr.io/livebook-dev/livebook"
+	// DefaultSize is the guest preset used when [Spec.Size] is empty.
+	DefaultSize = "shared-cpu-1x"
+	// DefaultMemoryMB is the guest memory used when [Spec.MemoryMB] is 0.
+	DefaultMemoryMB = 1024
+	// DefaultInternalPort is the port Livebook listens on inside the machine.
+	DefaultInternalPort = 8080
+	// DefaultHealthPath is the path of the HTTP health check.
+	DefaultHealthPath = "/public/health"
+	// DefaultRestart is the machine restart policy used when [Spec.Restart]
+	// is empty.
+	DefaultRestart fly.MachineRestartPolicy = "always"
+)
+
+// ErrInvalidSpec is matched (errors.Is) by every [*SpecError].
+var ErrInvalidSpec = errors.New("flylaunch: invalid launch spec")
+
+// ErrInvalidAppName is matched (errors.Is) by every [*NameError].
+var ErrInvalidAppName = errors.New("flylaunch: invalid app name")
+
+// SpecError reports an invalid field of a [Spec] or [Record].
+type SpecError struct {
+	// Field is the Go name of the offending field, e.g. "Region".
+	Field string
+	// Reason says what is wrong, without echoing secret values.
+	Reason string
+}
+
+// Error implements error.
+func (e *SpecError) Error() string {
+	return fmt.Sprintf("flylaunch: invalid %s: %s", e.Field, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidSpec) true.
+func (e *SpecError) Is(target error) bool { return target == ErrInvalidSpec }
+
+// NameError reports an app name that breaks Fly's naming rules.
+type NameError struct {
+	// Name is the rejected name.
+	Name string
+	// Reason says which rule it breaks.
+	Reason string
+}
+
+// Error implements error.
+func (e *NameError) Error() string {
+	return fmt.Sprintf("flylaunch: invalid app name %q: %s", e.Name, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrInvalidAppName) and errors.Is(err,
+// ErrInvalidSpec) true.
+func (e *NameError) Is(target error) bool {
+	return target == ErrInvalidAppName || target == ErrInvalidSpec
+}
+
+// ValidateAppName checks name against Fly's rules: 2 to 63 characters,
+// lowercase ASCII letters, digits and dashes, starting with a letter. It
+// returns nil or a [*NameError].
+func ValidateAppName(name string) error {
+	switch {
+	case len(name) < 2:
+		return &NameError{Name: name, Reason: "must be at least 2 characters"}
+	case len(name) > 63:
+		return &NameError{Name: name, Reason: "must be at most 63 characters"}
+	case name[0] < 'a' || name[0] > 'z':
+		return &NameError{Name: name, Reason: "must start with a lowercase letter"}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return &NameError{Name: name, Reason: fmt.Sprintf("character %d must be a lowercase letter, digit or dash", i+1)}
+		}
+	}
+	return nil
+}
+
+// Secrets maps secret names (e.g. "LIVEBOOK_PASSWORD") to values. Formatting
+// it with fmt or logging it with slog shows the names only, never the values.
+type Secrets map[string]string
+
+// Format implements fmt.Formatter so that every verb, %#v included, prints
+// the sorted names with the values redacted.
+func (s Secrets) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprint(f, s.redacted())
+}
+
+// LogValue implements slog.LogValuer with the values redacted.
+func (s Secrets) LogValue() slog.Value { return slog.StringValue(s.redacted()) }
+
+func (s Secrets) redacted() string {
+	names := slices.Sorted(maps.Keys(s))
+	for i, n := range names {
+		names[i] = n + "=REDACTED"
+	}
+	return "Secrets{" + strings.Join(names, " ") + "}"
+}
+
+// Spec describes the Livebook to deploy. Only App and Region are required;
+// the zero value of every other field means its documented default.
+type Spec struct {
+	// App is the Fly app name; see [ValidateAppName].
+	App string
+	// Org is the organization slug; default [DefaultOrg].
+	Org string
+	// Region is the three-letter Fly region code, e.g. "iad".
+	Region string
+	// Image is the container image; default [DefaultImage].
+	Image string
+	// Size is a fly-go guest preset such as "shared-cpu-1x" or
+	// "shared-cpu-2x"; default [DefaultSize].
+	Size string
+	// MemoryMB is the guest memory, a multiple of 256 within the preset's
+	// per-CPU limits; default [DefaultMemoryMB].
+	MemoryMB int
+	// Env holds plain environment variables for the machine.
+	Env map[string]string
+	// Secrets become app secrets (e.g. LIVEBOOK_PASSWORD) set before the
+	// machine launches. They are only needed until [StepSecrets] completes.
+	Secrets Secrets
+	// InternalPort is the port Livebook listens on; default
+	// [DefaultInternalPort]. Fly serves it on 80 (http) and 443 (tls+http).
+	InternalPort int
+	// HealthPath is the path of the HTTP health check; default
+	// [DefaultHealthPath].
+	HealthPath string
+	// Restart is the machine restart policy; default [DefaultRestart].
+	Restart fly.MachineRestartPolicy
+}
+
+// LogValue implements slog.LogValuer: the app, org, region, image and size,
+// never the secrets.
+func (s Spec) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("app", s.App), slog.String("org", s.Org), slog.String("region", s.Region),
+		slog.String("image", s.Image), slog.String("size", s.Size),
+	)
+}
+
+// URL returns the public URL of the deployed app, https://<app>.fly.dev.
+func (s Spec) URL() string { return "https://" + s.App + ".fly.dev" }
+
+// withDefaults returns a copy of s with the documented defaults filled in.
+func (s Spec) withDefaults() Spec {
+	if s.Org == "" {
+		s.Org = DefaultOrg
+	}
+	if s.Image == "" {
+		s.Image = DefaultImage
+	}
+	if s.Size == "" {
+		s.Size = DefaultSize
+	}
+	if s.MemoryMB == 0 {
+		s.MemoryMB = DefaultMemoryMB
+	}
+	if s.InternalPort == 0 {
+		s.InternalPort = DefaultInternalPort
+	}
+	if s.HealthPath == "" {
+		s.HealthPath = DefaultHealthPath
+	}
+	if s.Restart == "" {
+		s.Restart = DefaultRestart
+	}
+	return s
+}
+
+// Validate reports the first problem with s (after defaults) as a
+// [*SpecError] or [*NameError], or nil.
+func (s Spec) Validate() error {
+	s = s.withDefaults()
+	if err := ValidateAppName(s.App); err != nil {
+		return err
+	}
+	if !validSlug(s.Org) {
+		return &SpecError{Field: "Org", Reason: fmt.Sprintf("%q is not an organization slug", s.Org)}
+	}
+	if !validRegion(s.Region) {
+		return &SpecError{Field: "Region", Reason: fmt.Sprintf("%q is not a three-letter region code", s.Region)}
+	}
+	if strings.ContainsAny(s.Image, " \t\r\n") {
+		return &SpecError{Field: "Image", Reason: "must not contain whitespace"}
+	}
+	if _, err := s.guest(); err != nil {
+		return err
+	}
+	if s.InternalPort < 1 || s.InternalPort > 65535 {
+		return &SpecError{Field: "InternalPort", Reason: fmt.Sprintf("%d is not a TCP port", s.InternalPort)}
+	}
+	if !strings.HasPrefix(s.HealthPath, "/") {
+		return &SpecError{Field: "HealthPath", Reason: "must start with /"}
+	}
+	switch s.Restart {
+	case fly.MachineRestartPolicyNo, fly.MachineRestartPolicyOnFailure, fly.MachineRestartPolicyAlways:
+	default:
+		return &SpecError{Field: "Restart", Reason: fmt.Sprintf("unknown policy %q", s.Restart)}
+	}
+	for k := range s.Env {
+		if !validEnvName(k) {
+			return &SpecError{Field: "Env", Reason: fmt.Sprintf("%q is not an environment variable name", k)}
+		}
+	}
+	for k := range s.Secrets {
+		if !validEnvName(k) {
+			return &SpecError{Field: "Secrets", Reason: fmt.Sprintf("%q is not an environment variable name", k)}
+		}
+		if _, dup := s.Env[k]; dup {
+			return &SpecError{Field: "Secrets", Reason: fmt.Sprintf("%q is also set in Env", k)}
+		}
+	}
+	return nil
+}
+
+// guest resolves Size and MemoryMB into a machine guest.
+func (s Spec) guest() (*fly.MachineGuest, error) {
+	g := &fly.MachineGuest{}
+	if err := g.SetSize(s.Size); err != nil {
+		return nil, &SpecError{Field: "Size", Reason: fmt.Sprintf("unknown guest preset %q", s.Size)}
+	}
+	lo, hi := fly.MIN_MEMORY_MB_PER_CPU, fly.MAX_MEMORY_MB_PER_CPU
+	if g.CPUKind == "shared" {
+		lo, hi = fly.MIN_MEMORY_MB_PER_SHARED_CPU, fly.MAX_MEMORY_MB_PER_SHARED_CPU
+	}
+	lo, hi = lo*g.CPUs, hi*g.CPUs
+	if s.MemoryMB%256 != 0 || s.MemoryMB < lo || s.MemoryMB > hi {
+		return nil, &SpecError{Field: "MemoryMB", Reason: fmt.Sprintf("%d MB for %s must be a multiple of 256 in [%d, %d]", s.MemoryMB, s.Size, lo, hi)}
+	}
+	g.MemoryMB = s.MemoryMB
+	return g, nil
+}
+
+func validSlug(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func validRegion(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+func validEnvName(s string) bool {
+	if s == "" || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
+			return false
+		}
+	}
+	return true
+}

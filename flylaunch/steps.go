@@ -1,0 +1,367 @@
+package flylaunch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+)
+
+// appState is what GetApp says about the deploy's app name.
+type appState int
+
+const (
+	appAbsent  appState = iota // 404
+	appOurs                    // exists in the deploy's org
+	appForeign                 // exists elsewhere (other org, or 401/403)
+)
+
+// lookupApp asks GetApp (one call, no retries) about the app name.
+func (d *driver) lookupApp(ctx context.Context) (appState, error) {
+	var app *flaps.App
+	err := d.try(ctx, 0, func(ctx context.Context) (err error) {
+		app, err = d.l.client.GetApp(ctx, d.spec.App)
+		return err
+	})
+	switch s := statusOf(err); {
+	case err == nil:
+		if app == nil {
+			return appAbsent, nil
+		}
+		if app.Organization.Slug != "" && app.Organization.Slug != d.spec.Org {
+			return appForeign, nil
+		}
+		return appOurs, nil
+	case s == http.StatusNotFound:
+		return appAbsent, nil
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		return appForeign, nil
+	default:
+		return appAbsent, err
+	}
+}
+
+// appExists checks the name for Start, with retries: any existing app,
+// ours or not, means the name is taken for a new deploy.
+func (d *driver) appExists(ctx context.Context) (bool, error) {
+	var st appState
+	err := d.retry(ctx, "check app name "+d.spec.App, func(ctx context.Context) (err error) {
+		st, err = d.lookupApp(ctx)
+		return err
+	})
+	return st != appAbsent, err
+}
+
+func (d *driver) nameTaken(op string, err error) error {
+	return &APIError{Step: d.step, Op: op, Status: statusOf(err), RequestID: requestID(err), Err: err, kind: ErrNameTaken}
+}
+
+// createApp creates the app unless it exists in our org, then waits until
+// GetApp sees it. After a resume or an ambiguous failure an existing app in
+// our org is ours (Start saw the name free); one elsewhere means the name is
+// taken.
+func (d *driver) createApp(ctx context.Context) error {
+	op := "create app " + d.spec.App
+	check := d.resumed
+	created := false
+	err := d.retry(ctx, op, func(ctx context.Context) error {
+		if check {
+			st, err := d.lookupApp(ctx)
+			if err != nil {
+				return err
+			}
+			switch st {
+			case appOurs:
+				return nil
+			case appForeign:
+				return d.nameTaken(op, nil)
+			}
+		}
+		check = true
+		err := d.try(ctx, 0, func(ctx context.Context) error {
+			_, err := d.l.client.CreateApp(ctx, flaps.CreateAppRequest{Name: d.spec.App, Org: d.spec.Org})
+			return err
+		})
+		if s := statusOf(err); s == http.StatusConflict || s == http.StatusUnprocessableEntity {
+			// Taken — unless by our own earlier attempt whose response was
+			// lost (fly-go resends on 502/503 by itself).
+			st, lerr := d.lookupApp(ctx)
+			if lerr == nil && st == appOurs {
+				return nil
+			}
+			return d.nameTaken(op, err)
+		}
+		if err == nil {
+			created = true
+		}
+		return err
+	})
+	if err != nil || !created {
+		return err
+	}
+	return d.awaitApp(ctx)
+}
+
+// awaitApp polls GetApp until it sees the new app, for up to CallTimeout.
+func (d *driver) awaitApp(ctx context.Context) error {
+	op := "wait for app " + d.spec.App
+	limit := time.Now().Add(d.l.callTimeout)
+	for {
+		var st appState
+		err := d.retry(ctx, op, func(ctx context.Context) (err error) {
+			st, err = d.lookupApp(ctx)
+			return err
+		})
+		switch {
+		case err != nil:
+			return err
+		case st == appOurs:
+			return nil
+		case st == appForeign:
+			return d.nameTaken(op, nil)
+		case time.Now().After(limit):
+			return newAPIError(d.step, op, 1, errors.New("app not visible after creation"))
+		}
+		if err := sleep(ctx, d.l.pollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+// setSecrets sets the spec's secrets (idempotent) and records the version.
+func (d *driver) setSecrets(ctx context.Context) error {
+	if len(d.spec.Secrets) == 0 {
+		return nil
+	}
+	values := make(map[string]*string, len(d.spec.Secrets))
+	for k, v := range d.spec.Secrets {
+		values[k] = &v
+	}
+	return d.retry(ctx, "update app secrets", func(ctx context.Context) error {
+		return d.try(ctx, 0, func(ctx context.Context) error {
+			resp, err := d.l.client.UpdateAppSecrets(ctx, d.spec.App, values)
+			if err == nil {
+				d.rec.SecretsVersion = resp.Version
+			}
+			return err
+		})
+	})
+}
+
+// allocateIPs makes sure the app has a public v6 and a shared v4 address,
+// checking each separately against the current assignments before (and,
+// after a failure, again before) allocating it.
+func (d *driver) allocateIPs(ctx context.Context) error {
+	var ips []flaps.IPAssignment
+	listed := false
+	list := func(ctx context.Context) error {
+		return d.try(ctx, 0, func(ctx context.Context) error {
+			res, err := d.l.client.GetIPAssignments(ctx, d.spec.App)
+			if err == nil && res != nil {
+				ips, listed = res.IPs, true
+			}
+			return err
+		})
+	}
+	for _, want := range []struct {
+		kind string
+		has  func(flaps.IPAssignment) bool
+	}{
+		{"v6", isPublicV6},
+		{"shared_v4", isV4},
+	} {
+		op := "assign " + want.kind + " address"
+		err := d.retry(ctx, op, func(ctx context.Context) error {
+			if !listed {
+				if err := list(ctx); err != nil {
+					return err
+				}
+			}
+			for _, ip := range ips {
+				if want.has(ip) {
+					return nil
+				}
+			}
+			listed = false // whatever happens next, look again before acting again
+			return d.try(ctx, 0, func(ctx context.Context) error {
+				ip, err := d.l.client.AssignIP(ctx, d.spec.App, flaps.AssignIPRequest{Type: want.kind})
+				if err == nil && ip != nil {
+					ips, listed = append(ips, *ip), true
+				}
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isPublicV6(ip flaps.IPAssignment) bool {
+	a := net.ParseIP(ip.IP)
+	return a != nil && a.To4() == nil && !ip.IsFlycast()
+}
+
+func isV4(ip flaps.IPAssignment) bool {
+	a := net.ParseIP(ip.IP)
+	return a != nil && a.To4() != nil
+}
+
+// launchMachine launches the machine unless one carrying our launch ID
+// exists (found with List's metadata filter, as flyctl does after an
+// ambiguous create).
+func (d *driver) launchMachine(ctx context.Context) error {
+	if d.rec.MachineID != "" {
+		return nil
+	}
+	in, err := launchInput(d.spec, d.rec.LaunchID, d.rec.SecretsVersion)
+	if err != nil {
+		return err
+	}
+	check := d.resumed
+	return d.retry(ctx, "launch machine", func(ctx context.Context) error {
+		if check {
+			m, err := d.findMachine(ctx)
+			if err != nil {
+				return err
+			}
+			if m != nil {
+				d.rec.MachineID = m.ID
+				return nil
+			}
+		}
+		check = true
+		return d.try(ctx, 0, func(ctx context.Context) error {
+			m, err := d.l.client.Launch(ctx, d.spec.App, in)
+			if err == nil {
+				if m == nil || m.ID == "" {
+					return errors.New("launch returned no machine ID")
+				}
+				d.rec.MachineID = m.ID
+			}
+			return err
+		})
+	})
+}
+
+// findMachine returns the active machine whose metadata carries the launch
+// ID, or nil.
+func (d *driver) findMachine(ctx context.Context) (*fly.Machine, error) {
+	ms, err := d.listMachines(ctx)
+	if err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	if len(ms) > 1 {
+		d.l.log.Warn("flylaunch: several machines carry one launch ID", "launch_id", d.rec.LaunchID, "count", len(ms))
+	}
+	return ms[0], nil
+}
+
+// listMachines lists the active machines carrying the launch ID.
+func (d *driver) listMachines(ctx context.Context) ([]*fly.Machine, error) {
+	var all []*fly.Machine
+	filter := "metadata." + MetadataKey + "=" + url.QueryEscape(d.rec.LaunchID)
+	err := d.try(ctx, 0, func(ctx context.Context) (err error) {
+		all, err = d.l.client.List(ctx, d.spec.App, filter)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ours []*fly.Machine
+	for _, m := range all { // the filter is server-side; check anyway
+		if m != nil && m.IsActive() && m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
+			ours = append(ours, m)
+		}
+	}
+	return ours, nil
+}
+
+// maxWait is the longest wait the Machines API accepts in one call.
+const maxWait = 60 * time.Second
+
+// waitStarted repeats the Machines API wait for "started" until it
+// succeeds; a 408 (the wait timed out server-side) means keep waiting, up
+// to the start deadline.
+func (d *driver) waitStarted(ctx context.Context) error {
+	d.deadline = time.Now().Add(d.l.startDeadline)
+	op := "wait for machine " + d.rec.MachineID + " to start"
+	for round := 1; ; round++ {
+		left := time.Until(d.deadline)
+		if left <= 0 {
+			return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout, Status: http.StatusRequestTimeout}
+		}
+		wait := min(maxWait, max(time.Second, left))
+		timedOut := false
+		err := d.retry(ctx, op, func(ctx context.Context) error {
+			timedOut = false
+			err := d.try(ctx, wait, func(ctx context.Context) error {
+				return d.l.client.Wait(ctx, d.spec.App, d.rec.MachineID, flaps.WithWaitStates(fly.MachineStateStarted), flaps.WithWaitTimeout(wait))
+			})
+			if statusOf(err) == http.StatusRequestTimeout {
+				timedOut = true
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !timedOut {
+			return nil
+		}
+		d.dep.emit(d.step, StatusRunning, d.percent, fmt.Sprintf("machine %s not started yet (wait %d)", d.rec.MachineID, round), nil)
+	}
+}
+
+// waitHealthy polls the machine until all its health checks pass, up to
+// the start deadline.
+func (d *driver) waitHealthy(ctx context.Context) error {
+	if d.deadline.IsZero() {
+		d.deadline = time.Now().Add(d.l.startDeadline)
+	}
+	op := "get machine " + d.rec.MachineID
+	last := ""
+	for {
+		var m *fly.Machine
+		err := d.retry(ctx, op, func(ctx context.Context) error {
+			return d.try(ctx, 0, func(ctx context.Context) (err error) {
+				m, err = d.l.client.Get(ctx, d.spec.App, d.rec.MachineID)
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+		hc := m.AllHealthChecks()
+		if hc.Total > 0 && hc.AllPassing() {
+			return nil
+		}
+		msg := fmt.Sprintf("machine %s %s, health checks %d/%d passing", m.ID, m.State, hc.Passing, hc.Total)
+		if msg != last {
+			d.dep.emit(d.step, StatusRunning, d.percent+5, msg, nil)
+			last = msg
+		}
+		if time.Now().Add(d.l.pollInterval).After(d.deadline) {
+			return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout, Err: errors.New(msg)}
+		}
+		if err := sleep(ctx, d.l.pollInterval); err != nil {
+			return err
+		}
+	}
+}
+
+func requestID(err error) string {
+	var fe *flaps.FlapsError
+	if errors.As(err, &fe) {
+		return fe.FlyRequestId
+	}
+	return ""
+}
