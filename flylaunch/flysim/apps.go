@@ -1,0 +1,157 @@
+package flysim
+
+import (
+	"net/http"
+	"regexp"
+
+	"github.com/superfly/fly-go/flaps"
+)
+
+// appNamePattern is Fly's rule for app names.
+var appNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$|^[a-z0-9]$`)
+
+// createApp serves POST /v1/apps (flaps CreateApp).
+func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
+	var in flaps.CreateAppRequest
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if !appNamePattern.MatchString(in.Name) {
+		writeError(w, http.StatusUnprocessableEntity, "Validation failed: Name may only contain lowercase letters, numbers and dashes")
+		return
+	}
+	if in.Org == "" {
+		writeError(w, http.StatusBadRequest, "org_slug is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, taken := s.st.Apps[in.Name]; taken || s.st.Reserved[in.Name] {
+		writeError(w, http.StatusUnprocessableEntity, "Validation failed: Name has already been taken")
+		return
+	}
+	network := in.Network
+	if network == "" {
+		network = "default"
+	}
+	a := &app{
+		ID:                s.randHex(20),
+		Name:              in.Name,
+		InternalNumericID: int32(s.rng.Uint32() >> 1),
+		Network:           network,
+		Org:               in.Org,
+		CreatedAt:         s.now().UTC(),
+		Secrets:           map[string]*secret{},
+		Machines:          map[string]*machine{},
+	}
+	s.st.Apps[in.Name] = a
+	if !s.commit(w) {
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.appView(a))
+}
+
+// getApp serves GET /v1/apps/{app}.
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.findApp(w, r)
+	if a == nil {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.appView(a))
+}
+
+// deleteApp serves DELETE /v1/apps/{app}: the app, its machines, IPs and
+// secrets go away.
+func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.findApp(w, r)
+	if a == nil {
+		return
+	}
+	delete(s.st.Apps, a.Name)
+	if !s.commit(w) {
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// findApp looks up {app}, answering 404 (or 401 for a reserved name) when
+// it does not exist. Callers hold s.mu.
+func (s *Server) findApp(w http.ResponseWriter, r *http.Request) *app {
+	name := r.PathValue("app")
+	if a, ok := s.st.Apps[name]; ok {
+		return a
+	}
+	if s.st.Reserved[name] {
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return nil
+	}
+	writeError(w, http.StatusNotFound, "app not found")
+	return nil
+}
+
+// appView renders a as flaps.App. Callers hold s.mu.
+func (s *Server) appView(a *app) flaps.App {
+	now := s.now()
+	var machines int64
+	status := "pending"
+	for _, m := range a.Machines {
+		if m.DestroyedAt != nil {
+			continue
+		}
+		machines++
+		if s.stateAt(m, now) == "started" {
+			status = "deployed"
+		}
+	}
+	return flaps.App{
+		ID:                a.ID,
+		Name:              a.Name,
+		InternalNumericID: a.InternalNumericID,
+		Network:           a.Network,
+		Status:            status,
+		MachineCount:      machines,
+		Organization: flaps.AppOrganizationInfo{
+			Name:              a.Org,
+			Slug:              a.Org,
+			InternalNumericID: orgNumericID(a.Org),
+		},
+		CnameTarget: a.Name + ".fly.dev",
+	}
+}
+
+func orgNumericID(slug string) int32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(slug); i++ {
+		h = (h ^ uint32(slug[i])) * 16777619
+	}
+	return int32(h >> 1)
+}
+
+// randHex returns n random lowercase hex digits. Callers hold s.mu.
+func (s *Server) randHex(n int) string {
+	const digits = "0123456789abcdef"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = digits[s.rng.IntN(16)]
+	}
+	return string(b)
+}
+
+// randULID returns a 26-character ULID-like ID. Callers hold s.mu.
+func (s *Server) randULID() string {
+	const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	b := make([]byte, 26)
+	ms := uint64(s.now().UnixMilli())
+	for i := 9; i >= 0; i-- {
+		b[i] = alphabet[ms&31]
+		ms >>= 5
+	}
+	for i := 10; i < 26; i++ {
+		b[i] = alphabet[s.rng.IntN(32)]
+	}
+	return string(b)
+}

@@ -1,0 +1,461 @@
+package flysim_test
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+)
+
+func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
+
+// requireFlapsError asserts err wraps a *flaps.FlapsError with status and a
+// request ID, returning it.
+func requireFlapsError(t *testing.T, err error, status int) *flaps.FlapsError {
+	t.Helper()
+	require.Error(t, err)
+	var fe *flaps.FlapsError
+	require.True(t, errors.As(err, &fe), "want *flaps.FlapsError, got %T: %v", err, err)
+	assert.Equal(t, status, fe.ResponseStatusCode, "body: %s", fe.ResponseBody)
+	assert.NotEmpty(t, fe.FlyRequestId)
+	return fe
+}
+
+func TestConformanceApps(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+
+	created, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "lb-one", Org: "personal"})
+	require.NoError(t, err)
+	assert.Equal(t, "lb-one", created.Name)
+	assert.NotEmpty(t, created.ID)
+	assert.Equal(t, "personal", created.Organization.Slug)
+	assert.Equal(t, "default", created.Network)
+	assert.Equal(t, "pending", created.Status)
+
+	got, err := e.client.GetApp(ctx, "lb-one")
+	require.NoError(t, err)
+	assert.Equal(t, created, got)
+
+	_, err = e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "lb-one", Org: "personal"})
+	fe := requireFlapsError(t, err, http.StatusUnprocessableEntity)
+	assert.Contains(t, fe.Error(), "already been taken")
+
+	_, err = e.client.GetApp(ctx, "nope")
+	fe = requireFlapsError(t, err, http.StatusNotFound)
+	assert.Equal(t, "app not found", fe.Error())
+	assert.ErrorIs(t, err, flaps.ErrFlapsNotFound)
+
+	e.sim.ReserveName("someone-elses")
+	_, err = e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "someone-elses", Org: "personal"})
+	requireFlapsError(t, err, http.StatusUnprocessableEntity)
+	_, err = e.client.GetApp(ctx, "someone-elses")
+	fe = requireFlapsError(t, err, http.StatusUnauthorized)
+	assert.Equal(t, "unauthorized", fe.Error())
+
+	require.NoError(t, e.client.DeleteApp(ctx, "lb-one"))
+	_, _, exists := e.sim.Counts("lb-one")
+	assert.False(t, exists)
+	_, err = e.client.GetApp(ctx, "lb-one")
+	requireFlapsError(t, err, http.StatusNotFound)
+}
+
+func TestConformanceUnauthorized(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	for name, tok := range map[string]string{"wrong token": "not-the-token", "no token": ""} {
+		t.Run(name, func(t *testing.T) {
+			c := newClient(t, e.srv, tok)
+			_, err := c.GetApp(ctx, "any")
+			fe := requireFlapsError(t, err, http.StatusUnauthorized)
+			assert.Equal(t, "unauthorized", fe.Error())
+		})
+	}
+}
+
+func TestConformanceSecrets(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "sec", Org: "personal"})
+	require.NoError(t, err)
+
+	pw, other := "hunter2-very-secret", "another-secret-value"
+	up, err := e.client.UpdateAppSecrets(ctx, "sec", map[string]*string{"LIVEBOOK_PASSWORD": &pw, "OTHER": &other})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), up.Version)
+	require.Len(t, up.Secrets, 2)
+	assert.Equal(t, "LIVEBOOK_PASSWORD", up.Secrets[0].Name)
+	assert.Equal(t, "OTHER", up.Secrets[1].Name)
+	for _, s := range up.Secrets {
+		assert.Nil(t, s.Value)
+		assert.NotEmpty(t, s.Digest)
+		assert.NotNil(t, s.CreatedAt)
+	}
+	assert.NotEqual(t, up.Secrets[0].Digest, up.Secrets[1].Digest)
+
+	list, err := e.client.ListAppSecrets(ctx, "sec", nil, true)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	for _, s := range list {
+		assert.Nil(t, s.Value, "show_secrets must not reveal values")
+	}
+
+	set, err := e.client.SetAppSecret(ctx, "sec", "THIRD", "third-value")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(2), set.Version)
+	assert.Equal(t, "THIRD", set.Name)
+	assert.Nil(t, set.Value)
+
+	one, err := e.client.GetAppSecrets(ctx, "sec", "THIRD", nil, true)
+	require.NoError(t, err)
+	assert.Nil(t, one.Value)
+	assert.Equal(t, set.Digest, one.Digest)
+
+	del, err := e.client.DeleteAppSecret(ctx, "sec", "OTHER")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(3), del.Version)
+	_, err = e.client.DeleteAppSecret(ctx, "sec", "OTHER")
+	requireFlapsError(t, err, http.StatusNotFound)
+
+	up, err = e.client.UpdateAppSecrets(ctx, "sec", map[string]*string{"THIRD": nil})
+	require.NoError(t, err)
+	assert.Equal(t, uint64(4), up.Version)
+	require.Len(t, up.Secrets, 1)
+	assert.Equal(t, "LIVEBOOK_PASSWORD", up.Secrets[0].Name)
+
+	_, err = e.client.UpdateAppSecrets(ctx, "missing-app", map[string]*string{"A": &pw})
+	requireFlapsError(t, err, http.StatusNotFound)
+
+	// No API response ever carries a value, even with show_secrets.
+	for _, path := range []string{
+		"/v1/apps/sec/secrets?show_secrets=true",
+		"/v1/apps/sec/secrets/LIVEBOOK_PASSWORD?show_secrets=true",
+	} {
+		_, body := e.rawDo(t, http.MethodGet, path, "", nil)
+		assert.NotContains(t, body, pw)
+	}
+	_, body := e.rawDo(t, http.MethodPost, "/v1/apps/sec/secrets", `{"values":{"X":"`+pw+`"}}`, nil)
+	assert.NotContains(t, body, pw)
+	_, body = e.rawDo(t, http.MethodPost, "/v1/apps/sec/secrets/Y", `{"value":"`+pw+`"}`, nil)
+	assert.NotContains(t, body, pw)
+}
+
+func TestConformanceIPs(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "ips", Org: "personal"})
+	require.NoError(t, err)
+
+	v6, err := e.client.AssignIP(ctx, "ips", flaps.AssignIPRequest{Type: "v6"})
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(v6.IP, "2a09:"), v6.IP)
+	assert.False(t, v6.Shared)
+	assert.Equal(t, "global", v6.Region)
+
+	v4, err := e.client.AssignIP(ctx, "ips", flaps.AssignIPRequest{Type: "shared_v4"})
+	require.NoError(t, err)
+	assert.True(t, v4.Shared)
+	assert.True(t, strings.HasPrefix(v4.IP, "66.241."), v4.IP)
+
+	_, err = e.client.AssignIP(ctx, "ips", flaps.AssignIPRequest{Type: "shared_v4"})
+	requireFlapsError(t, err, http.StatusUnprocessableEntity)
+	_, err = e.client.AssignIP(ctx, "ips", flaps.AssignIPRequest{Type: "bogus"})
+	requireFlapsError(t, err, http.StatusBadRequest)
+
+	list, err := e.client.GetIPAssignments(ctx, "ips")
+	require.NoError(t, err)
+	require.Len(t, list.IPs, 2)
+	assert.Equal(t, v6.IP, list.IPs[0].IP)
+	assert.True(t, v6.CreatedAt.Equal(list.IPs[0].CreatedAt))
+	assert.Equal(t, v4.IP, list.IPs[1].IP)
+	_, ips, _ := e.sim.Counts("ips")
+	assert.Equal(t, 2, ips)
+
+	require.NoError(t, e.client.DeleteIPAssignment(ctx, "ips", v6.IP))
+	requireFlapsError(t, e.client.DeleteIPAssignment(ctx, "ips", v6.IP), http.StatusNotFound)
+	list, err = e.client.GetIPAssignments(ctx, "ips")
+	require.NoError(t, err)
+	require.Len(t, list.IPs, 1)
+}
+
+func launchInput(region string) fly.LaunchMachineInput {
+	port := 8080
+	typ := "http"
+	path := "/public/health"
+	return fly.LaunchMachineInput{
+		Region: region,
+		Config: &fly.MachineConfig{
+			Image:    "ghcr.io/livebook-dev/livebook:0.14.5",
+			Env:      map[string]string{"LIVEBOOK_PORT": "8080"},
+			Metadata: map[string]string{"sealkit_launch": "abc123", "fly_process_group": "app"},
+			Guest:    &fly.MachineGuest{CPUKind: "shared", CPUs: 1, MemoryMB: 1024},
+			Checks: map[string]fly.MachineCheck{
+				"health": {Port: &port, Type: &typ, HTTPPath: &path, GracePeriod: &fly.Duration{Duration: 5 * time.Second}},
+			},
+		},
+	}
+}
+
+func TestConformanceMachines(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "mach", Org: "personal"})
+	require.NoError(t, err)
+	pw := "pw"
+	up, err := e.client.UpdateAppSecrets(ctx, "mach", map[string]*string{"LIVEBOOK_PASSWORD": &pw})
+	require.NoError(t, err)
+
+	in := launchInput("fra")
+	in.MinSecretsVersion = &up.Version
+	m, err := e.client.Launch(ctx, "mach", in)
+	require.NoError(t, err)
+	assert.Len(t, m.ID, 14)
+	assert.NotEmpty(t, m.Name)
+	assert.Equal(t, "fra", m.Region)
+	assert.Equal(t, "created", m.State)
+	assert.Equal(t, in.Config.Image, m.Config.Image)
+	assert.Equal(t, in.Config.Env, m.Config.Env)
+	assert.Equal(t, in.Config.Metadata, m.Config.Metadata)
+	assert.Equal(t, 1024, m.Config.Guest.MemoryMB)
+	assert.Equal(t, "ghcr.io", m.ImageRef.Registry)
+	assert.Equal(t, "livebook-dev/livebook", m.ImageRef.Repository)
+	assert.Equal(t, "0.14.5", m.ImageRef.Tag)
+	assert.NotEmpty(t, m.InstanceID)
+	assert.Equal(t, m.InstanceID, m.Version)
+	assert.True(t, strings.HasPrefix(m.PrivateIP, "fdaa:"), m.PrivateIP)
+	assert.Equal(t, fly.HostStatusOk, m.HostStatus)
+
+	got, err := e.client.Get(ctx, "mach", m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, m.ID, got.ID)
+	assert.Equal(t, m.Name, got.Name)
+	assert.Equal(t, m.Config, got.Config)
+
+	_, err = e.client.Get(ctx, "mach", "0000000000dead")
+	fe := requireFlapsError(t, err, http.StatusNotFound)
+	assert.Equal(t, "machine not found", fe.Error())
+
+	second, err := e.client.Launch(ctx, "mach", fly.LaunchMachineInput{Region: "ams", Config: &fly.MachineConfig{
+		Image: "nginx", Metadata: map[string]string{"sealkit_launch": "other"},
+	}})
+	require.NoError(t, err)
+	assert.Equal(t, "docker-hub-mirror.fly.io", second.ImageRef.Registry)
+	assert.Equal(t, "library/nginx", second.ImageRef.Repository)
+	assert.Equal(t, "latest", second.ImageRef.Tag)
+
+	all, err := e.client.List(ctx, "mach", "")
+	require.NoError(t, err)
+	assert.Len(t, all, 2)
+	filtered, err := e.client.List(ctx, "mach", "metadata.sealkit_launch=abc123")
+	require.NoError(t, err)
+	require.Len(t, filtered, 1)
+	assert.Equal(t, m.ID, filtered[0].ID)
+	none, err := e.client.List(ctx, "mach", "metadata.sealkit_launch=zzz")
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	byRegion, err := e.client.List(ctx, "mach", "region=ams")
+	require.NoError(t, err)
+	require.Len(t, byRegion, 1)
+	assert.Equal(t, second.ID, byRegion[0].ID)
+	active, err := e.client.ListActive(ctx, "mach")
+	require.NoError(t, err)
+	assert.Len(t, active, 2)
+
+	// Wait succeeds once the clock has moved past the start.
+	e.clock.Advance(25 * time.Second)
+	require.NoError(t, e.client.Wait(ctx, "mach", m.ID, flaps.WithWaitStates("started"), flaps.WithWaitTimeout(time.Second)))
+	got, err = e.client.Get(ctx, "mach", m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "started", got.State)
+	require.Len(t, got.Checks, 1)
+	assert.Equal(t, "health", got.Checks[0].Name)
+	assert.Equal(t, fly.ConsulCheckStatus("critical"), got.Checks[0].Status)
+
+	// Destroy of a running machine needs kill/force.
+	err = e.client.Destroy(ctx, "mach", fly.RemoveMachineInput{ID: m.ID}, "")
+	requireFlapsError(t, err, http.StatusPreconditionFailed)
+	require.NoError(t, e.client.Destroy(ctx, "mach", fly.RemoveMachineInput{ID: m.ID, Kill: true}, ""))
+	got, err = e.client.Get(ctx, "mach", m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "destroying", got.State)
+	e.clock.Advance(2 * time.Second)
+	require.NoError(t, e.client.Wait(ctx, "mach", m.ID, flaps.WithWaitStates("destroyed"), flaps.WithWaitTimeout(time.Second)))
+	all, err = e.client.List(ctx, "mach", "")
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, second.ID, all[0].ID)
+	machines, _, _ := e.sim.Counts("mach")
+	assert.Equal(t, 1, machines)
+
+	// Kill stops the other one; then plain destroy works.
+	require.NoError(t, e.client.Kill(ctx, "mach", second.ID))
+	got, err = e.client.Get(ctx, "mach", second.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "stopped", got.State)
+	require.NoError(t, e.client.Destroy(ctx, "mach", fly.RemoveMachineInput{ID: second.ID}, ""))
+}
+
+func TestConformanceLaunchErrors(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "errs", Org: "personal"})
+	require.NoError(t, err)
+	future := uint64(7)
+	noImage := launchInput("iad")
+	noImage.Config.Image = ""
+	tooNew := launchInput("iad")
+	tooNew.MinSecretsVersion = &future
+	tests := []struct {
+		name   string
+		app    string
+		in     fly.LaunchMachineInput
+		status int
+		want   string
+	}{
+		{"unknown app", "ghost", launchInput("iad"), http.StatusNotFound, "app not found"},
+		{"missing image", "errs", noImage, http.StatusBadRequest, "image is required"},
+		{"bad region", "errs", launchInput("Frankfurt"), http.StatusBadRequest, "unknown region"},
+		{"secrets version not yet there", "errs", tooNew, http.StatusUnprocessableEntity, "secrets version 7"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := e.client.Launch(ctx, tt.app, tt.in)
+			fe := requireFlapsError(t, err, tt.status)
+			assert.Contains(t, fe.Error(), tt.want)
+		})
+	}
+	t.Run("no capacity", func(t *testing.T) {
+		e.sim.SetCapacity("syd", false)
+		_, err := e.client.Launch(ctx, "errs", launchInput("syd"))
+		fe := requireFlapsError(t, err, http.StatusPreconditionFailed)
+		require.NotNil(t, fe.StatusCode())
+		assert.Equal(t, flaps.StatusCode("insufficient_capacity"), *fe.StatusCode())
+		assert.NotEmpty(t, fe.Suggestion())
+		e.sim.SetCapacity("syd", true)
+		_, err = e.client.Launch(ctx, "errs", launchInput("syd"))
+		require.NoError(t, err)
+	})
+}
+
+func TestConformanceWaitTimeout(t *testing.T) {
+	e := newEnv(t, flysim.Options{Speed: 50})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "wt", Org: "personal"})
+	require.NoError(t, err)
+	m, err := e.client.Launch(ctx, "wt", launchInput("iad"))
+	require.NoError(t, err)
+	// The fake clock never moves, so the machine never starts.
+	err = e.client.Wait(ctx, "wt", m.ID, flaps.WithWaitStates("started"), flaps.WithWaitTimeout(time.Second))
+	fe := requireFlapsError(t, err, http.StatusRequestTimeout)
+	assert.Contains(t, fe.Error(), "deadline_exceeded")
+
+	err = e.client.Wait(ctx, "wt", "00000000000000")
+	requireFlapsError(t, err, http.StatusNotFound)
+}
+
+func TestConformanceMetadata(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "meta", Org: "personal"})
+	require.NoError(t, err)
+	m, err := e.client.Launch(ctx, "meta", launchInput("iad"))
+	require.NoError(t, err)
+
+	require.NoError(t, e.client.SetMetadata(ctx, "meta", m.ID, "owner", "alice"))
+	md, err := e.client.GetMetadata(ctx, "meta", m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"sealkit_launch": "abc123", "fly_process_group": "app", "owner": "alice"}, md)
+
+	byOwner, err := e.client.List(ctx, "meta", "metadata.owner=alice")
+	require.NoError(t, err)
+	require.Len(t, byOwner, 1)
+
+	require.NoError(t, e.client.DeleteMetadata(ctx, "meta", m.ID, "owner"))
+	md, err = e.client.GetMetadata(ctx, "meta", m.ID)
+	require.NoError(t, err)
+	assert.NotContains(t, md, "owner")
+	requireFlapsError(t, e.client.DeleteMetadata(ctx, "meta", m.ID, "owner"), http.StatusNotFound)
+	got, err := e.client.Get(ctx, "meta", m.ID)
+	require.NoError(t, err)
+	assert.NotContains(t, got.Config.Metadata, "owner")
+}
+
+func TestConformanceLeases(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "lease", Org: "personal"})
+	require.NoError(t, err)
+	m, err := e.client.Launch(ctx, "lease", launchInput("iad"))
+	require.NoError(t, err)
+
+	_, err = e.client.FindLease(ctx, "lease", m.ID)
+	requireFlapsError(t, err, http.StatusNotFound)
+
+	ttl := 60
+	l, err := e.client.AcquireLease(ctx, "lease", m.ID, &ttl)
+	require.NoError(t, err)
+	require.NotNil(t, l.Data)
+	assert.Equal(t, "success", l.Status)
+	assert.NotEmpty(t, l.Data.Nonce)
+	assert.Equal(t, "flysim@example.com", l.Data.Owner)
+	assert.Equal(t, e.clock.Now().Add(60*time.Second).Unix(), l.Data.ExpiresAt)
+	assert.NotEmpty(t, l.Data.Version)
+
+	found, err := e.client.FindLease(ctx, "lease", m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, l.Data, found.Data)
+
+	// Mutations without the nonce are refused while leased.
+	err = e.client.SetMetadata(ctx, "lease", m.ID, "k", "v")
+	fe := requireFlapsError(t, err, http.StatusConflict)
+	assert.Contains(t, fe.Error(), "leased")
+	_, err = e.client.RefreshLease(ctx, "lease", m.ID, &ttl, "wrong-nonce")
+	requireFlapsError(t, err, http.StatusConflict)
+	requireFlapsError(t, e.client.ReleaseLease(ctx, "lease", m.ID, "wrong-nonce"), http.StatusConflict)
+
+	e.clock.Advance(30 * time.Second)
+	ttl2 := 120
+	r, err := e.client.RefreshLease(ctx, "lease", m.ID, &ttl2, l.Data.Nonce)
+	require.NoError(t, err)
+	assert.Equal(t, l.Data.Nonce, r.Data.Nonce)
+	assert.Equal(t, e.clock.Now().Add(120*time.Second).Unix(), r.Data.ExpiresAt)
+
+	// The nonce holder may mutate (fly-go's Destroy sends the nonce).
+	require.NoError(t, e.client.Destroy(ctx, "lease", fly.RemoveMachineInput{ID: m.ID, Kill: true}, l.Data.Nonce))
+
+	m2, err := e.client.Launch(ctx, "lease", launchInput("iad"))
+	require.NoError(t, err)
+	l2, err := e.client.AcquireLease(ctx, "lease", m2.ID, nil)
+	require.NoError(t, err)
+	assert.Equal(t, e.clock.Now().Add(30*time.Second).Unix(), l2.Data.ExpiresAt, "default TTL")
+	require.NoError(t, e.client.ReleaseLease(ctx, "lease", m2.ID, l2.Data.Nonce))
+	_, err = e.client.FindLease(ctx, "lease", m2.ID)
+	requireFlapsError(t, err, http.StatusNotFound)
+	require.NoError(t, e.client.SetMetadata(ctx, "lease", m2.ID, "k", "v"))
+
+	// An expired lease no longer blocks anyone.
+	l3, err := e.client.AcquireLease(ctx, "lease", m2.ID, &ttl)
+	require.NoError(t, err)
+	assert.NotEqual(t, l2.Data.Nonce, l3.Data.Nonce)
+	e.clock.Advance(61 * time.Second)
+	_, err = e.client.FindLease(ctx, "lease", m2.ID)
+	requireFlapsError(t, err, http.StatusNotFound)
+	require.NoError(t, e.client.SetMetadata(ctx, "lease", m2.ID, "k", "w"))
+
+	// Launch with lease_ttl hands back the nonce.
+	in := launchInput("iad")
+	in.LeaseTTL = 10
+	m3, err := e.client.Launch(ctx, "lease", in)
+	require.NoError(t, err)
+	require.NotEmpty(t, m3.LeaseNonce)
+	found, err = e.client.FindLease(ctx, "lease", m3.ID)
+	require.NoError(t, err)
+	assert.Equal(t, m3.LeaseNonce, found.Data.Nonce)
+}

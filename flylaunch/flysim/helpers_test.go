@@ -1,0 +1,105 @@
+package flysim_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/stretchr/testify/require"
+	"github.com/superfly/fly-go/flaps"
+	"github.com/superfly/fly-go/tokens"
+)
+
+const testToken = "flysim-test-token"
+
+// fakeClock is a settable clock for lifecycle tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type env struct {
+	sim    *flysim.Server
+	srv    *httptest.Server
+	client *flaps.Client
+	clock  *fakeClock
+}
+
+// newEnv starts a simulator (fake clock unless opts.Clock is set) behind
+// httptest and a real fly-go flaps client pointed at it.
+func newEnv(t *testing.T, opts flysim.Options) *env {
+	t.Helper()
+	e := &env{}
+	if opts.Clock == nil {
+		e.clock = newFakeClock()
+		opts.Clock = e.clock.Now
+	}
+	if opts.Token == "" {
+		opts.Token = testToken
+	}
+	sim, err := flysim.New(opts)
+	require.NoError(t, err)
+	e.sim = sim
+	e.srv = httptest.NewServer(sim)
+	t.Cleanup(func() {
+		e.srv.Close()
+		require.NoError(t, sim.Close())
+	})
+	e.client = newClient(t, e.srv, testToken)
+	return e
+}
+
+func newClient(t *testing.T, srv *httptest.Server, token string) *flaps.Client {
+	t.Helper()
+	c, err := flaps.NewWithOptions(context.Background(), flaps.NewClientOpts{
+		Tokens:    tokens.Parse(token),
+		Transport: flysim.Transport(srv.URL, srv.Client().Transport),
+	})
+	require.NoError(t, err)
+	return c
+}
+
+// rawDo sends a request straight to the simulator with the test token.
+func (e *env) rawDo(t *testing.T, method, path, body string, hdr map[string]string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	var req *http.Request
+	if body == "" {
+		req = httptest.NewRequest(method, path, nil)
+	} else {
+		req = httptest.NewRequest(method, path, stringsReader(body))
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	e.sim.ServeHTTP(rec, req)
+	return rec.Result(), rec.Body.String()
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
