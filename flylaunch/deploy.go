@@ -12,6 +12,7 @@ import (
 type Deploy struct {
 	cancel context.CancelFunc
 	clock  func() time.Time
+	hook   func(Event)
 	url    string
 
 	mu      sync.Mutex
@@ -23,10 +24,11 @@ type Deploy struct {
 	err     error
 }
 
-func newDeploy(spec Spec, rec Record, cancel context.CancelFunc, clock func() time.Time) *Deploy {
+func newDeploy(spec Spec, rec Record, cancel context.CancelFunc, clock func() time.Time, hook func(Event)) *Deploy {
 	return &Deploy{
 		cancel:  cancel,
 		clock:   clock,
+		hook:    hook,
 		url:     spec.URL(),
 		rec:     rec,
 		changed: make(chan struct{}),
@@ -109,13 +111,17 @@ func (d *Deploy) eventsAfter(ctx context.Context, seq uint64) iter.Seq[Event] {
 }
 
 // Wait blocks until the deploy ends or ctx is done. It returns the Result
-// on success, otherwise the deploy's error (or ctx's). Waiting does not
-// affect the deploy.
+// on success, otherwise the deploy's error (or ctx's, if the deploy is still
+// running). Waiting does not affect the deploy.
 func (d *Deploy) Wait(ctx context.Context) (Result, error) {
 	select {
-	case <-ctx.Done():
-		return Result{}, ctx.Err()
 	case <-d.done:
+	default:
+		select {
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		case <-d.done:
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -133,7 +139,6 @@ func (d *Deploy) Cancel() { d.cancel() }
 // emit appends an event; rec, if non-nil, becomes the deploy's record.
 func (d *Deploy) emit(step Step, status Status, percent int, msg string, rec *Record) {
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	ev := Event{
 		Seq: uint64(len(d.events)) + 1, Time: d.clock(), Step: step, Status: status,
 		Message: msg, Percent: percent,
@@ -149,6 +154,10 @@ func (d *Deploy) emit(step Step, status Status, percent int, msg string, rec *Re
 	d.events = append(d.events, ev)
 	close(d.changed)
 	d.changed = make(chan struct{})
+	d.mu.Unlock()
+	if d.hook != nil {
+		d.hook(ev)
+	}
 }
 
 // finish records the outcome; the final event was already emitted.

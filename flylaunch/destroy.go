@@ -34,8 +34,9 @@ func (l *Launcher) Destroy(ctx context.Context, rec Record) error {
 	var machines []*fly.Machine
 	err := d.retry(ctx, "list machines", func(ctx context.Context) (err error) {
 		machines, err = d.listMachines(ctx)
-		if statusOf(err) == http.StatusNotFound {
-			return nil
+		switch statusOf(err) {
+		case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+			return nil // no app, or not ours: nothing to destroy
 		}
 		return err
 	})

@@ -55,6 +55,10 @@ type Launcher struct {
 	mu      sync.Mutex
 	closed  bool
 	deploys map[string]*Deploy // running drivers by launch ID
+
+	// hook, if set (by tests only), sees every event synchronously on the
+	// driver goroutine, before the driver makes its next call.
+	hook func(Event)
 }
 
 // New validates opts and returns a Launcher.
@@ -190,7 +194,7 @@ func (l *Launcher) Resume(ctx context.Context, spec Spec, rec Record) (*Deploy, 
 // spawn registers and starts a driver. l.mu must be held.
 func (l *Launcher) spawn(spec Spec, rec Record, resumed bool) *Deploy {
 	ctx, cancel := context.WithCancel(l.ctx)
-	dep := newDeploy(spec, rec, cancel, l.clock)
+	dep := newDeploy(spec, rec, cancel, l.clock, l.hook)
 	l.deploys[rec.LaunchID] = dep
 	dr := &driver{l: l, dep: dep, spec: spec, rec: rec, resumed: resumed}
 	l.wg.Add(1)

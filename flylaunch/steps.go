@@ -290,13 +290,15 @@ const maxWait = 60 * time.Second
 // waitStarted repeats the Machines API wait for "started" until it
 // succeeds; a 408 (the wait timed out server-side) means keep waiting, up
 // to the start deadline.
-func (d *driver) waitStarted(ctx context.Context) error {
+func (d *driver) waitStarted(parent context.Context) error {
 	d.deadline = time.Now().Add(d.l.startDeadline)
 	op := "wait for machine " + d.rec.MachineID + " to start"
+	ctx, cancel := context.WithDeadline(parent, d.deadline)
+	defer cancel()
 	for round := 1; ; round++ {
 		left := time.Until(d.deadline)
 		if left <= 0 {
-			return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout, Status: http.StatusRequestTimeout}
+			return d.startTimeout(parent, op, nil)
 		}
 		wait := min(maxWait, max(time.Second, left))
 		timedOut := false
@@ -312,7 +314,7 @@ func (d *driver) waitStarted(ctx context.Context) error {
 			return err
 		})
 		if err != nil {
-			return err
+			return d.startTimeout(parent, op, err)
 		}
 		if !timedOut {
 			return nil
@@ -323,10 +325,12 @@ func (d *driver) waitStarted(ctx context.Context) error {
 
 // waitHealthy polls the machine until all its health checks pass, up to
 // the start deadline.
-func (d *driver) waitHealthy(ctx context.Context) error {
+func (d *driver) waitHealthy(parent context.Context) error {
 	if d.deadline.IsZero() {
 		d.deadline = time.Now().Add(d.l.startDeadline)
 	}
+	ctx, cancel := context.WithDeadline(parent, d.deadline)
+	defer cancel()
 	op := "get machine " + d.rec.MachineID
 	last := ""
 	for {
@@ -338,7 +342,7 @@ func (d *driver) waitHealthy(ctx context.Context) error {
 			})
 		})
 		if err != nil {
-			return err
+			return d.startTimeout(parent, op, err)
 		}
 		hc := m.AllHealthChecks()
 		if hc.Total > 0 && hc.AllPassing() {
@@ -350,12 +354,22 @@ func (d *driver) waitHealthy(ctx context.Context) error {
 			last = msg
 		}
 		if time.Now().Add(d.l.pollInterval).After(d.deadline) {
-			return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout, Err: errors.New(msg)}
+			return &APIError{Step: d.step, Op: op, Err: errors.New(msg), kind: ErrStartTimeout}
 		}
 		if err := sleep(ctx, d.l.pollInterval); err != nil {
-			return err
+			return d.startTimeout(parent, op, err)
 		}
 	}
+}
+
+// startTimeout maps the start deadline's expiry (err nil or
+// context.DeadlineExceeded while parent is alive) to ErrStartTimeout and
+// returns any other err as is.
+func (d *driver) startTimeout(parent context.Context, op string, err error) error {
+	if err != nil && (parent.Err() != nil || !errors.Is(err, context.DeadlineExceeded)) {
+		return err
+	}
+	return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout}
 }
 
 func requestID(err error) string {

@@ -1,0 +1,173 @@
+package flylaunch
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/superfly/fly-go/flaps"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+)
+
+const (
+	testToken    = "sim-token"
+	testPassword = "hunter2-Sup3r-S3cret-Pw" // must never show up in logs, events or errors
+)
+
+// simEnv is one flysim behind a real loopback HTTP server and a fly-go
+// client pointed at it.
+type simEnv struct {
+	sim    *flysim.Server
+	srv    *httptest.Server
+	tr     *http.Transport
+	gate   *gate
+	client *flaps.Client
+	logs   *syncBuffer
+}
+
+type envOptions struct {
+	dir   string  // DataDir; "" for memory only
+	speed float64 // default 500
+}
+
+// newSimEnv starts a simulator; everything is torn down at test cleanup.
+func newSimEnv(t testing.TB, o envOptions) *simEnv {
+	t.Helper()
+	if o.speed == 0 {
+		o.speed = 500
+	}
+	sim, err := flysim.New(flysim.Options{DataDir: o.dir, Speed: o.speed, Token: testToken, Seed: 7})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim)
+	tr := &http.Transport{}
+	g := &gate{next: tr}
+	client, err := NewClient(context.Background(), testToken, flysim.Transport(srv.URL, g))
+	require.NoError(t, err)
+	e := &simEnv{sim: sim, srv: srv, tr: tr, gate: g, client: client, logs: &syncBuffer{}}
+	t.Cleanup(e.close)
+	return e
+}
+
+// close stops the simulator (pending waits answer 503), then the server.
+// It is idempotent.
+func (e *simEnv) close() {
+	_ = e.sim.Close()
+	e.srv.Close()
+	e.tr.CloseIdleConnections()
+}
+
+// launcher returns a fast Launcher on e's client, closed at cleanup.
+func (e *simEnv) launcher(t testing.TB, mod ...func(*Options)) *Launcher {
+	t.Helper()
+	opts := Options{
+		Client:        e.client,
+		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		CallTimeout:   5 * time.Second,
+		StartDeadline: 20 * time.Second,
+		PollInterval:  5 * time.Millisecond,
+		Retry:         RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
+	}
+	for _, m := range mod {
+		m(&opts)
+	}
+	l, err := New(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func testSpec(app string) Spec {
+	return Spec{
+		App:     app,
+		Region:  "ams",
+		Env:     map[string]string{"LIVEBOOK_IP": "::"},
+		Secrets: Secrets{"LIVEBOOK_PASSWORD": testPassword},
+	}
+}
+
+// waitCtx bounds a test's waiting so a bug fails instead of hanging.
+func waitCtx(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// gate is a RoundTripper that can cut the client off from the simulator,
+// as a crash would: once shut, requests fail without reaching the server,
+// except that with passOne the first one still reaches it (and commits)
+// while the client only sees an error.
+type gate struct {
+	next    http.RoundTripper
+	mu      sync.Mutex
+	shut    bool
+	passOne bool
+	blocked atomic.Int64
+}
+
+var errGateShut = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+
+func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
+	g.mu.Lock()
+	shut, pass := g.shut, g.passOne
+	if shut && pass {
+		g.passOne = false
+	}
+	g.mu.Unlock()
+	if !shut {
+		return g.next.RoundTrip(req)
+	}
+	g.blocked.Add(1)
+	if pass {
+		resp, err := g.next.RoundTrip(req)
+		if err == nil {
+			_ = resp.Body.Close()
+		}
+	} else if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	return nil, errGateShut
+}
+
+func (g *gate) close(passOne bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.shut, g.passOne = true, passOne
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// collect gathers every event of d until its final one.
+func collect(t testing.TB, d *Deploy) []Event {
+	t.Helper()
+	var evs []Event
+	for ev := range d.Events(waitCtx(t)) {
+		evs = append(evs, ev)
+	}
+	return evs
+}
