@@ -3,6 +3,7 @@ package flysim
 import (
 	"net/http"
 	"regexp"
+	"sort"
 
 	"github.com/superfly/fly-go/flaps"
 )
@@ -154,4 +155,31 @@ func (s *Server) randULID() string {
 		b[i] = alphabet[s.rng.IntN(32)]
 	}
 	return string(b)
+}
+
+// listApps serves GET /v1/apps?org_slug=ORG (flaps ListApps).
+func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
+	org := r.URL.Query().Get("org_slug")
+	if org == "" {
+		writeError(w, http.StatusBadRequest, "invalid_argument: org_slug is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.st.Apps))
+	for n, a := range s.st.Apps {
+		if a.Org == org {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := struct {
+		TotalApps int         `json:"total_apps"`
+		Apps      []flaps.App `json:"apps"`
+	}{Apps: make([]flaps.App, 0, len(names))}
+	for _, n := range names {
+		out.Apps = append(out.Apps, s.appView(s.st.Apps[n]))
+	}
+	out.TotalApps = len(out.Apps)
+	writeJSON(w, http.StatusOK, out)
 }

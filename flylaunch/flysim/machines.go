@@ -319,3 +319,71 @@ func (s *Server) destroyMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	writeOK(w)
 }
+
+// updateMachine serves POST /v1/apps/{app}/machines/{id} (flaps Update):
+// the new config replaces the old, the machine gets a new version and
+// restarts unless it was stopped or the update says skip_launch.
+func (s *Server) updateMachine(w http.ResponseWriter, r *http.Request) {
+	var in fly.LaunchMachineInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if in.Config == nil || strings.TrimSpace(in.Config.Image) == "" {
+		writeError(w, http.StatusBadRequest, "invalid_argument: config.image is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, m := s.findMachine(w, r)
+	if m == nil || !s.leaseAllows(w, r, m) {
+		return
+	}
+	if m.DestroyedAt != nil {
+		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
+		return
+	}
+	if in.Region != "" && in.Region != m.Region {
+		writeError(w, http.StatusBadRequest, "invalid_argument: a machine cannot change region")
+		return
+	}
+	now := s.now().UTC()
+	m.Config, m.UpdatedAt, m.InstanceID = in.Config, now, s.randULID()
+	if in.Name != "" {
+		m.Name = in.Name
+	}
+	if !in.SkipSecrets {
+		m.SecretEnv = map[string]string{}
+		for name, sec := range a.Secrets {
+			m.SecretEnv[name] = sec.Value
+		}
+	}
+	if m.StoppedAt == nil && !in.SkipLaunch {
+		m.StartAt = &now
+	}
+	if !s.commit(w) {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.view(m, s.now()))
+}
+
+// stopMachine serves POST /v1/apps/{app}/machines/{id}/stop.
+func (s *Server) stopMachine(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, m := s.findMachine(w, r)
+	if m == nil || !s.leaseAllows(w, r, m) {
+		return
+	}
+	if m.DestroyedAt != nil {
+		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
+		return
+	}
+	if m.StoppedAt == nil {
+		now := s.now().UTC()
+		m.StoppedAt, m.UpdatedAt = &now, now
+	}
+	if !s.commit(w) {
+		return
+	}
+	writeOK(w)
+}

@@ -7,6 +7,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	api := func(pattern string, h http.HandlerFunc) { s.route(mux, pattern, true, h) }
 	api("POST /v1/apps", s.createApp)
+	api("GET /v1/apps", s.listApps)
 	api("GET /v1/apps/{app}", s.getApp)
 	api("DELETE /v1/apps/{app}", s.deleteApp)
 
@@ -23,7 +24,9 @@ func (s *Server) routes() *http.ServeMux {
 	api("POST /v1/apps/{app}/machines", s.launchMachine)
 	api("GET /v1/apps/{app}/machines", s.listMachines)
 	api("GET /v1/apps/{app}/machines/{id}", s.getMachine)
+	api("POST /v1/apps/{app}/machines/{id}", s.updateMachine)
 	api("DELETE /v1/apps/{app}/machines/{id}", s.destroyMachine)
+	api("POST /v1/apps/{app}/machines/{id}/stop", s.stopMachine)
 	api("POST /v1/apps/{app}/machines/{id}/start", s.startMachine)
 	api("POST /v1/apps/{app}/machines/{id}/signal", s.signalMachine)
 	api("GET /v1/apps/{app}/machines/{id}/wait", s.waitMachine)
