@@ -1,0 +1,271 @@
+package etf
+
+import (
+	"math/big"
+	"reflect"
+	"slices"
+)
+
+// Unmarshal decodes b, the output of term_to_binary (starting with the
+// version byte 131), into the value v points to. It rejects trailing bytes.
+// See the package documentation for how terms map to Go types.
+func Unmarshal(b []byte, v any) error {
+	if len(b) == 0 {
+		return (&reader{}).truncated()
+	}
+	if b[0] != versionByte {
+		r := reader{b: b}
+		return r.errorf(ErrSyntax, "version byte %d, want %d", b[0], versionByte)
+	}
+	return decodeAll(&reader{b: b, off: 1}, v)
+}
+
+// UnmarshalRaw is like Unmarshal for a RawTerm, which has no version byte.
+func UnmarshalRaw(r RawTerm, v any) error {
+	return decodeAll(&reader{b: r}, v)
+}
+
+func decodeAll(r *reader, v any) error {
+	var err error
+	switch p := v.(type) {
+	case *any:
+		var x any
+		if x, err = r.decodeAny(); err == nil {
+			*p = x
+		}
+	case *RawTerm:
+		err = r.raw(p)
+	default:
+		rv := reflect.ValueOf(v)
+		if rv.Kind() != reflect.Pointer || rv.IsNil() {
+			return r.errorf(ErrType, "destination %T is not a non-nil pointer", v)
+		}
+		err = r.decodeValue(rv.Elem())
+	}
+	if err != nil {
+		return err
+	}
+	if r.off != len(r.b) {
+		return r.errorf(ErrSyntax, "%d trailing bytes", len(r.b)-r.off)
+	}
+	return nil
+}
+
+// raw captures a copy of the next term's bytes.
+func (r *reader) raw(p *RawTerm) error {
+	start := r.off
+	if err := r.skip(); err != nil {
+		return err
+	}
+	*p = append(RawTerm(nil), r.b[start:r.off]...)
+	return nil
+}
+
+// atomValue maps atom text to its Go value when decoding into any.
+func atomValue(s string) any {
+	switch s {
+	case "true":
+		return true
+	case "false":
+		return false
+	case "nil":
+		return nil
+	}
+	return Atom(s)
+}
+
+// decodeAny decodes the next term into its lossless Go form.
+func (r *reader) decodeAny() (any, error) {
+	tag, err := r.u8()
+	if err != nil {
+		return nil, err
+	}
+	switch tag {
+	case tagSmallInteger, tagInteger, tagSmallBig, tagLargeBig:
+		small, bigv, err := r.integer(tag)
+		if err != nil {
+			return nil, err
+		}
+		if bigv != nil {
+			return bigv, nil
+		}
+		return small, nil
+	case tagNewFloat, tagFloat:
+		return r.float(tag)
+	case tagAtom, tagSmallAtom, tagAtomUTF8, tagSmallAtomUTF8:
+		text, latin1, err := r.atomBody(tag)
+		if err != nil {
+			return nil, err
+		}
+		return atomValue(atomString(text, latin1)), nil
+	case tagBinary:
+		n, err := r.count(1)
+		if err != nil {
+			return nil, err
+		}
+		b, err := r.bytes(n)
+		return string(b), err
+	case tagBitBinary:
+		data, bits, err := r.bitBinary()
+		if err != nil {
+			return nil, err
+		}
+		if bits == 8 {
+			return string(data), nil
+		}
+		out := slices.Clone(data)
+		out[len(out)-1] &^= 0xff >> bits
+		return Bitstring{Bytes: out, TailBits: bits}, nil
+	case tagNil:
+		return []any{}, nil
+	case tagString:
+		n, err := r.u16()
+		if err != nil {
+			return nil, err
+		}
+		b, err := r.bytes(n)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, n)
+		for i, c := range b {
+			out[i] = int64(c)
+		}
+		return out, nil
+	case tagList:
+		return r.decodeList()
+	case tagSmallTuple, tagLargeTuple:
+		return r.decodeTuple(tag)
+	case tagMap:
+		return r.decodeMap()
+	}
+	return nil, r.unsupported(tag)
+}
+
+func (r *reader) tupleArity(tag byte) (int, error) {
+	if tag == tagSmallTuple {
+		c, err := r.u8()
+		return int(c), err
+	}
+	return r.count(1)
+}
+
+func (r *reader) decodeTuple(tag byte) (any, error) {
+	n, err := r.tupleArity(tag)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.need(n); err != nil {
+		return nil, err
+	}
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	t := make(Tuple, n)
+	for i := range t {
+		if t[i], err = r.decodeAny(); err != nil {
+			return nil, err
+		}
+	}
+	r.leave()
+	return t, nil
+}
+
+// decodeList decodes LIST_EXT, normalising a list tail into the list as
+// binary_to_term does ([1 | [2]] is [1, 2]).
+func (r *reader) decodeList() (any, error) {
+	n, err := r.count(1)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	elems := make([]any, n)
+	for i := range elems {
+		if elems[i], err = r.decodeAny(); err != nil {
+			return nil, err
+		}
+	}
+	tail, err := r.decodeAny()
+	if err != nil {
+		return nil, err
+	}
+	r.leave()
+	switch t := tail.(type) {
+	case []any:
+		return append(elems, t...), nil
+	case ImproperList:
+		return ImproperList{Elems: append(elems, t.Elems...), Tail: t.Tail}, nil
+	}
+	if n == 0 {
+		return tail, nil
+	}
+	return ImproperList{Elems: elems, Tail: tail}, nil
+}
+
+// decodeMap decodes MAP_EXT into map[any]any when every key can be a Go map
+// key by value, and into Map otherwise. Duplicate keys are an error, as in
+// binary_to_term.
+func (r *reader) decodeMap() (any, error) {
+	n, err := r.count(2)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	pairs := make(Map, n)
+	spans := make([][2]int, n)
+	hashable := true
+	for i := range pairs {
+		start := r.off
+		if pairs[i].Key, err = r.decodeAny(); err != nil {
+			return nil, err
+		}
+		spans[i] = [2]int{start, r.off}
+		if pairs[i].Value, err = r.decodeAny(); err != nil {
+			return nil, err
+		}
+		switch k := pairs[i].Key.(type) {
+		case Atom, string, int64, bool, nil:
+		case float64:
+			// 0.0 and -0.0 are distinct keys in Erlang but equal in Go.
+			hashable = hashable && k != 0
+		default:
+			hashable = false
+		}
+	}
+	r.leave()
+	if hashable {
+		m := make(map[any]any, n)
+		for _, p := range pairs {
+			m[p.Key] = p.Value
+		}
+		if len(m) == n {
+			return m, nil
+		}
+	}
+	if err := r.checkDuplicates(spans); err != nil {
+		return nil, err
+	}
+	return pairs, nil
+}
+
+// checkDuplicates reports keys (given as byte spans of r.b) that are equal
+// in Erlang's exact term order.
+func (r *reader) checkDuplicates(spans [][2]int) error {
+	keys := make([][]byte, len(spans))
+	for i, s := range spans {
+		keys[i] = r.b[s[0]:s[1]]
+	}
+	slices.SortFunc(keys, compareEncoded)
+	for i := 1; i < len(keys); i++ {
+		if compareEncoded(keys[i-1], keys[i]) == 0 {
+			return r.errorf(ErrSyntax, "duplicate map key")
+		}
+	}
+	return nil
+}
+
+var bigIntType = reflect.TypeFor[big.Int]()

@@ -1,0 +1,106 @@
+// Package etf encodes and decodes Erlang's External Term Format, the bytes
+// of :erlang.term_to_binary/1 and binary_to_term/1, exactly as Erlang/OTP 26
+// and later write them (minor_version 2), so that Go and Elixir services can
+// read each other's Phoenix.Token payloads.
+//
+// # Decoding into any
+//
+// Unmarshal into a *any is lossless: Marshal of the result gives the bytes
+// term_to_binary gives for the same term.
+//
+//	Erlang term                       Go value (decoding into any)
+//	integer                           int64, or *big.Int beyond int64
+//	float                             float64
+//	atom true / false                 bool
+//	atom nil                          nil
+//	other atom                        Atom
+//	binary                            string (the bytes, not necessarily UTF-8)
+//	bitstring (not whole bytes)       Bitstring
+//	[] (NIL_EXT)                      []any{}
+//	proper list, incl. STRING_EXT     []any (a charlist gives []any of int64)
+//	improper list [a | t]             ImproperList
+//	tuple                             Tuple
+//	map, keys atoms/binaries/         map[any]any
+//	  integers/floats/booleans/nil
+//	map with other keys (tuples,      Map (pairs in wire order)
+//	  lists, maps, big integers, ±0.0)
+//
+// Binaries decode to string because a string is immutable and compares by
+// value; decode into a []byte destination to get bytes. Atom keys and binary
+// keys stay distinct: Atom("id") and "id" are different Go map keys.
+//
+// # Encoding
+//
+//	Go value                          Erlang term
+//	nil, nil pointer/interface        atom nil
+//	bool                              atom true / false
+//	Atom                              atom (SMALL_ATOM_UTF8_EXT, or ATOM_UTF8_EXT
+//	                                    when longer than 255 bytes)
+//	string, []byte, [N]byte           binary
+//	int*, uint*, *big.Int, big.Int,   integer: SMALL_INTEGER_EXT for 0..255,
+//	  time.Duration (nanoseconds)       INTEGER_EXT for int32, SMALL_BIG_EXT or
+//	                                    LARGE_BIG_EXT beyond
+//	float64, float32                  float (NEW_FLOAT_EXT); NaN and ±Inf fail
+//	[]T, [N]T, []any                  list; STRING_EXT when 1..65535 elements
+//	                                    are all integers 0..255, as Erlang does;
+//	                                    nil and empty slices are []
+//	Tuple                             tuple
+//	ImproperList                      improper list
+//	Bitstring                         bitstring
+//	map[K]V, Map                      map with pairs in term order
+//	struct                            map with atom keys (see below)
+//	RawTerm                           its bytes, once checked to be one term
+//
+// Go types with no Erlang form (channels, functions, complex numbers) fail
+// with ErrUnsupported.
+//
+// # Map order
+//
+// For maps of up to 32 keys Erlang writes the pairs sorted by key in term
+// order, and so does Marshal: integers < floats < atoms < tuples < maps <
+// [] < lists < binaries (references, funs, ports and pids, which sit between
+// atoms and tuples, are not supported). Integers compare by value, floats
+// by value with -0.0 before 0.0, atoms by their UTF-8 text, tuples by size
+// then elements, maps by size then keys then values, lists element by
+// element, binaries bytewise with a prefix first. Map keys of type
+// map[string]T encode as binaries (Elixir string keys), map[Atom]T as atoms.
+// For larger maps Erlang uses an internal hash order that this package does
+// not reproduce: Marshal uses term order for every size, so a map of more
+// than 32 keys decodes to the same term but its bytes differ from Erlang's.
+// Keys that are distinct in Go but equal as terms (int 1 and int64 1 in a
+// map[any]any) fail with ErrType.
+//
+// # Structs
+//
+// A struct encodes as a map with atom keys, one per exported field. The key
+// is the field's `etf:"name"` tag when present, otherwise the field name in
+// snake_case (see SnakeCase: LaunchID → launch_id, URL → url, MachineID →
+// machine_id). `etf:"-"` skips a field and `etf:",omitempty"` (or
+// `etf:"name,omitempty"`) omits it when it is false, 0, "", a nil pointer or
+// interface, or an empty slice, map, array or string. Fields of embedded
+// structs (by value, untagged) are promoted with Go's rules, as in
+// encoding/json. Decoding into a struct accepts atom or binary keys and
+// ignores unknown keys.
+//
+// # Decoding into typed destinations
+//
+// Unmarshal works like json.Unmarshal: structs, maps with string, Atom or
+// other key types (map[string]T keys accept binaries and atoms), slices,
+// arrays (the length must match), string (from a binary, a charlist of bytes
+// or []), []byte and [N]byte, every integer and float kind (out-of-range
+// values fail with ErrType), bool, time.Duration (an integer of
+// nanoseconds), *big.Int, pointers (allocated as needed), and any. The atom
+// nil sets a pointer, slice, map or interface to nil. A RawTerm destination
+// captures a copy of the term's bytes.
+//
+// # Untrusted input
+//
+// Decoding never panics. Nesting is limited to MaxDepth (ErrLimit), every
+// length is checked against the bytes actually present before anything is
+// allocated for it, trailing bytes and duplicate map keys fail with
+// ErrSyntax, and tags this package does not handle (pids, ports, references,
+// funs, ...) fail with ErrUnsupported naming the tag. Compressed terms (tag
+// 80, term_to_binary(T, [compressed])) are rejected with ErrUnsupported:
+// Phoenix tokens never compress, and inflating attacker-supplied data is a
+// risk with no use here.
+package etf
