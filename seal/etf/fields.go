@@ -19,7 +19,7 @@ type field struct {
 
 // structInfo is the cached metadata of a struct type.
 type structInfo struct {
-	fields []field         // in Erlang term order of their names
+	fields []field        // in Erlang term order of their names
 	byName map[string]int // name -> index into fields
 }
 
