@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"path/filepath"
+)
+
+// defaultAddr is where the launcher listens without -addr: loopback only.
+const defaultAddr = "127.0.0.1:8080"
+
+// defaultOrg is the Fly organization used when FLY_ORG is unset.
+const defaultOrg = "personal"
+
+// errUsage reports bad command-line flags; the flag package has already
+// printed the details.
+var errUsage = errors.New("bad flags")
+
+// config is the launcher's configuration, from flags and the environment.
+type config struct {
+	addr     string
+	dataDir  string
+	simSpeed float64
+	flyAPI   *url.URL // nil: Fly.io itself, or the in-process simulator
+	flyToken string   // empty: the in-process simulator
+	flyOrg   string
+	// trustForwarded reads client addresses from X-Forwarded-For (behind
+	// one trusted reverse proxy).
+	trustForwarded bool
+}
+
+// simulated reports whether the launcher runs its own in-process simulator.
+func (c config) simulated() bool { return c.flyToken == "" && c.flyAPI == nil }
+
+// parseConfig reads the flags in args and the variables getenv returns.
+// Flag errors and usage go to out.
+func parseConfig(args []string, getenv func(string) string, out io.Writer) (config, error) {
+	fs := flag.NewFlagSet("launcher", flag.ContinueOnError)
+	fs.SetOutput(out)
+	c := config{}
+	var flyAPI string
+	fs.StringVar(&c.addr, "addr", defaultAddr, "address to listen on")
+	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(getenv), "directory for the key base and the simulator's state")
+	fs.Float64Var(&c.simSpeed, "sim-speed", 1, "time scale of the simulated Fly: 1 is real time (30-60 s a launch), 10 is ten times faster")
+	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim")
+	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: rate-limit by the client address in X-Forwarded-For")
+	if err := fs.Parse(args); err != nil {
+		return config{}, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if c.simSpeed <= 0 || c.simSpeed > 10000 {
+		return config{}, fmt.Errorf("%w: -sim-speed must be in (0, 10000], got %g", errUsage, c.simSpeed)
+	}
+	if c.dataDir == "" {
+		return config{}, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
+	}
+	c.flyToken = getenv("FLY_API_TOKEN")
+	c.flyOrg = getenv("FLY_ORG")
+	if c.flyOrg == "" {
+		c.flyOrg = defaultOrg
+	}
+	if flyAPI != "" {
+		u, err := url.Parse(flyAPI)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return config{}, fmt.Errorf("%w: -fly-api must be an http(s) URL, got %q", errUsage, flyAPI)
+		}
+		if c.flyToken == "" {
+			return config{}, fmt.Errorf("%w: -fly-api needs FLY_API_TOKEN", errUsage)
+		}
+		c.flyAPI = u
+	}
+	return c, nil
+}
+
+// defaultDataDir follows the XDG base directory spec, falling back to ./.data.
+func defaultDataDir(getenv func(string) string) string {
+	if d := getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "sealkit-launcher")
+	}
+	if h := getenv("HOME"); filepath.IsAbs(h) {
+		return filepath.Join(h, ".local", "share", "sealkit-launcher")
+	}
+	return ".data"
+}

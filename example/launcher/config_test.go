@@ -1,0 +1,79 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		want    config
+		wantErr string
+	}{
+		{
+			name: "defaults with XDG",
+			env:  map[string]string{"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"},
+			want: config{addr: defaultAddr, dataDir: "/xdg/sealkit-launcher", simSpeed: 1, flyOrg: "personal"},
+		},
+		{
+			name: "defaults with HOME only",
+			env:  map[string]string{"HOME": "/home/u"},
+			want: config{addr: defaultAddr, dataDir: "/home/u/.local/share/sealkit-launcher", simSpeed: 1, flyOrg: "personal"},
+		},
+		{
+			name: "relative XDG is ignored, no HOME",
+			env:  map[string]string{"XDG_DATA_HOME": "rel"},
+			want: config{addr: defaultAddr, dataDir: ".data", simSpeed: 1, flyOrg: "personal"},
+		},
+		{
+			name: "flags",
+			args: []string{"-addr", "127.0.0.1:0", "-data-dir", "/d", "-sim-speed", "20"},
+			want: config{addr: "127.0.0.1:0", dataDir: "/d", simSpeed: 20, flyOrg: "personal"},
+		},
+		{
+			name: "real fly",
+			env:  map[string]string{"FLY_API_TOKEN": "tok", "FLY_ORG": "acme"},
+			args: []string{"-data-dir", "/d"},
+			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyToken: "tok", flyOrg: "acme"},
+		},
+		{name: "fly-api needs a token", args: []string{"-fly-api", "http://127.0.0.1:1"}, wantErr: "FLY_API_TOKEN"},
+		{name: "fly-api must be http", env: map[string]string{"FLY_API_TOKEN": "t"}, args: []string{"-fly-api", "ftp://x"}, wantErr: "http(s) URL"},
+		{name: "fly-api must have a host", env: map[string]string{"FLY_API_TOKEN": "t"}, args: []string{"-fly-api", "http://"}, wantErr: "http(s) URL"},
+		{name: "zero speed", args: []string{"-sim-speed", "0"}, wantErr: "-sim-speed"},
+		{name: "negative speed", args: []string{"-sim-speed", "-1"}, wantErr: "-sim-speed"},
+		{name: "NaN speed", args: []string{"-sim-speed", "NaN"}, wantErr: "-sim-speed"},
+		{name: "unknown flag", args: []string{"-nope"}, wantErr: "bad flags"},
+		{name: "stray argument", args: []string{"extra"}, wantErr: "unexpected arguments"},
+		{name: "empty data dir", args: []string{"-data-dir", ""}, wantErr: "-data-dir"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseConfig(tt.args, env(tt.env), io.Discard)
+			if tt.wantErr != "" {
+				require.ErrorIs(t, err, errUsage)
+				assert.Contains(t, err.Error(), tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestParseConfigFlyAPI(t *testing.T) {
+	c, err := parseConfig([]string{"-fly-api", "http://127.0.0.1:4280"}, env(map[string]string{"FLY_API_TOKEN": "t"}), io.Discard)
+	require.NoError(t, err)
+	require.NotNil(t, c.flyAPI)
+	assert.Equal(t, "127.0.0.1:4280", c.flyAPI.Host)
+	assert.False(t, c.simulated())
+}

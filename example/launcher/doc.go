@@ -1,0 +1,36 @@
+// Command launcher is a Livebook launcher that survives a page refresh and a
+// server restart. It composes every sealkit package: the page talks to the
+// server over the resume protocol (package resume, with the JavaScript client
+// of package hooks), the generated Livebook password and the deploy record
+// live only in the browser's sessionStorage, sealed with package seal, and
+// the deploy itself runs through package flylaunch.
+//
+// Run it with no configuration:
+//
+//	go run ./example/launcher
+//
+// It serves http://127.0.0.1:8080 and launches simulated Livebooks on an
+// in-process Fly Machines API simulator (package flylaunch/flysim) mounted
+// under /flysim/ on the same server, whose state lives in the data directory
+// and so survives restarts. With FLY_API_TOKEN (and optionally FLY_ORG, default
+// "personal") set it launches real Livebooks on Fly.io. With -fly-api URL it
+// talks to the Machines API at URL, for example a standalone simulator started
+// with go run ./example/flysim, using FLY_API_TOKEN as its token.
+//
+// Flags:
+//
+//	-addr       address to listen on (default 127.0.0.1:8080)
+//	-data-dir   directory for the generated key base and the simulator's state
+//	            (default $XDG_DATA_HOME/sealkit-launcher, else
+//	            $HOME/.local/share/sealkit-launcher, else ./.data)
+//	-sim-speed  time scale of the simulator: at 1 a launch takes 30-60 s like
+//	            a real one; 10 makes it ten times faster (default 1)
+//	-fly-api    URL of a Fly Machines API to use instead of Fly.io's
+//
+// The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
+// still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).
+// Without it the launcher generates one (64 random bytes, base64url-encoded)
+// on first start and keeps it in the data directory with mode 0600. Instances
+// that share the key base and the Fly API serve any client: the launcher keeps
+// no server-side session.
+package main

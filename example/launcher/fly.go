@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+)
+
+// simPrefix is where the in-process simulator is mounted: its Machines API
+// under /flysim/v1/ (bearer token only the launcher knows) and its stand-in
+// Livebooks under /flysim/livebook/{app}/.
+const simPrefix = "/flysim"
+
+// fly is where launches go: a flylaunch.Launcher, and in simulated mode the
+// simulator to mount.
+type fly struct {
+	launcher *flylaunch.Launcher
+	sim      *flysim.Server // nil unless simulated in process
+	mode     string         // shown on the page
+	// livebookURL maps an app and its Fly URL to the link the summary shows.
+	livebookURL func(app, flyURL string) string
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// newFly connects to Fly.io, to the Machines API at c.flyAPI, or to an
+// in-process simulator keeping its state in c.dataDir.
+func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
+	f := &fly{}
+	var transport http.RoundTripper
+	token := c.flyToken
+	switch {
+	case c.simulated():
+		token = randomToken()
+		sim, err := flysim.New(flysim.Options{
+			DataDir: filepath.Join(c.dataDir, "flysim"),
+			Speed:   c.simSpeed,
+			Token:   token,
+			Logger:  log.With("component", "flysim"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("start simulator: %w", err)
+		}
+		f.sim = sim
+		transport = handlerTransport{sim}
+		f.mode = "Simulated Fly.io"
+		f.livebookURL = func(app, _ string) string { return simPrefix + "/livebook/" + app + "/" }
+	case c.flyAPI != nil:
+		base := strings.TrimSuffix(c.flyAPI.String(), "/")
+		transport = flysim.Transport(base, nil)
+		f.mode = "Fly API at " + c.flyAPI.Host
+		f.livebookURL = func(app, _ string) string { return base + "/livebook/" + app + "/" }
+	default:
+		f.mode = "Fly.io · " + c.flyOrg
+		f.livebookURL = func(_, flyURL string) string { return flyURL }
+	}
+	client, err := flylaunch.NewClient(ctx, token, transport)
+	if err != nil {
+		f.close()
+		return nil, err
+	}
+	l, err := flylaunch.New(flylaunch.Options{Client: client, Logger: log.With("component", "flylaunch")})
+	if err != nil {
+		f.close()
+		return nil, err
+	}
+	f.launcher = l
+	return f, nil
+}
+
+// close stops the deploy drivers of this process (deploys continue on Fly
+// and resume when a client comes back) and flushes the simulator.
+func (f *fly) close() error {
+	f.closeOnce.Do(func() {
+		if f.launcher != nil {
+			f.closeErr = f.launcher.Close()
+		}
+		if f.sim != nil {
+			f.closeErr = errors.Join(f.closeErr, f.sim.Close())
+		}
+	})
+	return f.closeErr
+}
+
+// randomToken returns a fresh bearer token for the in-process simulator.
+func randomToken() string {
+	var b [24]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return hex.EncodeToString(b[:])
+}

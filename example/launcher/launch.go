@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/resume"
+	"github.com/sealkit/sealkit/seal"
+)
+
+// errUnknownSize reports a size the page does not offer.
+var errUnknownSize = errors.New("unknown size")
+
+// errBusy reports that the instance already runs its maximum of launches.
+var errBusy = errors.New("the launcher is busy with other launches: try again in a minute")
+
+// errAlreadyLaunching reports a second launch from a page that runs one.
+var errAlreadyLaunching = errors.New("this page is already launching a Livebook")
+
+// stateMaxAge is how long a sealed launch state stays valid. Every
+// completed step re-seals it, so this bounds the time between steps and
+// how long a page may stay closed.
+const stateMaxAge = time.Hour
+
+// launchApp is the resume.App behind the page: it starts launches on the
+// "launch" action and re-attaches every (re)connecting page to its deploy.
+type launchApp struct {
+	fly     *fly
+	org     string
+	tickets tickets
+	limiter *rateLimiter
+	slots   chan struct{} // one per launch started here and still running
+	log     *slog.Logger
+	now     func() time.Time
+
+	// base is canceled at shutdown; cleanups run under it.
+	base   context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // watchers and cleanups
+
+	mu       sync.Mutex
+	watching map[string]bool // connection IDs watching a deploy
+}
+
+// launchRequest is the data of the "launch" action.
+type launchRequest struct {
+	App    string `json:"app"`
+	Region string `json:"region"`
+	Size   string `json:"size"`
+	Ticket string `json:"ticket"`
+}
+
+// Open re-attaches a page that comes back with a sealed launch, and shows
+// the form to any other.
+func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r resume.Result[launchState]) error {
+	switch r.Status {
+	case resume.StatusResumed:
+		spec, err := r.State.spec()
+		if err == nil {
+			var dep *flylaunch.Deploy
+			dep, err = a.fly.launcher.Resume(ctx, spec, r.State.Record)
+			if err == nil {
+				a.log.Info("launch resumed", "app", r.State.Record.App, "launch_id", r.State.Record.LaunchID, "conn", c.ID())
+				a.watch(c, r.State, dep)
+				return nil
+			}
+		}
+		// A state this server cannot resume (e.g. sealed by an older
+		// version): say so and start over rather than fail the connection.
+		a.log.Warn("cannot resume launch", "app", r.State.Record.App, "err", err)
+		_ = c.Clear(ctx)
+		return c.Snapshot(ctx, 0, view{Phase: phaseFailed, Error: "The launch saved in this browser cannot be resumed: " + err.Error()})
+	case resume.StatusFresh:
+	default:
+		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.ID())
+	}
+	return c.Snapshot(ctx, 0, view{Phase: phaseIdle})
+}
+
+// Action handles "launch". Its error text is shown on the page.
+func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
+	if name != "launch" {
+		return fmt.Errorf("unknown action %q", name)
+	}
+	var req launchRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return errors.New("malformed launch request")
+	}
+	if err := validateAppName(req.App); err != nil {
+		return err
+	}
+	if _, ok := findRegion(req.Region); !ok {
+		return fmt.Errorf("unknown region %q", req.Region)
+	}
+	sz, ok := findSize(req.Size)
+	if !ok {
+		return fmt.Errorf("%w %q", errUnknownSize, req.Size)
+	}
+	if a.isWatching(c.ID()) {
+		return errAlreadyLaunching
+	}
+	client, err := a.tickets.client(req.Ticket)
+	if err != nil {
+		return err
+	}
+	if !a.limiter.allow(client) {
+		a.log.Warn("launch rate limited", "client", client)
+		return errRateLimited
+	}
+	select {
+	case a.slots <- struct{}{}:
+	default:
+		return errBusy
+	}
+	release := func() { <-a.slots }
+
+	password, err := newPassword()
+	if err != nil {
+		release()
+		return err
+	}
+	st := launchState{Password: password, Size: sz.ID}
+	spec := flylaunch.Spec{
+		App: req.App, Org: a.org, Region: req.Region, Size: sz.Preset, MemoryMB: sz.MemoryMB,
+		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": password},
+	}
+	dep, err := a.fly.launcher.Start(ctx, spec)
+	if err != nil {
+		release()
+		a.log.Warn("launch refused", "app", req.App, "err", err)
+		return friendlyStartError(req.App, err)
+	}
+	a.goTracked(func() { <-dep.Done(); release() })
+	st.Record = dep.Record()
+	// The page must hold the sealed state before anything else: without
+	// it nobody can ever learn the password.
+	if err := c.Store(ctx, st, seal.MaxAge(stateMaxAge)); err != nil {
+		dep.Cancel()
+		a.destroyLater(st.Record)
+		return fmt.Errorf("could not hand the launch to this page: %w", err)
+	}
+	a.log.Info("launch started", "app", req.App, "region", req.Region, "size", sz.ID, "client", client, "launch_id", st.Record.LaunchID)
+	a.watch(c, st, dep)
+	return nil
+}
+
+// friendlyStartError explains why Fly refused a launch.
+func friendlyStartError(app string, err error) error {
+	switch {
+	case errors.Is(err, flylaunch.ErrNameTaken):
+		return fmt.Errorf("the name %q is taken: pick another one", app)
+	case errors.Is(err, flylaunch.ErrNoCapacity):
+		return errors.New("no capacity in that region on Fly.io right now: pick another region")
+	case errors.Is(err, flylaunch.ErrInvalidSpec):
+		return fmt.Errorf("invalid launch: %w", err)
+	}
+	return fmt.Errorf("the launch was refused: %w", err)
+}
+
+func (a *launchApp) isWatching(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.watching[id]
+}
+
+// watch streams dep to the page on c until the deploy ends or c does.
+func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
+	a.mu.Lock()
+	a.watching[c.ID()] = true
+	a.mu.Unlock()
+	a.goTracked(func() {
+		defer func() {
+			a.mu.Lock()
+			delete(a.watching, c.ID())
+			a.mu.Unlock()
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+			}
+			cancel()
+		}()
+		a.stream(ctx, c, st, dep)
+	})
+}
+
+// stream sends the snapshot, then every event; it re-seals the state after
+// each completed step and ends with the summary or the failure.
+func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
+	snap, events := dep.Subscribe(ctx)
+	t := newTracker(st, snap, a.now)
+	if snap.Final {
+		a.finish(ctx, c, st, t, dep)
+		return
+	}
+	if c.Snapshot(ctx, snap.Seq, t.running()) != nil {
+		return
+	}
+	for ev := range events {
+		if t.apply(ev) && ev.Record != nil {
+			st.Record, st.Steps = *ev.Record, t.stepTimes()
+			if c.Store(ctx, st, seal.MaxAge(stateMaxAge)) != nil {
+				return
+			}
+		}
+		if ev.Status.Final() {
+			a.finish(ctx, c, st, t, dep)
+			return
+		}
+		if c.Event(ctx, ev.Seq, t.running()) != nil {
+			return
+		}
+	}
+}
+
+// finish shows the outcome of an ended deploy and clears the page's state.
+func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy) {
+	res, err := dep.Wait(ctx)
+	seq := dep.Snapshot().Seq
+	switch {
+	case err == nil:
+		v := t.running()
+		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
+		v.URL = a.fly.livebookURL(st.Record.App, res.URL)
+		v.Password = st.Password
+		if c.Snapshot(ctx, seq, v) == nil {
+			_ = c.Clear(ctx)
+			a.log.Info("launch finished", "app", st.Record.App, "launch_id", st.Record.LaunchID, "conn", c.ID())
+		}
+	case errors.Is(err, flylaunch.ErrCanceled), ctx.Err() != nil:
+		// This instance is shutting down: the page keeps its state and
+		// resumes on the next instance it reaches.
+	default:
+		a.log.Warn("launch failed", "app", st.Record.App, "launch_id", st.Record.LaunchID, "err", err)
+		v := view{Phase: phaseFailed, App: st.Record.App, Error: "The launch failed: " + err.Error()}
+		if c.Snapshot(ctx, seq, v) == nil {
+			_ = c.Clear(ctx)
+		}
+		a.destroyLater(st.Record)
+	}
+}
+
+// destroyLater removes what a failed launch created, so the name can be
+// used again.
+func (a *launchApp) destroyLater(rec flylaunch.Record) {
+	a.goTracked(func() {
+		ctx, cancel := context.WithTimeout(a.base, 2*time.Minute)
+		defer cancel()
+		if err := a.fly.launcher.Destroy(ctx, rec); err != nil {
+			a.log.Warn("cleanup of failed launch", "app", rec.App, "err", err)
+		}
+	})
+}
+
+func (a *launchApp) goTracked(fn func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		fn()
+	}()
+}
+
+// wait cancels the cleanups and blocks until every watcher and cleanup has
+// returned; call it after the resume handler and the launcher have shut
+// down.
+func (a *launchApp) wait() {
+	a.cancel()
+	a.wg.Wait()
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/sealkit/sealkit/seal"
+)
+
+// shutdownTimeout bounds a graceful stop.
+const shutdownTimeout = 10 * time.Second
+
+// run is the whole launcher: it parses args and the environment, serves
+// until ctx is done, and shuts down gracefully. It prints the URL it serves
+// and its logs to stdout.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	c, err := parseConfig(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	kb, generated, err := loadKeyBases(getenv, c.dataDir)
+	if err != nil {
+		return err
+	}
+	if generated {
+		log.Info("generated a key base; set SECRET_KEY_BASE to share it between instances", "file", c.dataDir+"/"+keyBaseFile)
+	}
+	sealer, err := seal.New(kb.current, seal.PreviousKeyBases(kb.previous...))
+	if err != nil {
+		return fmt.Errorf("key base: %w", err)
+	}
+
+	f, err := newFly(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, logger: log})
+	if err != nil {
+		return errors.Join(err, f.close())
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return errors.Join(err, stop(context.Background(), srv, f))
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	url := "http://" + ln.Addr().String() + "/"
+	fmt.Fprintf(stdout, "sealkit launcher serving %s (%s, data in %s)\n", url, f.mode, c.dataDir)
+
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return errors.Join(err, stop(context.Background(), srv, f))
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	// Close the page connections first: they are hijacked or streaming, so
+	// http.Server.Shutdown would otherwise wait for them.
+	errStop := stop(sctx, srv, f)
+	errHTTP := hs.Shutdown(sctx)
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		errHTTP = errors.Join(errHTTP, err)
+	}
+	return errors.Join(errStop, errHTTP)
+}
+
+// stop ends the page connections, then this process's deploy drivers (the
+// deploys go on at Fly and resume wherever their pages reconnect), then
+// waits for the launcher's goroutines.
+func stop(ctx context.Context, srv *server, f *fly) error {
+	err := srv.shutdown(ctx)
+	err = errors.Join(err, f.close())
+	srv.app.wait()
+	return err
+}

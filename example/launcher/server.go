@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/sealkit/sealkit/hooks"
+	"github.com/sealkit/sealkit/resume"
+	"github.com/sealkit/sealkit/seal"
+)
+
+// resumeKey is the sessionStorage key and seal purpose of the launch state.
+const resumeKey = "launch"
+
+// contentSecurityPolicy allows only the launcher's own scripts, styles and
+// connections: no inline script, no third party, no framing.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+	"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Launch limits of one instance.
+const (
+	launchInterval    = 20 * time.Second // one more launch per client per interval
+	launchBurst       = 5                // launches a client may make at once
+	maxTrackedClients = 10000            // rate-limit table size
+	maxLaunches       = 16               // concurrent launches started here
+)
+
+// serverOptions configures newServer.
+type serverOptions struct {
+	sealer *seal.Sealer
+	fly    *fly
+	org    string
+	// trustForwarded reads client addresses from X-Forwarded-For.
+	trustForwarded bool
+	logger         *slog.Logger
+	now            func() time.Time
+}
+
+// server is the launcher's HTTP handler: the page, its assets, the hooks
+// script, the resume endpoint and, in simulated mode, the simulator.
+type server struct {
+	mux     *http.ServeMux
+	page    *template.Template
+	app     *launchApp
+	resume  *resume.Handler[launchState]
+	tickets tickets
+	log     *slog.Logger
+	pageData
+}
+
+// pageData is what the page template needs besides the per-request bits.
+type pageData struct {
+	StyleSrc, AppSrc, AppIntegrity, HooksSrc string
+	HooksTag                                 template.HTML
+	Mode                                     string
+	Regions                                  []region
+	Sizes                                    []size
+}
+
+// newServer builds the launcher's handler. Call shutdown to end it.
+func newServer(o serverOptions) (*server, error) {
+	if o.sealer == nil || o.fly == nil || o.fly.launcher == nil {
+		return nil, errors.New("server: sealer and fly are required")
+	}
+	if o.logger == nil {
+		o.logger = slog.New(slog.DiscardHandler)
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	limiter, err := newRateLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{mux: http.NewServeMux(), log: o.logger, tickets: tickets{sealer: o.sealer, trustForwarded: o.trustForwarded}}
+	s.app = &launchApp{
+		fly: o.fly, org: o.org, tickets: s.tickets, limiter: limiter,
+		slots: make(chan struct{}, maxLaunches), log: o.logger, now: o.now,
+		watching: map[string]bool{},
+	}
+	s.app.base, s.app.cancel = context.WithCancel(context.Background())
+	s.resume, err = resume.New(o.sealer, s.app, resume.Options{
+		Key:    resumeKey,
+		MaxAge: stateMaxAge,
+		Logger: o.logger.With("component", "resume"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.page, err = pageTemplate(); err != nil {
+		return nil, err
+	}
+	appJS, err := newAsset("web/app.js", "text/javascript; charset=utf-8")
+	if err != nil {
+		return nil, err
+	}
+	css, err := newAsset("web/style.css", "text/css; charset=utf-8")
+	if err != nil {
+		return nil, err
+	}
+	hk := hooks.New()
+	if s.HooksTag, err = hk.ScriptTag("/hooks"); err != nil {
+		return nil, err
+	}
+	if s.HooksSrc, err = hk.URL("/hooks", hooks.ScriptFile); err != nil {
+		return nil, err
+	}
+	s.StyleSrc = "/static/style.css?v=" + css.etag[1:13]
+	s.AppSrc = "/static/app.js?v=" + appJS.etag[1:13]
+	s.AppIntegrity = appJS.integrity
+	s.Mode, s.Regions, s.Sizes = o.fly.mode, regions, sizes
+
+	s.mux.HandleFunc("GET /{$}", s.servePage)
+	s.mux.Handle("GET /static/app.js", appJS)
+	s.mux.Handle("GET /static/style.css", css)
+	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
+	s.mux.Handle("/resume", s.resume)
+	s.mux.Handle("/resume/", s.resume)
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	if o.fly.sim != nil {
+		s.mux.Handle(simPrefix+"/", http.StripPrefix(simPrefix, o.fly.sim))
+	}
+	return s, nil
+}
+
+// ServeHTTP adds the security headers to every launcher response (the
+// simulator's stand-in Livebook keeps its own) and routes.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	if !isUnder(r.URL.Path, simPrefix) {
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func isUnder(path, prefix string) bool {
+	return path == prefix || len(path) > len(prefix) && path[:len(prefix)+1] == prefix+"/"
+}
+
+// page is the per-request template data.
+type page struct {
+	pageData
+	Suggested, Ticket string
+}
+
+func (s *server) servePage(w http.ResponseWriter, r *http.Request) {
+	ticket, err := s.tickets.issue(r)
+	if err != nil {
+		s.log.Error("issue client ticket", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := s.page.Execute(&buf, page{pageData: s.pageData, Suggested: suggestAppName(), Ticket: ticket}); err != nil {
+		s.log.Error("render page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// shutdown ends every page connection (pages reconnect, to this instance
+// once it is back or to another one) and waits for the watchers. The
+// caller closes the launcher afterwards.
+func (s *server) shutdown(ctx context.Context) error {
+	err := s.resume.Shutdown(ctx)
+	if err != nil {
+		err = fmt.Errorf("shut down resume handler: %w", err)
+	}
+	return err
+}

@@ -1,0 +1,184 @@
+// The launcher page: renders the views the server sends over the resume
+// protocol. The server sends the whole view in every snapshot and event, so
+// rendering is a pure function of the latest one. No secrets are kept here:
+// the sealed blob is the hooks client's business, and the password arrives
+// only in the final view.
+// It is an ES module: the hooks module it imports is pinned by the page's
+// script tag (versioned URL and Subresource Integrity), passed as data-hooks.
+const hooksURL = document.querySelector("script[data-hooks]").dataset.hooks;
+const { connectResume } = await import(hooksURL);
+
+{
+  const $ = (id) => document.getElementById(id);
+  const views = { form: $("form-view"), progress: $("progress-view"), summary: $("summary-view") };
+  const storageKey = "launch";
+  const resultMessages = {
+    expired: "The launch saved in this browser has expired, so it was cleared. You can start a new launch.",
+    invalid: "The launch saved in this browser could not be read (it was altered, or sealed by another server), so it was cleared. You can start a new launch.",
+    unbound: "The launch saved in this browser belongs to another session, so it was cleared. You can start a new launch.",
+  };
+  let client = null;
+  let showingSummary = false;
+  let running = null; // {el, ms, at} of the running step, for the ticking timer
+
+  function show(name) {
+    for (const [k, el] of Object.entries(views)) el.hidden = k !== name;
+  }
+  function showError(msg) {
+    const el = $("error");
+    el.textContent = msg || "";
+    el.hidden = !msg;
+  }
+  function fmt(ms) {
+    if (ms == null) return "";
+    return ms < 10000 ? (ms / 1000).toFixed(1) + " s" : Math.round(ms / 1000) + " s";
+  }
+  function setBusy(busy) {
+    $("launch").disabled = busy || !client;
+    $("launch").textContent = busy ? "Launching…" : "Launch";
+  }
+
+  function renderSteps(steps) {
+    const ol = $("steps");
+    ol.replaceChildren();
+    running = null;
+    for (const s of steps || []) {
+      const li = document.createElement("li");
+      li.className = s.state;
+      const icon = document.createElement("span");
+      icon.className = "icon";
+      icon.setAttribute("aria-hidden", "true");
+      const title = document.createElement("span");
+      title.textContent = s.title;
+      const state = document.createElement("span");
+      state.className = "visually-hidden";
+      state.textContent = " (" + s.state + ")";
+      const time = document.createElement("span");
+      time.className = "time";
+      time.textContent = fmt(s.ms);
+      li.append(icon, title, state, time);
+      ol.append(li);
+      if (s.state === "running") running = { el: time, ms: s.ms || 0, at: performance.now() };
+    }
+  }
+
+  function render(v) {
+    if (!v || typeof v !== "object") return;
+    switch (v.phase) {
+      case "idle":
+        // A finished launch stays on screen until the user moves on, even
+        // if the connection comes back meanwhile (the server sees a fresh
+        // client once the blob is cleared).
+        if (showingSummary) return;
+        show("form");
+        setBusy(false);
+        break;
+      case "running":
+        showingSummary = false;
+        $("progress-app").textContent = v.app || "";
+        $("progress").value = v.progress || 0;
+        $("progress-pct").textContent = Math.round(v.progress || 0) + "%";
+        $("step").textContent = v.step || "";
+        renderSteps(v.steps);
+        show("progress");
+        break;
+      case "done":
+        showingSummary = true;
+        running = null;
+        $("progress").value = 100;
+        $("summary-url").textContent = v.url;
+        $("summary-url").href = v.url;
+        $("summary-password").textContent = v.password;
+        showError("");
+        show("summary");
+        break;
+      case "failed":
+        showingSummary = false;
+        running = null;
+        showError(v.error || "The launch failed.");
+        show("form");
+        setBusy(false);
+        break;
+    }
+  }
+
+  function onStatus(status) {
+    const el = $("status");
+    el.dataset.status = status;
+    el.textContent = {
+      connecting: "Connecting…",
+      open: "Connected",
+      retrying: "Connection lost, reconnecting…",
+      closed: "Disconnected",
+    }[status] || status;
+    $("launch").disabled = status !== "open" || $("launch").textContent !== "Launch";
+  }
+
+  function onResult(result) {
+    if (resultMessages[result.status]) {
+      showError(resultMessages[result.status]);
+      showingSummary = false;
+    }
+  }
+
+  $("launch-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const app = form.elements.app;
+    if (!app.checkValidity()) {
+      showError("The app name must be 2 to 63 lowercase letters, digits or dashes, start with a letter and not end with a dash.");
+      app.focus();
+      return;
+    }
+    showError("");
+    setBusy(true);
+    try {
+      await client.action("launch", {
+        app: app.value,
+        region: form.elements.region.value,
+        size: form.elements.size.value,
+        ticket: document.querySelector('meta[name="launch-ticket"]').content,
+      });
+    } catch (err) {
+      showError(err && err.message ? err.message : String(err));
+      setBusy(false);
+    }
+  });
+
+  $("copy").addEventListener("click", async () => {
+    const pw = $("summary-password").textContent;
+    try {
+      await navigator.clipboard.writeText(pw);
+      $("copy").textContent = "Copied";
+      $("copy-status").textContent = "Password copied to the clipboard";
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents($("summary-password"));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      $("copy-status").textContent = "Password selected; press Ctrl+C to copy it";
+    }
+  });
+
+  $("again").addEventListener("click", () => {
+    showingSummary = false;
+    $("summary-password").textContent = "";
+    $("copy").textContent = "Copy";
+    show("form");
+    setBusy(false);
+    $("app").focus();
+  });
+
+  setInterval(() => {
+    if (running) running.el.textContent = fmt(running.ms + performance.now() - running.at);
+  }, 250);
+
+  client = connectResume({
+    url: "resume",
+    key: storageKey,
+    onResult,
+    onSnapshot: (_seq, data) => render(data),
+    onEvent: (_seq, data) => render(data),
+    onStatus,
+  });
+}
