@@ -90,6 +90,10 @@ func (e *APIError) Unwrap() []error {
 // newAPIError wraps err from call op, extracting Fly's status and request ID.
 func newAPIError(step Step, op string, attempts int, err error) *APIError {
 	e := &APIError{Step: step, Op: op, Attempts: attempts, Err: err}
+	var le *LostResponseError
+	if errors.As(err, &le) {
+		e.Status, e.RequestID = le.Status, le.RequestID
+	}
 	var fe *flaps.FlapsError
 	if errors.As(err, &fe) {
 		e.Status = fe.ResponseStatusCode
@@ -101,11 +105,16 @@ func newAPIError(step Step, op string, attempts int, err error) *APIError {
 	return e
 }
 
-// statusOf returns the HTTP status of a flaps error, 0 otherwise.
+// statusOf returns the HTTP status of a flaps error or lost response, 0
+// otherwise.
 func statusOf(err error) int {
 	var fe *flaps.FlapsError
 	if errors.As(err, &fe) {
 		return fe.ResponseStatusCode
+	}
+	var le *LostResponseError
+	if errors.As(err, &le) {
+		return le.Status
 	}
 	return 0
 }

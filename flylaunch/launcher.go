@@ -104,7 +104,9 @@ func New(opts Options) (*Launcher, error) {
 // NewClient returns a fly-go Machines API client authenticated with token
 // that sends its requests through transport (nil means
 // http.DefaultTransport). The client logs nothing: fly-go's debug logger
-// would print request bodies, secrets included.
+// would print request bodies, secrets included. It also stops fly-go from
+// blindly resending a create that got a 502/503 (see [LostResponseError]);
+// prefer it over a *flaps.Client built by hand.
 //
 // fly-go always addresses https://api.machines.dev (or FLY_FLAPS_BASE_URL,
 // which this package never reads or sets); to reach another server, pass a
@@ -113,10 +115,13 @@ func NewClient(ctx context.Context, token string, transport http.RoundTripper) (
 	if token == "" {
 		return nil, &SpecError{Field: "token", Reason: "is required"}
 	}
+	if transport == nil {
+		transport = http.DefaultTransport
+	}
 	c, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
 		UserAgent: "sealkit-flylaunch",
 		Tokens:    tokens.Parse(token),
-		Transport: transport,
+		Transport: guardTransport{next: transport},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("flylaunch: new client: %w", err)

@@ -238,7 +238,7 @@ func (d *driver) launchMachine(ctx context.Context) error {
 			}
 		}
 		check = true
-		return d.try(ctx, 0, func(ctx context.Context) error {
+		err := d.try(ctx, 0, func(ctx context.Context) error {
 			m, err := d.l.client.Launch(ctx, d.spec.App, in)
 			if err == nil {
 				if m == nil || m.ID == "" {
@@ -248,6 +248,16 @@ func (d *driver) launchMachine(ctx context.Context) error {
 			}
 			return err
 		})
+		if statusOf(err) == http.StatusConflict {
+			// The machine name carries the launch ID: an earlier attempt
+			// of ours (its response lost) created it.
+			m, ferr := d.findMachine(ctx)
+			if ferr == nil && m != nil {
+				d.rec.MachineID = m.ID
+				return nil
+			}
+		}
+		return err
 	})
 }
 
@@ -376,6 +386,10 @@ func requestID(err error) string {
 	var fe *flaps.FlapsError
 	if errors.As(err, &fe) {
 		return fe.FlyRequestId
+	}
+	var le *LostResponseError
+	if errors.As(err, &le) {
+		return le.RequestID
 	}
 	return ""
 }

@@ -1,0 +1,145 @@
+package flylaunch
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+)
+
+// interruptAt starts a deploy on a first Launcher and "crashes" it at
+// boundary (the completion of that step; "" is before the first call of the
+// first step): the connection is cut synchronously there, and with inFlight
+// the next request still reaches Fly and is applied while the client only
+// sees an error. It returns the record the caller held at that point.
+func interruptAt(t *testing.T, e *simEnv, spec Spec, boundary Step, inFlight bool) Record {
+	t.Helper()
+	first := e.launcher(t)
+	cut := make(chan struct{})
+	first.hook = func(ev Event) {
+		hit := boundary == "" && ev.Seq == 1 || ev.Step == boundary && ev.Status == StatusCompleted
+		if hit {
+			e.gate.close(inFlight)
+			close(cut)
+		}
+	}
+	d, err := first.Start(waitCtx(t), spec)
+	require.NoError(t, err)
+	<-cut
+	require.NoError(t, first.Close())
+	rec := d.Record()
+	require.Equal(t, boundary, rec.Step)
+	e.gate.mu.Lock()
+	e.gate.shut = false
+	e.gate.mu.Unlock()
+	return rec
+}
+
+func TestResumeFromEveryStepBoundary(t *testing.T) {
+	boundaries := []Step{"", StepCreateApp, StepSecrets, StepIPs, StepLaunch, StepStarted, StepHealthy}
+	for _, boundary := range boundaries {
+		for _, inFlight := range []bool{false, true} {
+			name := fmt.Sprintf("after %q", boundary)
+			if inFlight {
+				name += " with next call applied"
+			}
+			t.Run(name, func(t *testing.T) {
+				e := newSimEnv(t, envOptions{})
+				spec := testSpec("resumed-livebook")
+				rec := interruptAt(t, e, spec, boundary, inFlight)
+
+				// A fresh Launcher, as after a server restart; resume twice
+				// in a row to show resuming is repeatable.
+				for range 2 {
+					l := e.launcher(t)
+					d, err := l.Resume(waitCtx(t), spec, rec)
+					require.NoError(t, err)
+					res, err := d.Wait(waitCtx(t))
+					require.NoError(t, err)
+					assert.Equal(t, "https://resumed-livebook.fly.dev", res.URL)
+					assert.Equal(t, rec.LaunchID, res.Record.LaunchID)
+					assertOneOfEach(t, e, spec.App)
+					require.NoError(t, l.Close())
+					rec = res.Record
+				}
+				calls := e.sim.Calls()
+				assert.Equal(t, 1, calls["POST /v1/apps"], "the app is created once")
+				assert.Equal(t, 1, calls["POST /v1/apps/{app}/machines"], "the machine is launched once")
+				assert.Equal(t, http.StatusOK, login(t, e, spec.App, testPassword))
+			})
+		}
+	}
+}
+
+// TestResumeAfterSimulatorRestart stops the simulator mid-deploy and
+// resumes against a new one on the same data directory, through a new
+// HTTP server (new URL) and a new client.
+func TestResumeAfterSimulatorRestart(t *testing.T) {
+	for _, boundary := range []Step{StepIPs, StepLaunch} {
+		t.Run(string(boundary), func(t *testing.T) {
+			dir := t.TempDir()
+			e1 := newSimEnv(t, envOptions{dir: dir})
+			spec := testSpec("persisted-livebook")
+			rec := interruptAt(t, e1, spec, boundary, true)
+			e1.close()
+
+			e2 := newSimEnv(t, envOptions{dir: dir})
+			machines, _, exists := e2.sim.Counts(spec.App)
+			require.True(t, exists, "state survived the restart")
+			require.Equal(t, 1, machines, "the in-flight launch was applied and persisted")
+			l := e2.launcher(t)
+			d, err := l.Resume(waitCtx(t), spec, rec)
+			require.NoError(t, err)
+			_, err = d.Wait(waitCtx(t))
+			require.NoError(t, err)
+			assertOneOfEach(t, e2, spec.App)
+			assert.Zero(t, e2.sim.Calls()["POST /v1/apps"], "the new simulator's app is reused")
+			assert.Zero(t, e2.sim.Calls()["POST /v1/apps/{app}/machines"], "the persisted machine is found, not relaunched")
+		})
+	}
+}
+
+func TestAmbiguousCreates(t *testing.T) {
+	tests := []struct {
+		path   string
+		status int
+		calls  string // route whose POST count is checked
+		posts  int    // expected POSTs on that route
+	}{
+		{"/v1/apps", 500, "POST /v1/apps", 1},
+		{"/v1/apps", 503, "POST /v1/apps", 1},
+		{"/v1/apps", 504, "POST /v1/apps", 1},
+		{"/v1/apps/{app}/secrets", 500, "POST /v1/apps/{app}/secrets", 2},
+		{"/v1/apps/{app}/ip_assignments", 500, "POST /v1/apps/{app}/ip_assignments", 2},
+		{"/v1/apps/{app}/ip_assignments", 503, "POST /v1/apps/{app}/ip_assignments", 2},
+		{"/v1/apps/{app}/machines", 500, "POST /v1/apps/{app}/machines", 1},
+		{"/v1/apps/{app}/machines", 502, "POST /v1/apps/{app}/machines", 1},
+		{"/v1/apps/{app}/machines", 503, "POST /v1/apps/{app}/machines", 1},
+		{"/v1/apps/{app}/machines", 504, "POST /v1/apps/{app}/machines", 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s %d", tt.path, tt.status), func(t *testing.T) {
+			e := newSimEnv(t, envOptions{})
+			e.sim.AddFault(flysim.Fault{Method: "POST", Path: tt.path, Status: tt.status, Count: 1, CommitThenFail: true})
+			l := e.launcher(t)
+			spec := testSpec("ambiguous-livebook")
+			d, err := l.Start(waitCtx(t), spec)
+			require.NoError(t, err)
+			evs := collect(t, d)
+			_, err = d.Wait(waitCtx(t))
+			require.NoError(t, err)
+			assertOneOfEach(t, e, spec.App)
+			assert.Equal(t, tt.posts, e.sim.Calls()[tt.calls])
+
+			retried := false
+			for _, ev := range evs {
+				retried = retried || ev.Status == StatusRetrying
+			}
+			assert.True(t, retried, "the failure shows as a retrying event")
+		})
+	}
+}
