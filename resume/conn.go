@@ -1,0 +1,181 @@
+package resume
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sealkit/sealkit/seal"
+)
+
+// Conn is one client connection, over either transport. Its send methods
+// are safe for concurrent use, deliver frames in call order, and return an
+// error wrapping ErrClosed once the connection has ended; a send waits at
+// most Options.WriteTimeout for a slow client (which is then disconnected)
+// and never longer than its ctx.
+type Conn[S any] struct {
+	h    *Handler[S]
+	id   string
+	bind string
+	tr   transport
+
+	ctx    context.Context // canceled when the connection ends
+	cancel context.CancelFunc
+	wsem   chan struct{} // write semaphore: one frame at a time
+
+	mu      sync.Mutex // guards ended and bg.Add
+	ended   bool
+	bg      sync.WaitGroup // worker and timer goroutines
+	endOnce sync.Once
+
+	in      sync.Mutex // serializes inbound frames (the fallback may POST concurrently)
+	session session
+	jobs    chan func()
+	working chanFlag
+
+	pingTimer    *time.Timer
+	restoreTimer *time.Timer
+}
+
+func newConn[S any](h *Handler[S], bind string, tr transport) *Conn[S] {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Conn[S]{
+		h: h, id: newID(), bind: bind, tr: tr,
+		ctx: ctx, cancel: cancel,
+		wsem:    make(chan struct{}, 1),
+		jobs:    make(chan func(), maxPendingJobs),
+		working: make(chanFlag, 1),
+	}
+}
+
+// ID returns the connection id sent in the welcome frame.
+func (c *Conn[S]) ID() string { return c.id }
+
+// Done returns a channel closed when the connection ends.
+func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
+
+// Store seals s (for Options.Key, bound to the connection's binding value,
+// valid for Options.MaxAge unless opts say otherwise) and sends it to the
+// client, which keeps it and hands it back on every reconnect.
+func (c *Conn[S]) Store(ctx context.Context, s S, opts ...seal.TokenOption) error {
+	tok, err := c.h.sealState(s, c.bind, opts)
+	if err != nil {
+		return err
+	}
+	return c.sendFrame(ctx, storeFrame{T: "store", Key: c.h.opts.Key, Data: tok})
+}
+
+// Clear tells the client to forget its blob.
+func (c *Conn[S]) Clear(ctx context.Context) error {
+	return c.sendFrame(ctx, clearFrame{T: "clear", Key: c.h.opts.Key})
+}
+
+// Snapshot sends the job's full state at seq. The client resets its last
+// seen seq to seq, so later events must have larger seqs.
+func (c *Conn[S]) Snapshot(ctx context.Context, seq uint64, data any) error {
+	return c.sendSeq(ctx, "snapshot", seq, data)
+}
+
+// Event sends one job event. The client drops events whose seq is not
+// larger than the last one it delivered, so replaying events after a
+// snapshot is harmless.
+func (c *Conn[S]) Event(ctx context.Context, seq uint64, data any) error {
+	return c.sendSeq(ctx, "event", seq, data)
+}
+
+func (c *Conn[S]) sendSeq(ctx context.Context, t string, seq uint64, data any) error {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("resume: encode %s data: %w", t, err)
+	}
+	return c.sendFrame(ctx, seqFrame{T: t, Seq: seq, Data: raw})
+}
+
+func (c *Conn[S]) sendFrame(ctx context.Context, f any) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("resume: encode frame: %w", err)
+	}
+	return c.send(ctx, b)
+}
+
+// send writes one encoded frame; a failed write ends the connection.
+func (c *Conn[S]) send(ctx context.Context, b []byte) error {
+	if len(b) > c.h.opts.MaxFrameSize {
+		return fmt.Errorf("%w: %d bytes exceed %d", ErrFrameTooLarge, len(b), c.h.opts.MaxFrameSize)
+	}
+	err := c.write(ctx, b)
+	if err != nil && c.ctx.Err() == nil && ctx.Err() == nil {
+		c.end(closeAbort, "", "")
+	}
+	return err
+}
+
+// write takes the write semaphore and writes b, bounded by ctx, the
+// connection's lifetime and WriteTimeout. It does not end the connection.
+func (c *Conn[S]) write(ctx context.Context, b []byte) error {
+	if c.ctx.Err() != nil {
+		return ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case c.wsem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.ctx.Done():
+		return ErrClosed
+	}
+	defer func() { <-c.wsem }()
+	if c.ctx.Err() != nil {
+		return ErrClosed
+	}
+	wctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
+	defer cancel()
+	if err := c.tr.write(wctx, b); err != nil {
+		return fmt.Errorf("%w: write: %w", ErrClosed, err)
+	}
+	return nil
+}
+
+// spawn runs fn on a goroutine tracked by the connection, unless the
+// connection has ended.
+func (c *Conn[S]) spawn(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return false
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		fn()
+	}()
+	return true
+}
+
+// end ends the connection once: for closeProtocol it first sends an error
+// frame with code and msg, then closes the transport the way kind says and
+// cancels the connection context.
+func (c *Conn[S]) end(kind closeKind, code ErrorCode, msg string) {
+	c.endOnce.Do(func() {
+		if kind == closeProtocol {
+			ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)
+			_ = c.write(ctx, encodeError(code, msg)) // best effort: the client may be gone
+			cancel()
+			c.h.opts.Logger.Debug("resume: protocol error", "conn", c.id, "code", code, "message", msg)
+		}
+		c.mu.Lock()
+		c.ended = true
+		c.mu.Unlock()
+		c.stopTimers()
+		c.cancel()
+		c.tr.close(kind, code)
+	})
+}
+
+// wait blocks until the connection's goroutines have returned.
+func (c *Conn[S]) wait() { c.bg.Wait() }

@@ -1,0 +1,59 @@
+package resume
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors returned by this package; test them with errors.Is.
+var (
+	// ErrClosed is returned by the Conn send methods once the connection
+	// has ended (or ends during the send).
+	ErrClosed = errors.New("resume: connection closed")
+	// ErrFrameTooLarge is returned when an outgoing frame would exceed
+	// Options.MaxFrameSize.
+	ErrFrameTooLarge = errors.New("resume: frame too large")
+	// ErrUnbound is the Result.Err of StatusUnbound: the blob was sealed for
+	// another binding value.
+	ErrUnbound = errors.New("resume: blob bound to another session")
+	// ErrOptions is wrapped by every error New returns for bad Options.
+	ErrOptions = errors.New("resume: invalid options")
+)
+
+// ErrorCode is the code of an "error" frame.
+type ErrorCode string
+
+// The error codes of protocol v1. An error frame is always followed by the
+// server closing the connection.
+const (
+	// CodeBadFrame: malformed JSON, a missing or mistyped field, an unknown
+	// frame type, or a frame out of order.
+	CodeBadFrame ErrorCode = "bad_frame"
+	// CodeTooLarge: a frame larger than the server's max frame size.
+	CodeTooLarge ErrorCode = "too_large"
+	// CodeUnsupportedVersion: the client speaks another protocol version.
+	CodeUnsupportedVersion ErrorCode = "unsupported_version"
+	// CodeUnknownConn: a POST to /send named a connection this server
+	// instance does not hold (e.g. after a restart); the client reconnects.
+	CodeUnknownConn ErrorCode = "unknown_conn"
+	// CodeForbiddenOrigin: the request's Origin is not allowed.
+	CodeForbiddenOrigin ErrorCode = "forbidden_origin"
+	// CodeInternal: the server failed (e.g. App.Open returned an error).
+	CodeInternal ErrorCode = "internal"
+)
+
+// ProtocolError is a protocol violation found in a client frame or request.
+// Its Code is what the server sends in the error frame.
+type ProtocolError struct {
+	Code    ErrorCode
+	Message string
+}
+
+// Error implements error.
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("resume: %s: %s", e.Code, e.Message)
+}
+
+func protoErr(code ErrorCode, format string, args ...any) *ProtocolError {
+	return &ProtocolError{Code: code, Message: fmt.Sprintf(format, args...)}
+}

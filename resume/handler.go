@@ -1,0 +1,173 @@
+package resume
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/sealkit/sealkit/seal"
+)
+
+// ErrShutdown is returned by Handler.Shutdown when it is called twice.
+var ErrShutdown = errors.New("resume: handler shut down")
+
+// Handler serves the resume protocol at a base URL B: the WebSocket
+// transport at B and the fallback at B/stream and B/send. Mount it at B
+// (it routes on the path suffix, so http.StripPrefix is optional):
+//
+//	mux.Handle("/resume", h)
+//	mux.Handle("/resume/", h)
+//
+// A Handler keeps per-connection state in memory only; everything a client
+// needs to resume lives in its sealed blob, so any instance sharing the key
+// base resumes any client.
+type Handler[S any] struct {
+	sealer *seal.Sealer
+	app    App[S]
+	opts   Options
+
+	mu       sync.Mutex
+	conns    map[string]*Conn[S]
+	shutdown bool
+	wg       sync.WaitGroup // one per registered connection
+}
+
+// New returns a Handler that seals states of type S with sealer and hands
+// connections to app. It validates opts eagerly; errors wrap ErrOptions.
+func New[S any](sealer *seal.Sealer, app App[S], opts Options) (*Handler[S], error) {
+	if sealer == nil {
+		return nil, fmt.Errorf("%w: nil sealer", ErrOptions)
+	}
+	if app == nil {
+		return nil, fmt.Errorf("%w: nil app", ErrOptions)
+	}
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler[S]{sealer: sealer, app: app, opts: o, conns: make(map[string]*Conn[S])}, nil
+}
+
+// ServeHTTP serves GET B (WebSocket), POST B/stream and POST B/send.
+func (h *Handler[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case strings.HasSuffix(p, "/stream") && !h.opts.DisableSSE:
+		h.serveStream(w, r)
+	case strings.HasSuffix(p, "/send") && !h.opts.DisableSSE:
+		h.serveSend(w, r)
+	case strings.HasSuffix(p, "/stream"), strings.HasSuffix(p, "/send"), h.opts.DisableWebSocket:
+		http.NotFound(w, r)
+	default:
+		h.serveWebSocket(w, r)
+	}
+}
+
+// Shutdown ends every connection (clients see a normal "going away" close
+// and reconnect, typically to the restarted server), refuses new ones with
+// 503, and waits until every connection goroutine, including App calls in
+// flight, has returned or ctx is done.
+func (h *Handler[S]) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	if h.shutdown {
+		h.mu.Unlock()
+		return ErrShutdown
+	}
+	h.shutdown = true
+	conns := make([]*Conn[S], 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+
+	var ending sync.WaitGroup
+	for _, c := range conns {
+		ending.Go(func() { c.end(closeGoingAway, "", "") })
+	}
+	done := make(chan struct{})
+	go func() {
+		ending.Wait()
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("resume: shutdown: %w", ctx.Err())
+	}
+}
+
+// register adds c to the live connections; false once shut down.
+func (h *Handler[S]) register(c *Conn[S]) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.shutdown {
+		return false
+	}
+	h.conns[c.id] = c
+	h.wg.Add(1)
+	return true
+}
+
+// unregister removes c after its goroutines have returned.
+func (h *Handler[S]) unregister(c *Conn[S]) {
+	h.mu.Lock()
+	delete(h.conns, c.id)
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+func (h *Handler[S]) lookup(id string) *Conn[S] {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conns[id]
+}
+
+// admit runs the checks every transport shares: not shut down, Origin and
+// binding. It
+// answers the request itself and returns ok=false on failure.
+func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (bind string, ok bool) {
+	h.mu.Lock()
+	down := h.shutdown
+	h.mu.Unlock()
+	if down {
+		writeHTTPError(w, http.StatusServiceUnavailable, CodeInternal, "server shutting down")
+		return "", false
+	}
+	if !originAllowed(r, h.opts.OriginPatterns) {
+		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin not allowed")
+		return "", false
+	}
+	if h.opts.Bind == nil {
+		return "", true
+	}
+	bind, err := h.opts.Bind(r)
+	if err != nil {
+		h.opts.Logger.Info("resume: binding refused", "err", err)
+		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "request cannot be bound")
+		return "", false
+	}
+	return bind, true
+}
+
+// writeHTTPError answers a plain HTTP request with an error frame body.
+func writeHTTPError(w http.ResponseWriter, status int, code ErrorCode, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(encodeError(code, msg))
+}
+
+// newID returns an unguessable connection id: on the fallback transport it
+// is the capability that lets a POST to B/send speak for the connection.
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}

@@ -1,0 +1,122 @@
+package resume
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Defaults applied by New to zero Options fields.
+const (
+	DefaultMaxAge         = time.Hour
+	DefaultMaxFrameSize   = 64 << 10
+	DefaultPingInterval   = 25 * time.Second
+	DefaultWriteTimeout   = 10 * time.Second
+	DefaultRestoreTimeout = 30 * time.Second
+
+	// minFrameSize leaves room for a store frame with a small sealed state.
+	minFrameSize = 1 << 10
+	maxKeyLen    = 128
+)
+
+// Options configures a Handler. Only Key is required.
+type Options struct {
+	// Key names the blob: it is the client's sessionStorage key and the seal
+	// purpose (salt), so blobs sealed under another Key do not open here.
+	Key string
+	// MaxAge is how long a stored blob stays valid (default 1h). Conn.Store
+	// may override it per blob with seal.MaxAge.
+	MaxAge time.Duration
+	// OriginPatterns lists extra allowed Origin hosts, with path.Match
+	// syntax, as in websocket.AcceptOptions.OriginPatterns. A pattern that
+	// contains "://" is matched against scheme://host. Requests without an
+	// Origin header and same-origin requests (Origin host equals Host) are
+	// always allowed.
+	OriginPatterns []string
+	// Bind, when set, returns the value a blob is bound to for a request
+	// (e.g. a session cookie's ID). It is sealed with the state; a blob
+	// handed back on a request with another value opens as StatusUnbound.
+	// An error rejects the connection with HTTP 403.
+	Bind func(*http.Request) (string, error)
+	// MaxFrameSize bounds every frame in both directions, in bytes
+	// (default 64 KiB, at least 1 KiB).
+	MaxFrameSize int
+	// PingInterval is how often the server sends a ping frame (default 25s).
+	PingInterval time.Duration
+	// WriteTimeout bounds each frame write; a client that does not take a
+	// frame within it is disconnected (default 10s).
+	WriteTimeout time.Duration
+	// RestoreTimeout is how long the server waits for the client's
+	// "restored" answer before it closes the connection (default 30s).
+	RestoreTimeout time.Duration
+	// Logger receives connection-level diagnostics; nil discards them. It
+	// never receives tokens, states or keys.
+	Logger *slog.Logger
+	// DisableWebSocket turns the WebSocket transport off (GET B).
+	DisableWebSocket bool
+	// DisableSSE turns the fallback off (POST B/stream and B/send).
+	DisableSSE bool
+}
+
+// withDefaults validates o and returns a copy with defaults filled in.
+func (o Options) withDefaults() (Options, error) {
+	if err := validKey(o.Key); err != nil {
+		return o, err
+	}
+	for _, p := range o.OriginPatterns {
+		if _, err := path.Match(p, ""); err != nil {
+			return o, fmt.Errorf("%w: origin pattern %q: %w", ErrOptions, p, err)
+		}
+	}
+	if o.DisableWebSocket && o.DisableSSE {
+		return o, fmt.Errorf("%w: both transports are disabled", ErrOptions)
+	}
+	durations := []struct {
+		name string
+		d    *time.Duration
+		def  time.Duration
+	}{
+		{"MaxAge", &o.MaxAge, DefaultMaxAge},
+		{"PingInterval", &o.PingInterval, DefaultPingInterval},
+		{"WriteTimeout", &o.WriteTimeout, DefaultWriteTimeout},
+		{"RestoreTimeout", &o.RestoreTimeout, DefaultRestoreTimeout},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.d < 0:
+			return o, fmt.Errorf("%w: %s is negative", ErrOptions, d.name)
+		case *d.d == 0:
+			*d.d = d.def
+		}
+	}
+	switch {
+	case o.MaxFrameSize == 0:
+		o.MaxFrameSize = DefaultMaxFrameSize
+	case o.MaxFrameSize < minFrameSize:
+		return o, fmt.Errorf("%w: MaxFrameSize %d is below %d", ErrOptions, o.MaxFrameSize, minFrameSize)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	o.OriginPatterns = append([]string(nil), o.OriginPatterns...)
+	return o, nil
+}
+
+func validKey(k string) error {
+	if k == "" {
+		return fmt.Errorf("%w: Key is empty", ErrOptions)
+	}
+	if len(k) > maxKeyLen || !utf8.ValidString(k) {
+		return fmt.Errorf("%w: Key must be valid UTF-8 of at most %d bytes", ErrOptions, maxKeyLen)
+	}
+	for _, r := range k {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w: Key contains a control character", ErrOptions)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,245 @@
+package resume
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+const (
+	// maxPendingJobs bounds the App calls queued on one connection; a
+	// client that sends actions faster than the App handles them is slowed
+	// down (its frames are read no faster than they are handled).
+	maxPendingJobs = 16
+	// maxHeldActions bounds the actions a client may send before answering
+	// the restore request; they run after Open.
+	maxHeldActions = 16
+	// maxReplyError bounds the error text of a reply frame.
+	maxReplyError = 1 << 10
+)
+
+// session is the inbound protocol state of a connection, guarded by Conn.in.
+type session struct {
+	restored bool
+	held     []clientFrame // actions received before restored
+}
+
+// chanFlag is a try-lock (capacity 1) marking that a worker is running.
+type chanFlag chan struct{}
+
+func (f chanFlag) tryLock() bool {
+	select {
+	case f <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+func (f chanFlag) unlock() { <-f }
+
+// start greets the client and asks for its blob, then arms the keepalive
+// and the restore deadline.
+func (c *Conn[S]) start() error {
+	if err := c.sendFrame(c.ctx, welcomeFrame{T: "welcome", V: Version, Conn: c.id}); err != nil {
+		return err
+	}
+	if err := c.sendFrame(c.ctx, restoreFrame{T: "restore", Key: c.h.opts.Key}); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return ErrClosed
+	}
+	c.pingTimer = time.AfterFunc(c.h.opts.PingInterval, c.onPing)
+	c.restoreTimer = time.AfterFunc(c.h.opts.RestoreTimeout, c.onRestoreTimeout)
+	return nil
+}
+
+func (c *Conn[S]) stopTimers() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pingTimer != nil {
+		c.pingTimer.Stop()
+	}
+	if c.restoreTimer != nil {
+		c.restoreTimer.Stop()
+	}
+}
+
+// enter registers the calling goroutine with the connection unless it has
+// ended; the caller must call c.bg.Done when enter returns true.
+func (c *Conn[S]) enter() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return false
+	}
+	c.bg.Add(1)
+	return true
+}
+
+func (c *Conn[S]) onPing() {
+	if !c.enter() {
+		return
+	}
+	defer c.bg.Done()
+	if c.send(c.ctx, pingFrame) != nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ended {
+		c.pingTimer.Reset(c.h.opts.PingInterval)
+	}
+}
+
+func (c *Conn[S]) onRestoreTimeout() {
+	if !c.enter() {
+		return
+	}
+	defer c.bg.Done()
+	c.in.Lock()
+	restored := c.session.restored
+	c.in.Unlock()
+	if !restored {
+		c.end(closeProtocol, CodeBadFrame, fmt.Sprintf("no restored frame within %s", c.h.opts.RestoreTimeout))
+	}
+}
+
+// receive handles one raw client frame. A protocol violation ends the
+// connection with an error frame and is returned as a *ProtocolError.
+func (c *Conn[S]) receive(b []byte) error {
+	f, err := decodeFrame(b, c.h.opts.MaxFrameSize)
+	if err != nil {
+		return c.fail(err)
+	}
+	c.in.Lock()
+	defer c.in.Unlock()
+	if c.ctx.Err() != nil {
+		return ErrClosed
+	}
+	switch f.Type {
+	case typeRestored:
+		return c.onRestored(f)
+	case typeAction:
+		if !c.session.restored {
+			if len(c.session.held) >= maxHeldActions {
+				return c.fail(protoErr(CodeBadFrame, "more than %d actions before restored", maxHeldActions))
+			}
+			c.session.held = append(c.session.held, f)
+			return nil
+		}
+		c.enqueue(func() { c.runAction(f) })
+	}
+	return nil // pong
+}
+
+func (c *Conn[S]) fail(err error) error {
+	var pe *ProtocolError
+	if !errors.As(err, &pe) {
+		pe = protoErr(CodeInternal, "internal error")
+	}
+	c.end(closeProtocol, pe.Code, pe.Message)
+	return pe
+}
+
+func (c *Conn[S]) onRestored(f clientFrame) error {
+	if c.session.restored {
+		return c.fail(protoErr(CodeBadFrame, "duplicate restored frame"))
+	}
+	if f.Key != c.h.opts.Key {
+		return c.fail(protoErr(CodeBadFrame, "restored key %q does not match %q", truncate(f.Key), c.h.opts.Key))
+	}
+	c.session.restored = true
+	c.mu.Lock()
+	if c.restoreTimer != nil {
+		c.restoreTimer.Stop()
+	}
+	c.mu.Unlock()
+	res := c.h.openState(f.Token, f.HasToken, c.bind)
+	c.enqueue(func() { c.runOpen(res) })
+	for _, a := range c.session.held {
+		c.enqueue(func() { c.runAction(a) })
+	}
+	c.session.held = nil
+	return nil
+}
+
+// runOpen reports the result to the client, clears a rejected blob, and
+// hands the connection to App.Open.
+func (c *Conn[S]) runOpen(res Result[S]) {
+	if c.sendFrame(c.ctx, resultFrame{T: "result", Status: res.Status, Message: resultMessages[res.Status]}) != nil {
+		return
+	}
+	if res.Err != nil {
+		c.h.opts.Logger.Info("resume: blob rejected", "conn", c.id, "status", res.Status)
+		if c.Clear(c.ctx) != nil {
+			return
+		}
+	}
+	if err := c.h.app.Open(c.ctx, c, res); err != nil {
+		if c.ctx.Err() == nil {
+			c.h.opts.Logger.Error("resume: open failed", "conn", c.id, "err", err)
+		}
+		c.end(closeProtocol, CodeInternal, "open failed")
+	}
+}
+
+func (c *Conn[S]) runAction(f clientFrame) {
+	reply := replyFrame{T: "reply", ID: f.ID, OK: true}
+	if err := c.h.app.Action(c.ctx, c, f.Name, f.Data); err != nil {
+		reply.OK = false
+		reply.Error = err.Error()
+		if len(reply.Error) > maxReplyError {
+			reply.Error = reply.Error[:maxReplyError]
+		}
+	}
+	_ = c.sendFrame(c.ctx, reply) // fails only when the connection ended
+}
+
+// enqueue queues an App call; it blocks while maxPendingJobs are queued
+// (slowing the reader down) and gives up when the connection ends.
+func (c *Conn[S]) enqueue(job func()) {
+	select {
+	case c.jobs <- job:
+	case <-c.ctx.Done():
+		return
+	}
+	if c.working.tryLock() && !c.spawn(c.work) {
+		c.working.unlock()
+	}
+}
+
+// work runs queued jobs in order until the queue is empty.
+func (c *Conn[S]) work() {
+	for {
+		select {
+		case job := <-c.jobs:
+			if c.ctx.Err() == nil {
+				c.run(job)
+			}
+			continue
+		default:
+		}
+		c.working.unlock()
+		// A job queued between the empty check and unlock found the flag
+		// taken; pick it up unless another worker already did.
+		if len(c.jobs) == 0 || !c.working.tryLock() {
+			return
+		}
+	}
+}
+
+// run calls job, turning an App panic into an internal error for this
+// connection instead of a crashed server.
+func (c *Conn[S]) run(job func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.h.opts.Logger.Error("resume: app panic", "conn", c.id, "panic", fmt.Sprint(p))
+			c.end(closeProtocol, CodeInternal, "internal error")
+		}
+	}()
+	job()
+}

@@ -1,0 +1,197 @@
+package resume
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// maxStreamBody bounds the body of POST B/stream ({"v":1}).
+const maxStreamBody = 1 << 10
+
+// sendOverhead is the room a POST B/send body has around its frame.
+const sendOverhead = 1 << 10
+
+// sseTransport carries frames as server-sent events on a streaming
+// response: one "data:" line per frame.
+type sseTransport struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+
+	mu   sync.Mutex
+	dead bool // the handler returned: the ResponseWriter is gone
+}
+
+func (t *sseTransport) write(ctx context.Context, frame []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.dead {
+		return ErrClosed
+	}
+	if d, ok := ctx.Deadline(); ok {
+		if err := t.rc.SetWriteDeadline(d); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+	}
+	buf := make([]byte, 0, len(frame)+8)
+	buf = append(buf, "data: "...)
+	buf = append(buf, frame...)
+	buf = append(buf, "\n\n"...)
+	if _, err := t.w.Write(buf); err != nil {
+		return err
+	}
+	return t.rc.Flush()
+}
+
+// close is a no-op: ending the connection cancels its context, which makes
+// serveStream return and so ends the response.
+func (t *sseTransport) close(closeKind, ErrorCode) {}
+
+// kill marks the ResponseWriter unusable, waiting for a write in flight.
+func (t *sseTransport) kill() {
+	t.mu.Lock()
+	t.dead = true
+	t.mu.Unlock()
+}
+
+// serveStream runs one fallback connection: POST B/stream with an optional
+// body {"v":1} answers with a text/event-stream of frames.
+func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeHTTPError(w, http.StatusMethodNotAllowed, CodeBadFrame, "use POST")
+		return
+	}
+	bind, ok := h.admit(w, r)
+	if !ok {
+		return
+	}
+	if pe := readStreamBody(w, r); pe != nil {
+		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
+		return
+	}
+	tr := &sseTransport{w: w, rc: http.NewResponseController(w)}
+	c := newConn(h, bind, tr)
+	if !h.register(c) {
+		writeHTTPError(w, http.StatusServiceUnavailable, CodeInternal, "server shutting down")
+		return
+	}
+	defer h.unregister(c)
+	defer c.wait()
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if c.start() == nil {
+		select {
+		case <-c.ctx.Done():
+		case <-r.Context().Done():
+		}
+	}
+	c.end(closeAbort, "", "")
+	tr.kill()
+	_ = tr.rc.SetWriteDeadline(time.Time{})
+}
+
+// readStreamBody checks the optional {"v":1} body of POST B/stream.
+func readStreamBody(w http.ResponseWriter, r *http.Request) *ProtocolError {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStreamBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return protoErr(CodeTooLarge, "stream body exceeds %d bytes", maxStreamBody)
+		}
+		return protoErr(CodeBadFrame, "cannot read body")
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(b, &body); err != nil || body == nil {
+		return protoErr(CodeBadFrame, "stream body is not a JSON object")
+	}
+	if v, ok := body["v"]; ok && string(v) != "1" {
+		return protoErr(CodeUnsupportedVersion, "version %s is not supported, want %d", truncate(string(v)), Version)
+	}
+	return nil
+}
+
+// serveSend delivers one client frame to a fallback connection:
+// POST B/send with body {"conn":"<id>","frame":{...}}.
+func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeHTTPError(w, http.StatusMethodNotAllowed, CodeBadFrame, "use POST")
+		return
+	}
+	if !originAllowed(r, h.opts.OriginPatterns) {
+		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin not allowed")
+		return
+	}
+	id, frame, pe := readSendBody(w, r, h.opts.MaxFrameSize)
+	if pe != nil {
+		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
+		return
+	}
+	c := h.lookup(id)
+	if c == nil {
+		writeHTTPError(w, http.StatusNotFound, CodeUnknownConn, "connection not found; reconnect")
+		return
+	}
+	if err := c.receive(frame); err != nil {
+		if !errors.As(err, &pe) {
+			pe = protoErr(CodeUnknownConn, "connection closed; reconnect")
+		}
+		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readSendBody parses {"conn":"<id>","frame":{...}}.
+func readSendBody(w http.ResponseWriter, r *http.Request, maxFrame int) (string, []byte, *ProtocolError) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(maxFrame+sendOverhead)))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", nil, protoErr(CodeTooLarge, "body exceeds %d bytes", maxFrame+sendOverhead)
+		}
+		return "", nil, protoErr(CodeBadFrame, "cannot read body")
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(b, &body); err != nil || body == nil {
+		return "", nil, protoErr(CodeBadFrame, "body is not a JSON object")
+	}
+	id, err := stringField(body, "conn")
+	if err != nil {
+		var pe *ProtocolError
+		errors.As(err, &pe)
+		return "", nil, pe
+	}
+	frame, ok := body["frame"]
+	if !ok {
+		return "", nil, protoErr(CodeBadFrame, "missing field %q", "frame")
+	}
+	return id, frame, nil
+}
+
+// httpStatus is the HTTP status of a plain-HTTP error answer.
+func httpStatus(code ErrorCode) int {
+	switch code {
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeUnknownConn:
+		return http.StatusNotFound
+	case CodeForbiddenOrigin:
+		return http.StatusForbidden
+	case CodeInternal:
+		return http.StatusInternalServerError
+	default:
+		return http.StatusBadRequest
+	}
+}
