@@ -3,6 +3,7 @@ package flylaunch
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -111,6 +112,7 @@ type gate struct {
 	mu      sync.Mutex
 	shut    bool
 	passOne bool
+	passed  chan struct{} // closed once the passOne request was applied
 	blocked atomic.Int64
 }
 
@@ -128,20 +130,38 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	g.blocked.Add(1)
 	if pass {
-		resp, err := g.next.RoundTrip(req)
+		// Deliver it even if the client gives up meanwhile, as a request
+		// already on the wire would be.
+		resp, err := g.next.RoundTrip(req.WithContext(context.WithoutCancel(req.Context())))
 		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
 			_ = resp.Body.Close()
 		}
+		close(g.passed)
 	} else if req.Body != nil {
 		_ = req.Body.Close()
 	}
 	return nil, errGateShut
 }
 
-func (g *gate) close(passOne bool) {
+// close cuts the connection; with passOne the next request still goes
+// through. It returns a channel closed once that request was applied.
+func (g *gate) close(passOne bool) <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.shut, g.passOne = true, passOne
+	g.passed = make(chan struct{})
+	if !passOne {
+		close(g.passed)
+	}
+	return g.passed
+}
+
+// open restores the connection.
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.shut, g.passOne = false, false
 }
 
 // syncBuffer is a goroutine-safe log sink.

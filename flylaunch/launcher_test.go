@@ -377,9 +377,7 @@ func TestConcurrentResumesShareOneDriver(t *testing.T) {
 	require.NoError(t, first.Close())
 	rec := d0.Record()
 	require.Equal(t, StepIPs, rec.Step)
-	e.gate.mu.Lock()
-	e.gate.shut = false
-	e.gate.mu.Unlock()
+	e.gate.open()
 
 	l := e.launcher(t)
 	const n = 4

@@ -19,23 +19,23 @@ import (
 func interruptAt(t *testing.T, e *simEnv, spec Spec, boundary Step, inFlight bool) Record {
 	t.Helper()
 	first := e.launcher(t)
-	cut := make(chan struct{})
+	cut := make(chan (<-chan struct{}), 1)
 	first.hook = func(ev Event) {
 		hit := boundary == "" && ev.Seq == 1 || ev.Step == boundary && ev.Status == StatusCompleted
 		if hit {
-			e.gate.close(inFlight)
-			close(cut)
+			cut <- e.gate.close(inFlight)
 		}
 	}
 	d, err := first.Start(waitCtx(t), spec)
 	require.NoError(t, err)
-	<-cut
+	applied := <-cut
+	if inFlight && boundary != StepHealthy { // after the last step no call follows
+		<-applied
+	}
 	require.NoError(t, first.Close())
 	rec := d.Record()
 	require.Equal(t, boundary, rec.Step)
-	e.gate.mu.Lock()
-	e.gate.shut = false
-	e.gate.mu.Unlock()
+	e.gate.open()
 	return rec
 }
 
