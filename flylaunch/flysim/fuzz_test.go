@@ -1,0 +1,67 @@
+package flysim_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/stretchr/testify/require"
+)
+
+// FuzzRequestBodies throws arbitrary bodies at every route that decodes
+// JSON: the simulator must never panic or answer 500, and anything that is
+// not JSON gets 400.
+func FuzzRequestBodies(f *testing.F) {
+	sim, err := flysim.New(flysim.Options{Token: testToken, Speed: 1000})
+	require.NoError(f, err)
+	f.Cleanup(func() { require.NoError(f, sim.Close()) })
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		return rec
+	}
+	require.Equal(f, http.StatusCreated, do("POST", "/v1/apps", `{"name":"fz","org_slug":"personal"}`).Code)
+	rec := do("POST", "/v1/apps/fz/machines", `{"config":{"image":"nginx"}}`)
+	require.Equal(f, http.StatusOK, rec.Code)
+	var m struct{ ID string }
+	require.NoError(f, json.Unmarshal(rec.Body.Bytes(), &m))
+
+	routes := []string{
+		"/v1/apps",
+		"/v1/apps/fz/machines",
+		"/v1/apps/fz/machines/" + m.ID,
+		"/v1/apps/fz/secrets",
+		"/v1/apps/fz/secrets/NAME",
+		"/v1/apps/fz/ip_assignments",
+		"/v1/apps/fz/machines/" + m.ID + "/metadata/key",
+		"/v1/apps/fz/machines/" + m.ID + "/signal",
+	}
+	seeds := []string{
+		``, `{`, `null`, `[]`, `"x"`, `{"name":1}`, `{"name":"ok-name","org_slug":"personal"}`,
+		`{"config":{"image":"nginx","checks":{"c":{"grace_period":"zz"}}}}`,
+		`{"config":{"image":"nginx","services":[{"internal_port":80,"checks":[{"type":"http"}]}]},"region":"ams","lease_ttl":5}`,
+		`{"config":null,"min_secrets_version":18446744073709551615}`,
+		`{"values":{"A":"1","B":null,"bad name":"x"}}`, `{"value":"v"}`, `{"type":"v6"}`, `{"signal":9}`,
+		"\x00\xff", `{"config":{"image":"a","guest":{"cpus":"many"}}}`,
+	}
+	for i, s := range seeds {
+		f.Add(uint8(i), s)
+	}
+	f.Fuzz(func(t *testing.T, route uint8, body string) {
+		rec := do(http.MethodPost, routes[int(route)%len(routes)], body)
+		if rec.Code >= 500 {
+			t.Fatalf("POST %s %q: %d %s", routes[int(route)%len(routes)], body, rec.Code, rec.Body)
+		}
+		if !json.Valid([]byte(body)) && rec.Code != http.StatusBadRequest {
+			t.Fatalf("POST %s with invalid JSON %q: want 400, got %d", routes[int(route)%len(routes)], body, rec.Code)
+		}
+		if !json.Valid(rec.Body.Bytes()) {
+			t.Fatalf("response is not JSON: %q", rec.Body)
+		}
+	})
+}
