@@ -208,24 +208,47 @@ func (r *reader) decodeList() (any, error) {
 // key by value, and into Map otherwise. Duplicate keys are an error, as in
 // binary_to_term.
 func (r *reader) decodeMap() (any, error) {
-	n, err := r.count(2)
+	pairs, spans, hashable, err := r.decodePairs()
 	if err != nil {
 		return nil, err
 	}
-	if err := r.enter(); err != nil {
+	if hashable {
+		m := make(map[any]any, len(pairs))
+		for _, p := range pairs {
+			m[p.Key] = p.Value
+		}
+		if len(m) == len(pairs) {
+			return m, nil
+		}
+	}
+	if err := r.checkDuplicates(spans); err != nil {
 		return nil, err
 	}
-	pairs := make(Map, n)
-	spans := make([][2]int, n)
-	hashable := true
+	return pairs, nil
+}
+
+// decodePairs decodes the pairs of a MAP_EXT (tag consumed) in wire order,
+// with the byte span of each key, and reports whether every key can be a
+// Go map key by value.
+func (r *reader) decodePairs() (pairs Map, spans [][2]int, hashable bool, err error) {
+	n, err := r.count(2)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if err := r.enter(); err != nil {
+		return nil, nil, false, err
+	}
+	pairs = make(Map, n)
+	spans = make([][2]int, n)
+	hashable = true
 	for i := range pairs {
 		start := r.off
 		if pairs[i].Key, err = r.decodeAny(); err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
 		spans[i] = [2]int{start, r.off}
 		if pairs[i].Value, err = r.decodeAny(); err != nil {
-			return nil, err
+			return nil, nil, false, err
 		}
 		switch k := pairs[i].Key.(type) {
 		case Atom, string, int64, bool, nil:
@@ -237,19 +260,7 @@ func (r *reader) decodeMap() (any, error) {
 		}
 	}
 	r.leave()
-	if hashable {
-		m := make(map[any]any, n)
-		for _, p := range pairs {
-			m[p.Key] = p.Value
-		}
-		if len(m) == n {
-			return m, nil
-		}
-	}
-	if err := r.checkDuplicates(spans); err != nil {
-		return nil, err
-	}
-	return pairs, nil
+	return pairs, spans, hashable, nil
 }
 
 // checkDuplicates reports keys (given as byte spans of r.b) that are equal

@@ -275,21 +275,16 @@ func (r *reader) decodeSlice(tag byte, v reflect.Value) error {
 		if tag != tagMap {
 			return r.typeError(tag, t)
 		}
-		r.off--
-		x, err := r.decodeAny()
+		pairs, spans, _, err := r.decodePairs()
 		if err != nil {
 			return err
 		}
-		switch m := x.(type) {
-		case Map:
-			v.Set(reflect.ValueOf(m))
-		case map[any]any:
-			pairs := make(Map, 0, len(m))
-			for k, val := range m {
-				pairs = append(pairs, Pair{Key: k, Value: val})
+		if len(pairs) > 1 {
+			if err := r.checkDuplicates(spans); err != nil {
+				return err
 			}
-			v.Set(reflect.ValueOf(pairs))
 		}
+		v.Set(reflect.ValueOf(pairs))
 		return nil
 	}
 	if t.Elem().Kind() == reflect.Uint8 {

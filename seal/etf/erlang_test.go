@@ -1,0 +1,97 @@
+package etf_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/seal/etf"
+)
+
+// erlReencode is an escript-like loop: each input line is a hex term; each
+// output line is binary_to_term then term_to_binary(minor_version 2) in hex,
+// or ERR.
+const erlReencode = `Loop = fun L() -> case io:get_line("") of
+  eof -> ok;
+  Line ->
+    Out = try binary:encode_hex(term_to_binary(binary_to_term(binary:decode_hex(list_to_binary(string:trim(Line)))), [{minor_version, 2}]))
+          catch _:_ -> <<"ERR">> end,
+    io:format("~s~n", [Out]),
+    L()
+  end end,
+Loop(), halt().`
+
+func requireErl(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("erl")
+	if err != nil {
+		if os.Getenv("SEALKIT_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("erl not found but SEALKIT_REQUIRE_TOOLS=1: install erlang-base (make deps)")
+		}
+		t.Skip("erl not installed")
+	}
+	return path
+}
+
+// TestErlangAgreesWithMarshal has real Erlang decode thousands of generated
+// terms and encode them again: its bytes must equal Marshal's. This checks
+// the tag choices, big integers, atoms, STRING_EXT and the term order of
+// map keys against the reference implementation.
+func TestErlangAgreesWithMarshal(t *testing.T) {
+	erl := requireErl(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var input bytes.Buffer
+	var encoded [][]byte
+	for range 3000 {
+		seed := make([]byte, 256)
+		for i := range seed {
+			seed[i] = byte(rng.Uint32())
+		}
+		b, err := etf.Marshal(genTerm(&termSource{b: seed}, 0))
+		require.NoError(t, err)
+		encoded = append(encoded, b)
+		input.WriteString(hex.EncodeToString(b))
+		input.WriteByte('\n')
+	}
+	// Erlang's own choices for terms the generator does not build.
+	for _, h := range []string{
+		// #{[1]=>a, [1|2]=>b, [1|a]=>c, [1|<<>>]=>d, [1,2]=>e, [1|{}]=>f, -0.0=>g}
+		"83740000000746800000000000000064000168" + "6c0000000161016102640001626c000000016101640001616400016" + "36c00000001610168006400016" + "66b000101640001616b00020102640001656c00000001610" + "16d00000000640001" + "64",
+	} {
+		b, err := hex.DecodeString(h)
+		require.NoError(t, err)
+		var v any
+		require.NoError(t, etf.Unmarshal(b, &v))
+		again, err := etf.Marshal(v)
+		require.NoError(t, err)
+		encoded = append(encoded, again)
+		input.WriteString(hex.EncodeToString(again) + "\n")
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, erl, "-noshell", "-eval", erlReencode)
+	cmd.Stdin = &input
+	out, err := cmd.Output()
+	require.NoError(t, err, "erl failed")
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	i := 0
+	for sc.Scan() {
+		require.Less(t, i, len(encoded))
+		var v any
+		require.NoError(t, etf.Unmarshal(encoded[i], &v))
+		require.Equal(t, hex.EncodeToString(encoded[i]), strings.ToLower(sc.Text()), "term %d: %#v", i, v)
+		i++
+	}
+	require.Equal(t, len(encoded), i, "erl answered fewer lines")
+}
