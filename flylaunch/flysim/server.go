@@ -106,19 +106,17 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Close stops background work (pending waits answer 503) and flushes state.
-// It is idempotent.
+// Close stops background work (pending waits answer 503 at once) and
+// flushes state to DataDir. It may be called more than once; every call
+// flushes.
 func (s *Server) Close() error {
-	var err error
-	s.closed.Do(func() {
-		close(s.done)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.dir != "" {
-			err = saveState(s.dir, s.st)
-		}
-	})
-	return err
+	s.closed.Do(func() { close(s.done) })
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dir == "" {
+		return nil
+	}
+	return saveState(s.dir, s.st)
 }
 
 // route registers h for pattern, counting calls and applying auth and
