@@ -1,0 +1,261 @@
+package flylaunch
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestValidateAppName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"ab", true},
+		{"my-livebook-1", true},
+		{"a" + strings.Repeat("b", 62), true},
+		{"a" + strings.Repeat("b", 63), false},
+		{"a", false},
+		{"", false},
+		{"1abc", false},
+		{"-abc", false},
+		{"Abc", false},
+		{"ab_c", false},
+		{"ab.c", false},
+		{"ab c", false},
+		{"abç", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateAppName(tt.name)
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			var ne *NameError
+			require.ErrorAs(t, err, &ne)
+			assert.Equal(t, tt.name, ne.Name)
+			assert.ErrorIs(t, err, ErrInvalidAppName)
+			assert.ErrorIs(t, err, ErrInvalidSpec)
+		})
+	}
+}
+
+func FuzzValidateAppName(f *testing.F) {
+	for _, s := range []string{"ab", "my-livebook", "1ab", "-", "", "ab_c", strings.Repeat("a", 64), "a\x00b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		err := ValidateAppName(name)
+		if err != nil {
+			return
+		}
+		// Accepted names obey every rule and are valid DNS labels.
+		require.GreaterOrEqual(t, len(name), 2)
+		require.LessOrEqual(t, len(name), 63)
+		require.True(t, name[0] >= 'a' && name[0] <= 'z')
+		for _, c := range name {
+			require.True(t, c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-', "%q", c)
+		}
+	})
+}
+
+func TestSpecValidate(t *testing.T) {
+	base := testSpec("valid-livebook")
+	tests := []struct {
+		name  string
+		mod   func(*Spec)
+		field string // "" means valid; "App" means a NameError
+	}{
+		{"defaults", func(*Spec) {}, ""},
+		{"2x with 2 GB", func(s *Spec) { s.Size, s.MemoryMB = "shared-cpu-2x", 2048 }, ""},
+		{"performance", func(s *Spec) { s.Size, s.MemoryMB = "performance-1x", 4096 }, ""},
+		{"bad name", func(s *Spec) { s.App = "Bad" }, "App"},
+		{"bad org", func(s *Spec) { s.Org = "Org!" }, "Org"},
+		{"no region", func(s *Spec) { s.Region = "" }, "Region"},
+		{"long region", func(s *Spec) { s.Region = "amst" }, "Region"},
+		{"image with space", func(s *Spec) { s.Image = "a b" }, "Image"},
+		{"unknown size", func(s *Spec) { s.Size = "huge" }, "Size"},
+		{"memory too small", func(s *Spec) { s.MemoryMB = 128 }, "MemoryMB"},
+		{"memory not multiple", func(s *Spec) { s.MemoryMB = 1000 }, "MemoryMB"},
+		{"memory too big", func(s *Spec) { s.MemoryMB = 4096 }, "MemoryMB"},
+		{"port", func(s *Spec) { s.InternalPort = 70000 }, "InternalPort"},
+		{"health path", func(s *Spec) { s.HealthPath = "health" }, "HealthPath"},
+		{"restart", func(s *Spec) { s.Restart = "sometimes" }, "Restart"},
+		{"env name", func(s *Spec) { s.Env = map[string]string{"A-B": "x"} }, "Env"},
+		{"secret name", func(s *Spec) { s.Secrets = Secrets{"1X": "x"} }, "Secrets"},
+		{"secret also in env", func(s *Spec) { s.Env = map[string]string{"LIVEBOOK_PASSWORD": "x"} }, "Secrets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			tt.mod(&s)
+			err := s.Validate()
+			switch tt.field {
+			case "":
+				assert.NoError(t, err)
+			case "App":
+				assert.ErrorIs(t, err, ErrInvalidAppName)
+			default:
+				var se *SpecError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tt.field, se.Field)
+				assert.ErrorIs(t, err, ErrInvalidSpec)
+				assert.NotContains(t, err.Error(), testPassword)
+			}
+		})
+	}
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	s := testSpec("quiet-livebook")
+	var logs syncBuffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("spec", "spec", s, "secrets", s.Secrets)
+	for _, out := range []string{
+		fmt.Sprint(s), fmt.Sprintf("%v", s.Secrets), fmt.Sprintf("%+v", s), fmt.Sprintf("%#v", s),
+		fmt.Sprintf("%s", s.Secrets), fmt.Sprintf("%q", s.Secrets), logs.String(),
+	} {
+		assert.NotContains(t, out, testPassword)
+	}
+	assert.Equal(t, "Secrets{LIVEBOOK_PASSWORD=REDACTED}", fmt.Sprint(s.Secrets))
+}
+
+// TestRecordGolden pins the Record's JSON form, which callers seal and
+// keep: changing it breaks resumes of deploys already in flight.
+func TestRecordGolden(t *testing.T) {
+	rec := Record{
+		LaunchID: "0123456789abcdef0123456789abcdef", App: "golden-livebook", Org: "personal", Region: "ams",
+		MachineID: "e784079b449483", SecretsVersion: 3, Step: StepLaunch,
+	}
+	got, err := json.MarshalIndent(rec, "", "  ")
+	require.NoError(t, err)
+	path := filepath.Join("testdata", "record.golden.json")
+	if os.Getenv("UPDATE_GOLDEN") == "1" {
+		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(want), string(got))
+	var back Record
+	require.NoError(t, json.Unmarshal(want, &back))
+	assert.Equal(t, rec, back)
+	assert.NoError(t, back.Validate())
+}
+
+func TestRecordValidate(t *testing.T) {
+	good := Record{LaunchID: strings.Repeat("ab", 16), App: "rec-livebook", Org: "personal", Region: "ams"}
+	tests := []struct {
+		name  string
+		mod   func(*Record)
+		field string
+	}{
+		{"fresh", func(*Record) {}, ""},
+		{"launched", func(r *Record) { r.Step, r.MachineID = StepLaunch, "e784079b449483" }, ""},
+		{"short launch id", func(r *Record) { r.LaunchID = "abc" }, "LaunchID"},
+		{"upper launch id", func(r *Record) { r.LaunchID = strings.Repeat("AB", 16) }, "LaunchID"},
+		{"bad app", func(r *Record) { r.App = "-x" }, "App"},
+		{"bad org", func(r *Record) { r.Org = "" }, "Org"},
+		{"bad region", func(r *Record) { r.Region = "x" }, "Region"},
+		{"unknown step", func(r *Record) { r.Step = "teleport" }, "Step"},
+		{"launched without machine", func(r *Record) { r.Step = StepStarted }, "MachineID"},
+		{"bad machine id", func(r *Record) { r.MachineID = "../etc" }, "MachineID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good
+			tt.mod(&r)
+			err := r.Validate()
+			switch tt.field {
+			case "":
+				assert.NoError(t, err)
+			case "App":
+				assert.ErrorIs(t, err, ErrInvalidAppName)
+			default:
+				var se *SpecError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tt.field, se.Field)
+			}
+		})
+	}
+}
+
+// FuzzRecord feeds arbitrary JSON to a Record: decoding and validating
+// never panic, and a valid record survives a round trip.
+func FuzzRecord(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "record.golden.json"))
+	require.NoError(f, err)
+	f.Add(seed)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"launch_id":"x","step":"nope"}`))
+	f.Add([]byte(`{"launch_id":"0123456789abcdef0123456789abcdef","app":"ab","org":"o","region":"iad"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Record
+		if json.Unmarshal(data, &r) != nil {
+			return
+		}
+		if r.Validate() != nil {
+			return
+		}
+		b, err := json.Marshal(r)
+		require.NoError(t, err)
+		var back Record
+		require.NoError(t, json.Unmarshal(b, &back))
+		require.Equal(t, r, back)
+		require.NoError(t, back.Validate())
+	})
+}
+
+func TestRetryDelayFullJitter(t *testing.T) {
+	p := RetryPolicy{MaxAttempts: 5, BaseDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
+	tests := []struct {
+		attempt int
+		ceiling time.Duration
+	}{
+		{0, 10 * time.Millisecond},
+		{1, 20 * time.Millisecond},
+		{3, 80 * time.Millisecond},
+		{4, 100 * time.Millisecond},
+		{70, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.attempt), func(t *testing.T) {
+			var maxSeen time.Duration
+			for range 2000 {
+				d := p.Delay(tt.attempt)
+				require.GreaterOrEqual(t, d, time.Duration(0))
+				require.Less(t, d, tt.ceiling)
+				maxSeen = max(maxSeen, d)
+			}
+			assert.Greater(t, maxSeen, tt.ceiling/2, "jitter spans the range")
+		})
+	}
+}
+
+func TestNewValidatesOptions(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	tests := []struct {
+		name string
+		opts Options
+	}{
+		{"no client", Options{}},
+		{"negative timeout", Options{Client: e.client, CallTimeout: -1}},
+		{"negative attempts", Options{Client: e.client, Retry: RetryPolicy{MaxAttempts: -1}}},
+		{"base above max", Options{Client: e.client, Retry: RetryPolicy{BaseDelay: time.Second, MaxDelay: time.Millisecond}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.opts)
+			assert.ErrorIs(t, err, ErrInvalidSpec)
+		})
+	}
+	_, err := NewClient(t.Context(), "", nil)
+	assert.ErrorIs(t, err, ErrInvalidSpec)
+}
