@@ -334,9 +334,17 @@ func (r *reader) decodeArray(tag byte, v reflect.Value) error {
 	return r.listElems(tag, n, v)
 }
 
-// listLength reads the header of a list term (tag consumed).
+// listLength reads the header of a list or tuple term (tag consumed).
 func (r *reader) listLength(tag byte, t reflect.Type) (int, error) {
 	switch tag {
+	case tagSmallTuple:
+		c, err := r.u8()
+		if err == nil {
+			err = r.need(int(c))
+		}
+		return int(c), err
+	case tagLargeTuple:
+		return r.count(1)
 	case tagNil:
 		return 0, nil
 	case tagString:
@@ -351,8 +359,8 @@ func (r *reader) listLength(tag byte, t reflect.Type) (int, error) {
 	return 0, r.typeError(tag, t)
 }
 
-// listElems decodes n list elements into the slice or array s and, for
-// LIST_EXT, checks the tail is [].
+// listElems decodes n list or tuple elements into the slice or array s
+// and, for LIST_EXT, checks the tail is [].
 func (r *reader) listElems(tag byte, n int, s reflect.Value) error {
 	if tag == tagNil {
 		return nil

@@ -359,11 +359,55 @@ func (r *reader) skip() error {
 	case tagLargeTuple:
 		err = r.skipSeq(1, 1, false)
 	case tagMap:
-		err = r.skipSeq(2, 2, false)
+		err = r.skipMap()
 	default:
 		return r.unsupported(tag)
 	}
 	return err
+}
+
+// skipMap skips a map body, rejecting duplicate keys as binary_to_term
+// does. Keys Erlang wrote are in term order already, which is checked
+// without allocating; other orders fall back to sorting the keys.
+func (r *reader) skipMap() error {
+	n, err := r.count(2)
+	if err != nil {
+		return err
+	}
+	if err := r.enter(); err != nil {
+		return err
+	}
+	start := r.off
+	prev := [2]int{-1, -1}
+	sorted := true
+	for range n {
+		k := r.off
+		if err := r.skip(); err != nil {
+			return err
+		}
+		if sorted && prev[0] >= 0 && compareEncoded(r.b[prev[0]:prev[1]], r.b[k:r.off]) >= 0 {
+			sorted = false
+		}
+		prev = [2]int{k, r.off}
+		if err := r.skip(); err != nil {
+			return err
+		}
+	}
+	r.leave()
+	if sorted {
+		return nil
+	}
+	end := r.off
+	r.off = start
+	keys, _, _ := mapLayout(r, n)
+	r.off = end
+	spans := make([][2]int, n)
+	for i, k := range keys {
+		sub := reader{b: r.b, off: k}
+		_ = sub.skip()
+		spans[i] = [2]int{k, sub.off}
+	}
+	return r.checkDuplicates(spans)
 }
 
 // skipSeq skips a 4-byte counted sequence of per terms each (plus a tail).
