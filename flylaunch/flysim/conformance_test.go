@@ -1,6 +1,7 @@
 package flysim_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -264,6 +265,14 @@ func TestConformanceMachines(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, byRegion, 1)
 	assert.Equal(t, second.ID, byRegion[0].ID)
+	for _, q := range []string{"state=created", "created", "state=started,created&region=fra"} {
+		byState, err := e.client.List(ctx, "mach", q)
+		require.NoError(t, err, q)
+		assert.Len(t, byState, map[string]int{"state=created": 2, "created": 2, "state=started,created&region=fra": 1}[q], q)
+	}
+	started, err := e.client.List(ctx, "mach", "state=started")
+	require.NoError(t, err)
+	assert.Empty(t, started)
 	active, err := e.client.ListActive(ctx, "mach")
 	require.NoError(t, err)
 	assert.Len(t, active, 2)
@@ -458,4 +467,66 @@ func TestConformanceLeases(t *testing.T) {
 	found, err = e.client.FindLease(ctx, "lease", m3.ID)
 	require.NoError(t, err)
 	assert.Equal(t, m3.LeaseNonce, found.Data.Nonce)
+}
+
+func TestDestroyForce(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "force", Org: "personal"})
+	require.NoError(t, err)
+	m, err := e.client.Launch(ctx, "force", launchInput("iad"))
+	require.NoError(t, err)
+	res, body := e.rawDo(t, http.MethodDelete, "/v1/apps/force/machines/"+m.ID+"?force=false", "", nil)
+	assert.Equal(t, http.StatusPreconditionFailed, res.StatusCode, body)
+	res, body = e.rawDo(t, http.MethodDelete, "/v1/apps/force/machines/"+m.ID+"?force=true", "", nil)
+	assert.Equal(t, http.StatusOK, res.StatusCode, body)
+	assert.JSONEq(t, `{"ok":true}`, body)
+	machines, _, _ := e.sim.Counts("force")
+	assert.Zero(t, machines)
+	deleted, err := e.client.List(ctx, "force", "include_deleted=true")
+	require.NoError(t, err)
+	require.Len(t, deleted, 1)
+	assert.False(t, deleted[0].IsActive())
+}
+
+func TestErrorShape(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	tests := []struct {
+		method, path, body string
+		status             int
+	}{
+		{http.MethodGet, "/v1/apps/nope", "", http.StatusNotFound},
+		{http.MethodPost, "/v1/apps", "{", http.StatusBadRequest},
+		{http.MethodPost, "/v1/apps", `{"name":"Bad_Name","org_slug":"personal"}`, http.StatusUnprocessableEntity},
+		{http.MethodPost, "/v1/apps", `{"name":"ok"}`, http.StatusBadRequest},
+		{http.MethodGet, "/v1/nothing/here", "", http.StatusNotFound},
+		{http.MethodGet, "/v1/apps", "", http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			res, body := e.rawDo(t, tt.method, tt.path, tt.body, nil)
+			assert.Equal(t, tt.status, res.StatusCode)
+			assert.NotEmpty(t, res.Header.Get("Fly-Request-Id"))
+			var shape struct{ Error string }
+			require.NoError(t, json.Unmarshal([]byte(body), &shape), body)
+			assert.NotEmpty(t, shape.Error)
+		})
+	}
+	res, _ := e.rawDo(t, http.MethodGet, "/v1/apps/nope", "", nil)
+	res2, _ := e.rawDo(t, http.MethodGet, "/v1/apps/nope", "", nil)
+	assert.NotEqual(t, res.Header.Get("Fly-Request-Id"), res2.Header.Get("Fly-Request-Id"))
+}
+
+func TestListApps(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	for _, a := range []flaps.CreateAppRequest{{Name: "b", Org: "o1"}, {Name: "a", Org: "o1"}, {Name: "c", Org: "o2"}} {
+		_, err := e.client.CreateApp(ctx, a)
+		require.NoError(t, err)
+	}
+	apps, err := e.client.ListApps(ctx, flaps.ListAppsRequest{OrgSlug: "o1"})
+	require.NoError(t, err)
+	require.Len(t, apps, 2)
+	assert.Equal(t, "a", apps[0].Name)
+	assert.Equal(t, "b", apps[1].Name)
 }

@@ -53,7 +53,7 @@ type env struct {
 
 // newEnv starts a simulator (fake clock unless opts.Clock is set) behind
 // httptest and a real fly-go flaps client pointed at it.
-func newEnv(t *testing.T, opts flysim.Options) *env {
+func newEnv(t testing.TB, opts flysim.Options) *env {
 	t.Helper()
 	e := &env{}
 	if opts.Clock == nil {
@@ -75,7 +75,7 @@ func newEnv(t *testing.T, opts flysim.Options) *env {
 	return e
 }
 
-func newClient(t *testing.T, srv *httptest.Server, token string) *flaps.Client {
+func newClient(t testing.TB, srv *httptest.Server, token string) *flaps.Client {
 	t.Helper()
 	c, err := flaps.NewWithOptions(context.Background(), flaps.NewClientOpts{
 		Tokens:    tokens.Parse(token),
