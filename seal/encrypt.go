@@ -28,13 +28,9 @@ const (
 var b64 = base64.RawURLEncoding.Strict()
 
 // sealXCP encrypts the payload at buf[xcpHeadSize:] in place, using
-// buf[:xcpHeadSize] for the nonce and tag, and returns the token.
+// buf[:xcpHeadSize] for the nonce and tag, and returns the token. buf must
+// have room for the tag: cap(buf) >= len(buf)+tagSize.
 func (s *Sealer) sealXCP(dk *derivedKey, buf []byte) (string, error) {
-	if cap(buf)-len(buf) < tagSize {
-		grown := make([]byte, len(buf), len(buf)+tagSize)
-		copy(grown, buf)
-		buf = grown
-	}
 	nonce := buf[:nonceSize]
 	if err := s.readNonce(nonce); err != nil {
 		return "", err

@@ -11,6 +11,9 @@ import (
 // and sets a reference bit. Each entry derives its key exactly once, even when
 // many goroutines ask for it at the same moment, so PBKDF2 runs once per pair
 // while the pair stays cached.
+//
+// The cache lives in its Sealer, whose key options are fixed, so a pair
+// identifies the options too.
 type keyCache struct {
 	derive func(base int, salt string) (*derivedKey, error)
 
@@ -76,8 +79,9 @@ func (c *keyCache) insert(k cacheKey) *cacheEntry {
 		c.slots[i].ref.Store(true)
 		return c.slots[i].entry
 	}
+	// A new slot starts unreferenced: it earns its second chance only when
+	// used again, so a burst of one-off salts cannot push out the hot ones.
 	s := &cacheSlot{key: k, entry: &cacheEntry{}}
-	s.ref.Store(true)
 	if len(c.slots) < c.size {
 		c.index[k] = len(c.slots)
 		c.slots = append(c.slots, s)

@@ -8,6 +8,7 @@ import (
 	"crypto/sha512"
 	"fmt"
 	"hash"
+	"sync"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -19,7 +20,8 @@ type Sealer struct {
 	bases [][]byte // bases[0] is the current key base, then the previous ones
 	cfg   config
 	keys  *keyCache
-	aad   []byte // "A128GCM", the associated data of every encrypted token
+	aad   []byte    // "A128GCM", the associated data of every encrypted token
+	bufs  sync.Pool // of *[]byte, scratch space for sealing and signing
 }
 
 // derivedKey is the PBKDF2 output for one (key base, salt) pair, with what

@@ -1,0 +1,106 @@
+package seal
+
+import (
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fuzzSealer opens the interop vectors made with the default key options.
+func fuzzSealer(t testing.TB) (*Sealer, []vector) {
+	t.Helper()
+	var vs []vector
+	for _, v := range loadVectors(t) {
+		if v.KeyIterations == 1000 && v.KeyLength == 32 && v.KeyDigest == "sha256" && v.Salt == "livebook" && v.Token != "" {
+			vs = append(vs, v)
+		}
+	}
+	require.NotEmpty(t, vs)
+	now := time.UnixMilli(vs[0].NowMs)
+	s, err := New([]byte(vs[0].KeyBase), WithClock(func() time.Time { return now }))
+	require.NoError(t, err)
+	return s, vs
+}
+
+// checkOpenError fails unless err is nil or one of the three opening errors,
+// and dst was left alone on error.
+func checkOpenError(t *testing.T, err error, dst any) {
+	if err == nil {
+		return
+	}
+	if !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) && !errors.Is(err, ErrMissing) {
+		t.Fatalf("unexpected error %v", err)
+	}
+	if dst != nil {
+		t.Fatalf("dst set to %v despite %v", dst, err)
+	}
+}
+
+func FuzzDecrypt(f *testing.F) {
+	s, vs := fuzzSealer(f)
+	for _, v := range vs {
+		if v.Kind == "encrypt" && len(v.Token) < 1024 {
+			f.Add(v.Token)
+		}
+	}
+	f.Add("")
+	f.Add("XCP.")
+	f.Add("QTEyOEdDTQ....")
+	f.Fuzz(func(t *testing.T, token string) {
+		var v any
+		checkOpenError(t, s.Decrypt("livebook", token, &v), v)
+	})
+}
+
+func FuzzVerify(f *testing.F) {
+	s, vs := fuzzSealer(f)
+	for _, v := range vs {
+		if v.Kind == "sign" && len(v.Token) < 1024 {
+			f.Add(v.Token)
+		}
+	}
+	f.Add("")
+	f.Add("SFMyNTY..")
+	f.Add("SFM1MTI.g2gDYQFhAmED.")
+	f.Fuzz(func(t *testing.T, token string) {
+		var v any
+		checkOpenError(t, s.Verify("livebook", token, &v), v)
+	})
+}
+
+// TestAllocationBoundedByTokenLength checks that opening allocates in
+// proportion to the token actually given, whatever sizes it claims.
+func TestAllocationBoundedByTokenLength(t *testing.T) {
+	s, _ := newTestSealer(t)
+	body := strings.Repeat("A", DefaultMaxTokenSize-64)
+	tokens := map[string]string{
+		"xcp":          "XCP." + body,
+		"legacy":       "QTEyOEdDTQ." + body[:100] + "." + body[:16] + "." + body[:1000] + "." + body[:22],
+		"signed":       "SFMyNTY." + body + ".AAAA",
+		"signed huge":  "SFMyNTY.AAAA." + body,
+		"legacy parts": "QTEyOEdDTQ." + strings.Repeat("A.", 20000),
+	}
+	for name, tok := range tokens {
+		t.Run(name, func(t *testing.T) {
+			open := s.Decrypt
+			if strings.HasPrefix(tok, "SFM") {
+				open = s.Verify
+			}
+			require.ErrorIs(t, open("p", tok, nil), ErrInvalid) // warm the key cache
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			const runs = 20
+			for range runs {
+				require.ErrorIs(t, open("p", tok, nil), ErrInvalid)
+			}
+			runtime.ReadMemStats(&after)
+			perRun := (after.TotalAlloc - before.TotalAlloc) / runs
+			assert.LessOrEqual(t, perRun, uint64(2*len(tok)+4096), "bytes allocated per opening")
+		})
+	}
+}

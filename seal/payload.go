@@ -1,0 +1,158 @@
+package seal
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+	"time"
+
+	"github.com/sealkit/sealkit/seal/etf"
+)
+
+// The payload of every token is term_to_binary({data, signed_at_ms,
+// max_age_seconds | :infinity}), as Plug.Crypto writes it. Older Phoenix
+// wrote {data, signed_at_ms}, which opens with the default max age of one day.
+
+var infinity = etf.Atom("infinity")
+
+// appendPayload appends the ETF payload for data to buf.
+func (s *Sealer) appendPayload(buf []byte, data any, tc tokenConfig) ([]byte, error) {
+	signedAt := tc.signedAt
+	if !tc.hasSignedAt {
+		signedAt = s.cfg.clock()
+	}
+	ma := s.cfg.defaultMaxAge
+	if tc.maxAge.set {
+		ma = tc.maxAge
+	}
+	var maxAgeTerm any = infinity
+	if !ma.infinite {
+		maxAgeTerm = int64(ma.d / time.Second)
+	}
+	out, err := etf.AppendMarshal(buf, etf.Tuple{data, signedAt.UnixMilli(), maxAgeTerm})
+	if err != nil {
+		return buf, fmt.Errorf("seal: encoding data: %w", etfSentinel(err))
+	}
+	return out, nil
+}
+
+// openPayload decodes an authentic payload, checks its age against the
+// clock, and only then decodes the data into dst.
+func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
+	var parts []etf.RawTerm
+	if err := etf.Unmarshal(payload, &parts); err != nil || (len(parts) != 2 && len(parts) != 3) {
+		return invalid("payload is not {data, signed_at, max_age}")
+	}
+	signed, err := signedAtMs(parts[1])
+	if err != nil {
+		return err
+	}
+	embedded := maxAgeMs{ms: DefaultMaxAge.Milliseconds()}
+	if len(parts) == 3 {
+		if embedded, err = embeddedMaxAge(parts[2]); err != nil {
+			return err
+		}
+	}
+	if tc.maxAge.set {
+		embedded = maxAgeMs{infinite: tc.maxAge.infinite, ms: tc.maxAge.d.Milliseconds()}
+	}
+	if err := checkAge(signed, s.cfg.clock().UnixMilli(), embedded); err != nil {
+		return err
+	}
+	if dst == nil {
+		return nil
+	}
+	if err := etf.UnmarshalRaw(parts[0], dst); err != nil {
+		return dataError(err)
+	}
+	return nil
+}
+
+// maxAgeMs is a max age in milliseconds, saturated at math.MaxInt64.
+type maxAgeMs struct {
+	infinite bool
+	ms       int64
+}
+
+// checkAge applies Plug.Crypto's rules: a token signed in the future is
+// invalid; max age zero or less means expired; otherwise the token is expired
+// when signed + max_age < now.
+func checkAge(signed, now int64, ma maxAgeMs) error {
+	if signed > now {
+		return invalid("signed in the future")
+	}
+	if ma.infinite {
+		return nil
+	}
+	if ma.ms <= 0 {
+		return ErrExpired
+	}
+	// now-signed as unsigned cannot overflow since signed <= now.
+	if uint64(now)-uint64(signed) > uint64(ma.ms) {
+		return ErrExpired
+	}
+	return nil
+}
+
+func signedAtMs(raw etf.RawTerm) (int64, error) {
+	var v any
+	if err := etf.UnmarshalRaw(raw, &v); err != nil {
+		return 0, invalid("bad signed_at")
+	}
+	switch n := v.(type) {
+	case int64:
+		return n, nil
+	case *big.Int:
+		if n.Sign() < 0 {
+			return math.MinInt64, nil // long ago: expired unless max age is infinite
+		}
+	}
+	return 0, invalid("bad signed_at")
+}
+
+func embeddedMaxAge(raw etf.RawTerm) (maxAgeMs, error) {
+	var v any
+	if err := etf.UnmarshalRaw(raw, &v); err != nil {
+		return maxAgeMs{}, invalid("bad max_age")
+	}
+	switch n := v.(type) {
+	case etf.Atom:
+		if n == infinity {
+			return maxAgeMs{infinite: true}, nil
+		}
+	case int64:
+		if n > math.MaxInt64/1000 {
+			return maxAgeMs{ms: math.MaxInt64}, nil
+		}
+		return maxAgeMs{ms: n * 1000}, nil
+	case float64: // Elixir allows float seconds: trunc(max_age * 1000)
+		ms := math.Trunc(n * 1000)
+		if ms >= math.MaxInt64 {
+			return maxAgeMs{ms: math.MaxInt64}, nil
+		}
+		return maxAgeMs{ms: int64(ms)}, nil
+	case *big.Int:
+		if n.Sign() > 0 {
+			return maxAgeMs{ms: math.MaxInt64}, nil
+		}
+		return maxAgeMs{ms: 0}, nil
+	}
+	return maxAgeMs{}, invalid("bad max_age")
+}
+
+// dataError reports authentic data that does not decode into dst.
+func dataError(err error) error {
+	return fmt.Errorf("%w: data does not fit the destination: %w", ErrInvalid, etfSentinel(err))
+}
+
+// etfSentinel reduces an etf error to its sentinel: etf's detail could quote
+// the plaintext, which must not reach error strings or logs.
+func etfSentinel(err error) error {
+	for _, sentinel := range []error{etf.ErrType, etf.ErrUnsupported, etf.ErrLimit, etf.ErrSyntax} {
+		if errors.Is(err, sentinel) {
+			return sentinel
+		}
+	}
+	return errors.New("etf: error")
+}
