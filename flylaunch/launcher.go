@@ -29,7 +29,8 @@ type Options struct {
 	// health checks, from the start of [StepStarted]; default 5m.
 	StartDeadline time.Duration
 	// PollInterval is the pause between polls while waiting for an app to
-	// become visible and for health checks to pass; default 1s.
+	// become visible and for health checks to pass (backing off to four
+	// times it); default 1s.
 	PollInterval time.Duration
 	// Retry bounds retries of transient failures.
 	Retry RetryPolicy

@@ -334,7 +334,8 @@ func (d *driver) waitStarted(parent context.Context) error {
 }
 
 // waitHealthy polls the machine until all its health checks pass, up to
-// the start deadline.
+// the start deadline, starting at PollInterval and backing off to four
+// times that.
 func (d *driver) waitHealthy(parent context.Context) error {
 	if d.deadline.IsZero() {
 		d.deadline = time.Now().Add(d.l.startDeadline)
@@ -343,6 +344,7 @@ func (d *driver) waitHealthy(parent context.Context) error {
 	defer cancel()
 	op := "get machine " + d.rec.MachineID
 	last := ""
+	interval := d.l.pollInterval
 	for {
 		var m *fly.Machine
 		err := d.retry(ctx, op, func(ctx context.Context) error {
@@ -363,12 +365,15 @@ func (d *driver) waitHealthy(parent context.Context) error {
 			d.dep.emit(d.step, StatusRunning, d.percent+5, msg, nil)
 			last = msg
 		}
-		if time.Now().Add(d.l.pollInterval).After(d.deadline) {
+		if time.Now().Add(interval).After(d.deadline) {
 			return &APIError{Step: d.step, Op: op, Err: errors.New(msg), kind: ErrStartTimeout}
 		}
-		if err := sleep(ctx, d.l.pollInterval); err != nil {
+		if err := sleep(ctx, interval); err != nil {
 			return d.startTimeout(parent, op, err)
 		}
+		// Checks take a grace period and then run every few seconds, so
+		// back off (up to 4 intervals) rather than poll at a fixed pace.
+		interval = min(interval*3/2, 4*d.l.pollInterval)
 	}
 }
 

@@ -1,0 +1,99 @@
+package flylaunch
+
+import (
+	"flag"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// totalCalls sums a simulator's call counts.
+func totalCalls(e *simEnv) int {
+	n := 0
+	for _, c := range e.sim.Calls() {
+		n += c
+	}
+	return n
+}
+
+// BenchmarkLaunch measures a whole simulated launch at Speed 1000 and
+// reports the Machines API calls it makes (calls/op; fewer is better).
+func BenchmarkLaunch(b *testing.B) {
+	e := newSimEnv(b, envOptions{speed: 1000})
+	l := e.launcher(b)
+	calls := 0
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		before := totalCalls(e)
+		d, err := l.Start(b.Context(), testSpec(fmt.Sprintf("bench-livebook-%d", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Wait(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		calls += totalCalls(e) - before
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+}
+
+// BenchmarkResumeFinished measures resuming a deploy that already
+// finished (a page refresh after success): the calls it takes to confirm.
+func BenchmarkResumeFinished(b *testing.B) {
+	e := newSimEnv(b, envOptions{speed: 1000})
+	l := e.launcher(b)
+	spec := testSpec("bench-resumed")
+	d, err := l.Start(b.Context(), spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := d.Wait(b.Context())
+	if err != nil {
+		b.Fatal(err)
+	}
+	calls := 0
+	for b.Loop() {
+		before := totalCalls(e)
+		d, err := l.Resume(b.Context(), spec, res.Record)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Wait(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		calls += totalCalls(e) - before
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+}
+
+// BenchmarkLaunchRealtime runs one launch at Speed 1 — as slow as Fly, 30
+// to 60 s — with the default Options. It is opt-in: it runs only with
+// -benchtime=1x, e.g.
+//
+//	go test -run '^$' -bench LaunchRealtime -benchtime=1x ./flylaunch/
+func BenchmarkLaunchRealtime(b *testing.B) {
+	if f := flag.Lookup("test.benchtime"); f == nil || f.Value.String() != "1x" {
+		b.Skip("opt-in: run with -bench LaunchRealtime -benchtime=1x (takes 30-60 s)")
+	}
+	e := newSimEnv(b, envOptions{speed: 1})
+	l, err := New(Options{Client: e.client})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = l.Close() }()
+	calls := 0
+	for i := 0; b.Loop(); i++ {
+		before := totalCalls(e)
+		start := time.Now()
+		d, err := l.Start(b.Context(), testSpec(fmt.Sprintf("realtime-livebook-%d", i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.Wait(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s/launch")
+		calls += totalCalls(e) - before
+	}
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
+}
