@@ -1,0 +1,34 @@
+// Package resume implements the sealkit resume protocol (version 1) on the
+// server side, over plain net/http.
+//
+// The pattern: the server keeps a job's private state (say, a generated
+// password and the id of a deploy) in the user's own browser, sealed with
+// [github.com/sealkit/sealkit/seal] so only the server can read it. On every
+// (re)connect the server asks for the blob, the client hands it back, and
+// the server reopens it and re-attaches to the job — after a page refresh,
+// a deployment, or a crash of the server, because no instance keeps
+// anything a restart would lose: any instance with the same key base
+// resumes any client.
+//
+// A [Handler] serves the protocol at a base URL B over two transports that
+// share one connection core: WebSocket (GET B, subprotocol
+// "sealkit.resume.v1") and a fallback of a server-sent-event stream
+// (POST B/stream) plus one POST B/send per client frame. The application
+// plugs in as an [App]: Open is called once per connection with the typed
+// [Result] of the client's blob, Action for each client action. Through the
+// [Conn] it stores a new state ([Conn.Store]), forgets it ([Conn.Clear]),
+// and streams the job ([Conn.Snapshot], [Conn.Event]).
+//
+// The state type S is sealed with the blob's purpose set to Options.Key.
+// With Options.Bind the blob also carries a binding value (a session id,
+// say), so a blob copied into another session is refused as
+// [StatusUnbound]. Expired, tampered, foreign or unbound blobs are
+// reported to the App and the client (which is told to clear the blob) and
+// the connection goes on fresh. Key rotation comes from the seal.Sealer
+// (seal.PreviousKeyBases).
+//
+// The wire protocol is specified in PROTOCOL.md next to this file, in
+// enough detail to write another client; the JavaScript client is
+// connectResume in [github.com/sealkit/sealkit/hooks]. The load tool in
+// internal/loadtest measures recovery from a SIGKILLed server.
+package resume
