@@ -130,3 +130,32 @@ func TestLifecycleUpdateRestarts(t *testing.T) {
 	assert.NotEqual(t, m.Version, up.Version)
 	assert.Equal(t, m.Name, up.Name)
 }
+
+func TestLifecycleServiceChecks(t *testing.T) {
+	e := newEnv(t, flysim.Options{})
+	ctx := ctxT(t)
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "svc", Org: "personal"})
+	require.NoError(t, err)
+	typ, port := "http", 9090
+	m, err := e.client.Launch(ctx, "svc", fly.LaunchMachineInput{Config: &fly.MachineConfig{
+		Image: "nginx",
+		Services: []fly.MachineService{{
+			Protocol: "tcp", InternalPort: 8080,
+			Checks: []fly.MachineServiceCheck{{Type: &typ}, {Port: &port, GracePeriod: &fly.Duration{Duration: time.Minute}}},
+		}},
+	}})
+	require.NoError(t, err)
+	e.clock.Advance(35 * time.Second)
+	got, err := e.client.Get(ctx, "svc", m.ID)
+	require.NoError(t, err)
+	require.Len(t, got.Checks, 2)
+	assert.Equal(t, "servicecheck-00-http-8080", got.Checks[0].Name)
+	assert.Equal(t, fly.Passing, got.Checks[0].Status)
+	assert.Equal(t, "servicecheck-01-tcp-9090", got.Checks[1].Name)
+	assert.Equal(t, fly.ConsulCheckStatus("critical"), got.Checks[1].Status, "still in its grace period")
+	assert.False(t, got.AllHealthChecks().AllPassing())
+	e.clock.Advance(time.Minute)
+	got, err = e.client.Get(ctx, "svc", m.ID)
+	require.NoError(t, err)
+	assert.True(t, got.AllHealthChecks().AllPassing())
+}

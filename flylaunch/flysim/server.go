@@ -25,12 +25,17 @@ type Options struct {
 	// atomically after every change). "" keeps state in memory only.
 	DataDir string
 	// Speed scales simulated time: 1 is realistic (a whole launch takes
-	// 30-60 s), 100 is a hundred times faster. 0 means 1.
+	// 30-60 s: "starting" after 2 s, "started" after 20 s, health checks
+	// passing 15 s plus their grace period later), 100 is a hundred times
+	// faster. Wait timeouts shrink by the same factor; lease TTLs do not
+	// (they are wall-clock seconds by Clock). 0 means 1.
 	Speed float64
 	// Token, if set, is the only bearer token accepted; "" accepts any
 	// non-empty token. Requests without one get 401.
 	Token string
-	// Clock supplies the current time; nil means time.Now.
+	// Clock supplies the current time; nil means time.Now. Machine states
+	// and leases follow it, so a test can move a fake clock forward (a
+	// pending wait notices within milliseconds).
 	Clock func() time.Time
 	// Logger receives one line per request; nil discards. Secret values are
 	// never logged.
@@ -189,7 +194,8 @@ func (s *Server) ReserveName(appName string) {
 }
 
 // SetCapacity sets whether a region can host new machines; launches in a
-// region set to false answer Fly's insufficient_capacity error.
+// region set to false answer 412 with Fly's insufficient_capacity status.
+// Capacity is not persisted: every region has room after a restart.
 func (s *Server) SetCapacity(region string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
