@@ -339,6 +339,11 @@ func (e *encoder) bitstring(b Bitstring) error {
 }
 
 func (e *encoder) raw(t RawTerm) error {
+	if len(t) == 0 {
+		// Like a nil json.RawMessage: the zero RawTerm is the atom nil.
+		e.buf = appendAtom(e.buf, "nil")
+		return nil
+	}
 	r := reader{b: t}
 	if err := r.skip(); err != nil {
 		return errorf(ErrSyntax, "invalid RawTerm: %w", err)

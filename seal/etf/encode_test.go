@@ -87,6 +87,7 @@ func TestMarshalTags(t *testing.T) {
 		{"pointer", new(int), "6100"},
 		{"nil pointer", (*int)(nil), "77036e696c"},
 		{"raw term", etf.RawTerm{0x61, 0x05}, "6105"},
+		{"empty raw term", etf.RawTerm(nil), "77036e696c"},
 		{"raw terms in list make a string", []any{etf.RawTerm{0x61, 0x05}}, "6b000105"},
 	}
 	for _, tc := range tests {
@@ -134,7 +135,6 @@ func TestMarshalErrors(t *testing.T) {
 		{"atom of 256 characters", etf.Atom(strings.Repeat("a", 256)), etf.ErrLimit},
 		{"too deep", deep, etf.ErrLimit},
 		{"cycle", loop, etf.ErrLimit},
-		{"raw term empty", etf.RawTerm{}, etf.ErrSyntax},
 		{"raw term two terms", etf.RawTerm{0x61, 1, 0x61, 2}, etf.ErrSyntax},
 		{"raw term truncated", etf.RawTerm{0x62, 0, 0}, etf.ErrSyntax},
 		{"raw term with version byte", etf.RawTerm{131, 0x61, 1}, etf.ErrUnsupported},

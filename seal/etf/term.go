@@ -18,7 +18,8 @@ type ImproperList struct {
 
 // RawTerm is one encoded term without the 131 version byte. Marshal writes it
 // verbatim after checking that it is exactly one well-formed term; Unmarshal
-// into a *RawTerm captures a copy of the bytes of that term.
+// into a *RawTerm captures a copy of the bytes of that term. An empty
+// RawTerm encodes as the atom nil.
 type RawTerm []byte
 
 // Bitstring is an Erlang bitstring whose bit length is not a multiple of 8
