@@ -41,7 +41,7 @@ type account struct {
 func TestUnmarshalTyped(t *testing.T) {
 	type test struct {
 		name string
-		in   any    // encoded with Marshal
+		in   any // encoded with Marshal
 		dst  func() any
 		want any
 		err  error
