@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-//go:embed web/app.js web/style.css web/index.html
+//go:embed web/app.js web/style.css web/index.html web/favicon.svg
 var webFS embed.FS
 
 // asset is an embedded file served with a strong ETag and, for scripts, a

@@ -104,6 +104,10 @@ func newServer(o serverOptions) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	icon, err := newAsset("web/favicon.svg", "image/svg+xml")
+	if err != nil {
+		return nil, err
+	}
 	hk := hooks.New()
 	if s.HooksTag, err = hk.ScriptTag("/hooks"); err != nil {
 		return nil, err
@@ -119,6 +123,7 @@ func newServer(o serverOptions) (*server, error) {
 	s.mux.HandleFunc("GET /{$}", s.servePage)
 	s.mux.Handle("GET /static/app.js", appJS)
 	s.mux.Handle("GET /static/style.css", css)
+	s.mux.Handle("GET /favicon.svg", icon)
 	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
 	s.mux.Handle("/resume", s.resume)
 	s.mux.Handle("/resume/", s.resume)
