@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,35 @@ func TestConformanceUnauthorized(t *testing.T) {
 			_, err := c.GetApp(ctx, "any")
 			fe := requireFlapsError(t, err, http.StatusUnauthorized)
 			assert.Equal(t, "unauthorized", fe.Error())
+		})
+	}
+}
+
+func TestConformanceTokens(t *testing.T) {
+	tests := []struct {
+		name, want, sent string
+		ok               bool
+	}{
+		{"any token when unset", "", "whatever", true},
+		{"no token when unset", "", "", false},
+		{"macaroon with FlyV1 scheme", "fm2_abc,fm2_def", "fm2_abc,fm2_def", true},
+		{"other macaroon", "fm2_abc,fm2_def", "fm2_abc", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sim, err := flysim.New(flysim.Options{Token: tt.want})
+			require.NoError(t, err)
+			srv := httptest.NewServer(sim)
+			defer func() {
+				srv.Close()
+				require.NoError(t, sim.Close())
+			}()
+			_, err = newClient(t, srv, tt.sent).GetApp(ctxT(t), "x")
+			if tt.ok {
+				requireFlapsError(t, err, http.StatusNotFound)
+			} else {
+				requireFlapsError(t, err, http.StatusUnauthorized)
+			}
 		})
 	}
 }

@@ -2,6 +2,7 @@ package flysim_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 
@@ -67,4 +68,42 @@ func Example() {
 	// secrets version 1 value returned: false
 	// fra started
 	// 1 0 true
+}
+
+// ExampleServer_AddFault makes the next machine launch ambiguous: the
+// machine is created but the client sees a 504, as when a response is lost.
+func ExampleServer_AddFault() {
+	sim, err := flysim.New(flysim.Options{Token: "t"})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ctx := context.Background()
+	client, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
+		Tokens:    tokens.Parse("t"),
+		Transport: flysim.Transport(srv.URL, srv.Client().Transport),
+	})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := client.CreateApp(ctx, flaps.CreateAppRequest{Name: "ambiguous", Org: "personal"}); err != nil {
+		panic(err)
+	}
+
+	sim.AddFault(flysim.Fault{
+		Method: "POST", Path: "/v1/apps/{app}/machines",
+		Status: 504, Count: 1, CommitThenFail: true,
+	})
+	_, err = client.Launch(ctx, "ambiguous", fly.LaunchMachineInput{Config: &fly.MachineConfig{Image: "nginx"}})
+	var fe *flaps.FlapsError
+	fmt.Println(errors.As(err, &fe), fe.ResponseStatusCode)
+	machines, _, _ := sim.Counts("ambiguous")
+	fmt.Println("machines:", machines)
+	fmt.Println("launch calls:", sim.Calls()["POST /v1/apps/{app}/machines"])
+	// Output:
+	// true 504
+	// machines: 1
+	// launch calls: 1
 }

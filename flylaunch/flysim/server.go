@@ -75,8 +75,8 @@ func New(opts Options) (*Server, error) {
 	if speed < 0 || math.IsNaN(speed) || math.IsInf(speed, 0) {
 		return nil, fmt.Errorf("%w: Speed must be a positive finite number, got %v", ErrInvalidOptions, opts.Speed)
 	}
-	if strings.ContainsAny(opts.Token, " \t\r\n,") {
-		return nil, fmt.Errorf("%w: Token must not contain spaces or commas", ErrInvalidOptions)
+	if strings.ContainsAny(opts.Token, " \t\r\n") {
+		return nil, fmt.Errorf("%w: Token must not contain whitespace", ErrInvalidOptions)
 	}
 	s := &Server{
 		dir:      opts.DataDir,
