@@ -103,7 +103,7 @@ const testKey = "launch"
 
 var keyBase = []byte("a-test-key-base-that-is-long-enough-0123456789")
 
-func newSealer(t *testing.T, opts ...seal.Option) *seal.Sealer {
+func newSealer(t testing.TB, opts ...seal.Option) *seal.Sealer {
 	t.Helper()
 	s, err := seal.New(keyBase, opts...)
 	require.NoError(t, err)
@@ -117,7 +117,7 @@ type server struct {
 	url string
 }
 
-func startServer(t *testing.T, sealer *seal.Sealer, opts resume.Options) *server {
+func startServer(t testing.TB, sealer *seal.Sealer, opts resume.Options) *server {
 	t.Helper()
 	if opts.Key == "" {
 		opts.Key = testKey

@@ -33,7 +33,7 @@ type frame struct {
 }
 
 // token returns a store frame's sealed blob.
-func (f frame) token(t *testing.T) string {
+func (f frame) token(t testing.TB) string {
 	t.Helper()
 	var s string
 	require.NoError(t, json.Unmarshal(f.Data, &s))
@@ -259,7 +259,7 @@ func (c *sseClient) close() {
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
+func mustJSON(t testing.TB, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	require.NoError(t, err)

@@ -123,3 +123,18 @@ func TestFuzzSeeds(t *testing.T) {
 		assert.True(t, strings.HasPrefix(string(b), "go test fuzz v1\n"), f)
 	}
 }
+
+func BenchmarkDecodeFrame(b *testing.B) {
+	frames := [][]byte{
+		[]byte(`{"t":"restored","v":1,"key":"launch","data":"XCP.` + strings.Repeat("A", 200) + `"}`),
+		[]byte(`{"t":"action","id":"42","name":"launch","data":{"app":"livebook","region":"cdg"}}`),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range frames {
+			if _, err := decodeFrame(f, DefaultMaxFrameSize); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
