@@ -33,7 +33,7 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 		StepStarted:   d.waitStarted,
 		StepHealthy:   d.waitHealthy,
 	}
-	for i, st := range steps {
+	for i, st := range steps() {
 		// Creating steps recorded as done are skipped; waiting steps always
 		// run, since a machine can stop after it was seen started.
 		if d.rec.done(st.step) && st.step.index() < StepStarted.index() {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
 )
 
 // assertOneOfEach checks the resources a finished deploy leaves: one app,
@@ -430,4 +432,21 @@ func TestStartDeadline(t *testing.T) {
 	require.ErrorIs(t, err, ErrStartTimeout)
 	assert.False(t, errors.Is(err, ErrCanceled))
 	assert.Equal(t, StatusFailed, d.Snapshot().Status)
+}
+
+// TestBadToken: a 401 for a bad token is not mistaken for a taken name.
+func TestBadToken(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	client, err := NewClient(t.Context(), "wrong-token", flysim.Transport(e.srv.URL, e.tr))
+	require.NoError(t, err)
+	l, err := New(Options{Client: client})
+	require.NoError(t, err)
+	defer func() { _ = l.Close() }()
+	_, err = l.Start(waitCtx(t), testSpec("locked-livebook"))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrNameTaken)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusUnauthorized, ae.Status)
+	assert.NotContains(t, err.Error(), "wrong-token")
 }

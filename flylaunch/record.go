@@ -26,18 +26,22 @@ const (
 	StepDone Step = "done"
 )
 
-// steps lists the steps in order with the percentage reached when each
-// completes.
-var steps = [...]struct {
+// stepInfo is a step and the percentage reached when it completes.
+type stepInfo struct {
 	step    Step
 	percent int
-}{
-	{StepCreateApp, 10},
-	{StepSecrets, 20},
-	{StepIPs, 35},
-	{StepLaunch, 50},
-	{StepStarted, 85},
-	{StepHealthy, 100},
+}
+
+// steps lists the steps in order.
+func steps() [6]stepInfo {
+	return [...]stepInfo{
+		{StepCreateApp, 10},
+		{StepSecrets, 20},
+		{StepIPs, 35},
+		{StepLaunch, 50},
+		{StepStarted, 85},
+		{StepHealthy, 100},
+	}
 }
 
 // index returns the position of s in the step order; "" is -1, unknown -2.
@@ -45,13 +49,14 @@ func (s Step) index() int {
 	if s == "" {
 		return -1
 	}
-	for i, st := range steps {
+	all := steps()
+	for i, st := range all {
 		if st.step == s {
 			return i
 		}
 	}
 	if s == StepDone {
-		return len(steps)
+		return len(all)
 	}
 	return -2
 }

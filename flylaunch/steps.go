@@ -41,7 +41,16 @@ func (d *driver) lookupApp(ctx context.Context) (appState, error) {
 	case s == http.StatusNotFound:
 		return appAbsent, nil
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		return appForeign, nil
+		// Fly answers 401 both for an app in an org the token cannot see
+		// and for a bad token: tell them apart with a name nobody has.
+		perr := d.try(ctx, 0, func(ctx context.Context) error {
+			_, err := d.l.client.GetApp(ctx, "flylaunch-probe-no-such-app")
+			return err
+		})
+		if statusOf(perr) == http.StatusNotFound {
+			return appForeign, nil
+		}
+		return appAbsent, err
 	default:
 		return appAbsent, err
 	}
