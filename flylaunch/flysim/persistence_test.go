@@ -2,6 +2,7 @@ package flysim_test
 
 import (
 	"math"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/sealkit/sealkit/flylaunch/flysim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	fly "github.com/superfly/fly-go"
 	"github.com/superfly/fly-go/flaps"
 )
 
@@ -124,4 +126,46 @@ func TestNewValidatesOptions(t *testing.T) {
 	s, err := flysim.New(flysim.Options{})
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
+}
+
+// TestPersistenceGoldenState pins the state file format: a v1 file written
+// by an earlier build still loads, and its machine has moved on.
+func TestPersistenceGoldenState(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join("testdata", "state-v1.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "flysim.json"), b, 0o600))
+	clock := newFakeClock() // the file was written at this instant
+	clock.Advance(40 * time.Second)
+	e := newEnv(t, flysim.Options{DataDir: dir, Clock: clock.Now})
+	ctx := ctxT(t)
+
+	app, err := e.client.GetApp(ctx, "golden")
+	require.NoError(t, err)
+	assert.Equal(t, "4835f751002f496e0a5e", app.ID)
+	assert.Equal(t, "deployed", app.Status)
+	secrets, err := e.client.ListAppSecrets(ctx, "golden", nil, true)
+	require.NoError(t, err)
+	require.Len(t, secrets, 1)
+	assert.Equal(t, "ec3e1931fd8cf44e", secrets[0].Digest)
+	assert.Nil(t, secrets[0].Value)
+	ips, err := e.client.GetIPAssignments(ctx, "golden")
+	require.NoError(t, err)
+	require.Len(t, ips.IPs, 1)
+	assert.Equal(t, "2a09:8280:1::8350:949c", ips.IPs[0].IP)
+
+	m, err := e.client.Get(ctx, "golden", "ff676f2ad4db74")
+	require.NoError(t, err)
+	assert.Equal(t, "late-snow-5395", m.Name)
+	assert.Equal(t, "fra", m.Region)
+	assert.Equal(t, "started", m.State)
+	require.Len(t, m.Checks, 1)
+	assert.Equal(t, fly.Passing, m.Checks[0].Status)
+	assert.Equal(t, 5*time.Second, m.Config.Checks["health"].GracePeriod.Duration)
+
+	status, body := livebookLogin(t, e, "golden", "golden-password")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, `data-test="livebook-ok"`)
+	_, err = e.client.GetApp(ctx, "taken")
+	requireFlapsError(t, err, http.StatusUnauthorized)
 }

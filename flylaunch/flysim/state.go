@@ -66,7 +66,6 @@ type machine struct {
 	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
 	Lease       *lease            `json:"lease,omitempty"`
 	SecretEnv   map[string]string `json:"secret_env,omitempty"`
-	Seq         int64             `json:"seq"`
 }
 
 type lease struct {
