@@ -1,0 +1,201 @@
+// sealkit-resume.js: keep a server-sealed blob in sessionStorage and resume a
+// server job after a reload or a server restart (resume protocol v1).
+
+export const PROTOCOL = "sealkit.resume.v1";
+
+const FATAL = ["unsupported_version", "forbidden_origin"]; // a retry cannot help
+// Base URLs where WebSocket failed to open but SSE worked: SSE from now on.
+const sseOnly = new Set();
+
+// Storage can throw (quota, privacy mode): that reads as "no blob".
+const safe = (f) => { try { return f(); } catch { return null; } };
+const read = (s, key) => safe(() => s.getItem(key));
+const write = (s, key, data) => safe(() => s.setItem(key, data));
+const remove = (s, key) => safe(() => s.removeItem(key));
+const parse = (text) => safe(() => JSON.parse(text));
+const hasKey = (p) => typeof p?.key === "string";
+
+// A Phoenix LiveView hook. LiveView copies its properties onto the hook, so
+// state lives on `this`.
+export const ResumeHook = {
+	mounted() {
+		for (const ev of ["store", "clear", "restore"]) this.handleEvent(ev, (p) => this[ev](p));
+	},
+	// The server lost the answer: send it again.
+	reconnected() { if (this.lastRestore) this.restore(this.lastRestore); },
+	store(p) { if (hasKey(p)) write(sessionStorage, p.key, String(p.data)); },
+	clear(p) { if (hasKey(p)) remove(sessionStorage, p.key); },
+	restore(p) {
+		if (!hasKey(p)) return;
+		this.lastRestore = p;
+		this.pushEvent(p.event || "restore", { key: p.key, data: read(sessionStorage, p.key) });
+	},
+};
+
+// Transports: (base, {frame, open, down}) => {send, close}; down() runs once.
+function webSocket(base, on) {
+	let ws, done = false;
+	const end = () => { if (!done) { done = true; on.down(); } };
+	try { ws = new WebSocket(base.replace(/^http/, "ws"), PROTOCOL); } catch { setTimeout(end); return { close() {} }; }
+	ws.onopen = on.open;
+	ws.onmessage = (e) => on.frame(parse(e.data));
+	ws.onclose = end; // "error" is always followed by "close"
+	return { send: (f) => ws.send(JSON.stringify(f)), close() { end(); ws.close(); } };
+}
+
+// SSE by a streaming fetch of POST B/stream; frames up go as POST B/send.
+function sse(base, on) {
+	const abort = new AbortController();
+	let done = false, sent = Promise.resolve();
+	const end = () => { if (!done) { done = true; abort.abort(); on.down(); } };
+	const post = (path, body) => fetch(base + path, {
+		method: "POST", body, signal: abort.signal, cache: "no-store", headers: { "Content-Type": "application/json" },
+	});
+	const self = {
+		// In order; a failure (404 unknown_conn) ends the link.
+		send(f) { sent = sent.then(() => done || post("/send", JSON.stringify({ conn: self.id, frame: f })).then((r) => r.ok || end())).catch(end); },
+		close: end,
+	};
+	(async () => {
+		const r = await post("/stream", "{}");
+		if (!r.ok) return;
+		on.open();
+		const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+		let buf = "", data = [];
+		for (;;) {
+			const { value, done: eof } = await reader.read();
+			if (eof || done) return;
+			const lines = (buf + value).split("\n");
+			buf = lines.pop(); // an unfinished line waits for more
+			for (let line of lines) {
+				line = line.replace(/\r$/, "");
+				if (!line) { if (data.length) on.frame(parse(data.join("\n"))); data = []; }
+				else if (line.startsWith("data:")) data.push(line.slice(line[5] === " " ? 6 : 5));
+			}
+		}
+	})().then(end, end);
+	return self;
+}
+
+// Connects to the resume handler at options.url, and reconnects by itself.
+export function connectResume(options = {}) {
+	const { key, transports = ["websocket", "sse"] } = options;
+	if (typeof key !== "string" || !key) throw new TypeError("connectResume: bad options.key");
+	if (!transports.length || transports.some((t) => t !== "websocket" && t !== "sse")) {
+		throw new TypeError("connectResume: bad options.transports");
+	}
+	const storage = options.storage || sessionStorage;
+	const base = new URL(options.url || "/resume", location.href).href.replace(/\/+$/, "");
+	const { baseMs = 200, maxMs = 10000 } = options.backoff || {};
+	const call = (name, ...args) => { try { options[name]?.(...args); } catch (e) { console.error(e); } };
+	const away = () => document.hidden || navigator.onLine === false;
+
+	let link = null; // the live transport
+	let ready = false; // restore answered: actions may go out
+	let closed = false, attempt = 0, timer = null, lastSeq = null, nextId = 0, state = "";
+	const queue = []; // actions not sent yet
+	const pending = new Map(); // sent actions by id, waiting for their reply
+	const status = (s) => { if (s !== state) call("onStatus", (state = s)); };
+
+	function connect() {
+		timer = null;
+		if (closed || link || away()) return; // wake() comes back later
+		status("connecting");
+		const usable = transports.filter((t) => t === "sse" || !sseOnly.has(base));
+		start(usable.length ? usable : transports, false);
+	}
+
+	function start(kinds, fellBack) {
+		let opened = false;
+		const l = (kinds[0] === "sse" ? sse : webSocket)(base, {
+			frame: (f) => frame(l, f),
+			open: () => (opened = true),
+			down() {
+				if (link !== l) return;
+				link = null;
+				ready = false;
+				for (const p of pending.values()) p.reject(new Error("sealkit: connection lost"));
+				pending.clear();
+				if (closed) return;
+				// Died before it opened: try the next transport at once.
+				if (!opened && kinds[1]) return start(kinds.slice(1), fellBack || kinds[0] === "websocket");
+				status("retrying"); // exponential backoff, full jitter, capped
+				timer = setTimeout(connect, Math.random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt++, 30)));
+			},
+		});
+		l.fellBack = fellBack;
+		link = l;
+	}
+
+	function frame(l, f) {
+		if (link !== l || typeof f?.t !== "string") return;
+		switch (f.t) {
+			case "welcome":
+				l.id = f.conn;
+				attempt = 0;
+				if (l.fellBack) sseOnly.add(base);
+				return status("open");
+			case "restore": return l.send({ t: "restored", v: 1, key: f.key, data: read(storage, f.key) });
+			case "result":
+				ready = true;
+				call("onResult", { status: f.status, message: f.message || "" });
+				return flush();
+			case "store": return write(storage, f.key, f.data);
+			case "clear": return remove(storage, f.key);
+			case "snapshot": // resets the sequence, up or down
+				lastSeq = f.seq;
+				return call("onSnapshot", f.seq, f.data);
+			case "event":
+				if (lastSeq !== null && f.seq <= lastSeq) return; // seen already
+				lastSeq = f.seq;
+				return call("onEvent", f.seq, f.data);
+			case "reply": {
+				const p = pending.get(f.id);
+				if (!p) return;
+				pending.delete(f.id);
+				return f.ok ? p.resolve() : p.reject(new Error(f.error || "sealkit: action failed"));
+			}
+			case "error":
+				call("onError", { code: f.code, message: f.message || "" });
+						if (FATAL.includes(f.code)) client.close();
+			// "ping" and unknown types: ignored.
+		}
+	}
+
+	function flush() {
+		while (ready && link && queue.length) {
+			const a = queue.shift();
+			pending.set(a.frame.id, a);
+			link.send(a.frame);
+		}
+	}
+
+	// Pause while hidden or offline; come back at once when that ends.
+	const wake = () => { if (!closed && !link && !away()) { clearTimeout(timer); connect(); } };
+	document.addEventListener("visibilitychange", wake);
+	addEventListener("online", wake);
+
+	const client = {
+		action(name, data = {}) {
+			if (closed) return Promise.reject(new Error("sealkit: client closed"));
+			return new Promise((resolve, reject) => {
+				queue.push({ frame: { t: "action", id: String(++nextId), name, data }, resolve, reject });
+				flush();
+			});
+		},
+		close() { // for good; unanswered actions reject
+			if (closed) return;
+			closed = true;
+			clearTimeout(timer);
+			document.removeEventListener("visibilitychange", wake);
+			removeEventListener("online", wake);
+			for (const a of [...queue.splice(0), ...pending.values()]) a.reject(new Error("sealkit: client closed"));
+			pending.clear();
+			link?.close();
+			status("closed");
+		},
+		get status() { return state; },
+	};
+	connect();
+	return client;
+}
