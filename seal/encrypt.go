@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"slices"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -58,17 +59,19 @@ func encodeToken(prefix string, raw []byte) string {
 	out := make([]byte, len(prefix)+b64.EncodedLen(len(raw)))
 	copy(out, prefix)
 	b64.Encode(out[len(prefix):], raw)
-	return string(out)
+	return stringOf(out)
 }
 
 // openXCP decrypts body, the token after "XCP.", trying the current key
-// base, then the previous ones, and returns the plaintext.
-func (s *Sealer) openXCP(salt, body string) ([]byte, error) {
+// base, then the previous ones, and returns the plaintext, which lives in
+// *scratch (grown as needed).
+func (s *Sealer) openXCP(salt, body string, scratch *[]byte) ([]byte, error) {
 	rawLen := b64.DecodedLen(len(body))
 	if rawLen < xcpHeadSize {
 		return nil, invalid("too short")
 	}
-	buf := make([]byte, rawLen+tagSize)
+	buf := slices.Grow((*scratch)[:0], rawLen+tagSize)[:rawLen+tagSize]
+	*scratch = buf
 	for i := range s.bases {
 		dk, err := s.keys.get(i, salt)
 		if err != nil {
@@ -78,7 +81,7 @@ func (s *Sealer) openXCP(salt, body string) ([]byte, error) {
 			return nil, invalid("key length is not 32 bytes")
 		}
 		// A failed Open clears its output, so decode afresh for every key.
-		n, err := b64.Decode(buf, []byte(body))
+		n, err := b64.Decode(buf, bytesOf(body))
 		if err != nil || n != rawLen {
 			return nil, invalid("bad base64")
 		}

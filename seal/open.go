@@ -2,9 +2,9 @@ package seal
 
 import "strings"
 
-// openToken checks the token's size and format and returns its authentic
-// payload: the ETF bytes of {data, signed_at, max_age}.
-func (s *Sealer) openEncrypted(salt, token string) ([]byte, error) {
+// openEncrypted checks the token's size and format and returns its authentic
+// payload: the ETF bytes of {data, signed_at, max_age}, possibly in *scratch.
+func (s *Sealer) openEncrypted(salt, token string, scratch *[]byte) ([]byte, error) {
 	if token == "" {
 		return nil, ErrMissing
 	}
@@ -13,7 +13,7 @@ func (s *Sealer) openEncrypted(salt, token string) ([]byte, error) {
 	}
 	switch {
 	case strings.HasPrefix(token, xcpPrefix):
-		return s.openXCP(salt, token[len(xcpPrefix):])
+		return s.openXCP(salt, token[len(xcpPrefix):], scratch)
 	case strings.HasPrefix(token, legacyPrefix):
 		return s.openLegacy(salt, token[len(legacyPrefix):])
 	}

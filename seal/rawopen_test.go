@@ -16,7 +16,7 @@ func TestOpenEncryptedRaw(t *testing.T) {
 		}
 		t.Run(v.Name, func(t *testing.T) {
 			s := sealerFor(t, v)
-			payload, err := s.openEncrypted(v.Salt, v.Token)
+			payload, err := s.openEncrypted(v.Salt, v.Token, new([]byte))
 			require.NoError(t, err)
 			require.NotEmpty(t, payload)
 			assert.Equal(t, byte(131), payload[0])

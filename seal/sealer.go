@@ -21,7 +21,7 @@ type Sealer struct {
 	cfg   config
 	keys  *keyCache
 	aad   []byte    // "A128GCM", the associated data of every encrypted token
-	bufs  sync.Pool // of *[]byte, scratch space for sealing and signing
+	bufs  sync.Pool // of *[]byte, scratch space for sealing and opening
 }
 
 // derivedKey is the PBKDF2 output for one (key base, salt) pair, with what

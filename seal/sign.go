@@ -34,7 +34,7 @@ func signPayload(dk *derivedKey, payload []byte) string {
 	var sum [macLen]byte
 	out[n] = '.'
 	b64.Encode(out[n+1:], m.Sum(sum[:0]))
-	return string(out)
+	return stringOf(out)
 }
 
 // verifySigned checks a signed token, trying the current key base, then the
@@ -70,7 +70,7 @@ func (s *Sealer) verifySigned(salt, token string) ([]byte, error) {
 		return nil, invalid("bad signature length")
 	}
 	var mac, sum [sha512.Size]byte
-	if n, err := b64.Decode(mac[:], []byte(sig)); err != nil || n != size {
+	if n, err := b64.Decode(mac[:], bytesOf(sig)); err != nil || n != size {
 		return nil, invalid("bad base64")
 	}
 	signed := token[:len(header)+1+len(body)]
@@ -80,10 +80,10 @@ func (s *Sealer) verifySigned(salt, token string) ([]byte, error) {
 			return nil, err
 		}
 		m := hmac.New(h, dk.key)
-		m.Write([]byte(signed))
+		m.Write(bytesOf(signed))
 		if hmac.Equal(m.Sum(sum[:0]), mac[:size]) {
 			payload := make([]byte, b64.DecodedLen(len(body)))
-			if n, err := b64.Decode(payload, []byte(body)); err != nil || n != len(payload) {
+			if n, err := b64.Decode(payload, bytesOf(body)); err != nil || n != len(payload) {
 				return nil, invalid("bad base64")
 			}
 			return payload, nil

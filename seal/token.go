@@ -5,7 +5,7 @@ import (
 	"slices"
 )
 
-// maxPooledBuffer is the largest sealing buffer kept for reuse.
+// maxPooledBuffer is the largest scratch buffer kept for reuse.
 const maxPooledBuffer = 64 << 10
 
 // Encrypt seals data into an "XCP." token that only holders of the key base
@@ -52,11 +52,16 @@ func (s *Sealer) Decrypt(secret, token string, dst any, opts ...TokenOption) err
 	if err != nil {
 		return err
 	}
-	payload, err := s.openEncrypted(secret, token)
-	if err != nil {
-		return err
+	// The scratch buffer is reused once the payload is decoded: etf copies
+	// everything it decodes (strings, []byte, RawTerm), nothing aliases it.
+	bp := s.buffer()
+	payload, err := s.openEncrypted(secret, token, bp)
+	if err == nil {
+		err = s.openPayload(payload, dst, tc)
 	}
-	return s.openPayload(payload, dst, tc)
+	clear(*bp) // no plaintext lingers in the pool
+	s.release(bp, *bp)
+	return err
 }
 
 // Sign encodes data into an "SFMyNTY." token signed with HMAC-SHA256, as
@@ -111,8 +116,8 @@ func (s *Sealer) openOptions(dst any, opts []TokenOption) (tokenConfig, error) {
 	return tokenOptions(opts, false)
 }
 
-// buffer returns a sealing buffer from the pool, at least big enough for the
-// XCP header.
+// buffer returns a scratch buffer from the pool, with room for the XCP
+// header at least.
 func (s *Sealer) buffer() *[]byte {
 	if bp, ok := s.bufs.Get().(*[]byte); ok {
 		return bp
