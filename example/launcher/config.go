@@ -53,7 +53,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
 	}
-	if c.simSpeed <= 0 || c.simSpeed > 10000 {
+	if !(c.simSpeed > 0 && c.simSpeed <= 10000) { // NaN fails too
 		return config{}, fmt.Errorf("%w: -sim-speed must be in (0, 10000], got %g", errUsage, c.simSpeed)
 	}
 	if c.dataDir == "" {

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runInBackground starts run with args and env and returns the URL it
+// serves, its output and a stop func that cancels it and returns its error.
+func runInBackground(t *testing.T, args []string, environ map[string]string) (url string, out *logBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out = newLogBuffer()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, args, env(environ), out) }()
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	url, err := out.waitMatch(wctx, servingRE, 0)
+	if err != nil {
+		cancel()
+		t.Fatalf("run did not start: %v (returned %v); output:\n%s", err, <-done, out.String())
+	}
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		return <-done
+	}
+	t.Cleanup(func() { _ = stop() })
+	return url, out, stop
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+func TestRunServesAndStops(t *testing.T) {
+	dir := t.TempDir()
+	url, out, stop := runInBackground(t, []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-sim-speed", "50"}, nil)
+
+	resp, body := get(t, url)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, `data-test="launch"`)
+	assert.Contains(t, out.String(), "generated a key base")
+
+	fi, err := os.Stat(filepath.Join(dir, keyBaseFile))
+	require.NoError(t, err, "without SECRET_KEY_BASE the key base is kept in the data dir")
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	require.NoError(t, stop(), "a cancelled run shuts down cleanly")
+	_, err = http.Get(url)
+	require.Error(t, err, "nothing listens after run returns")
+}
+
+func TestRunKeyBaseFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	url, out, stop := runInBackground(t, []string{"-addr", "127.0.0.1:0", "-data-dir", dir},
+		map[string]string{"SECRET_KEY_BASE": testKeyBase, "SECRET_KEY_BASE_PREVIOUS": "old-key-base-0123456789abcdef0123456789, other-old-key-base-0123456789abcdef012"})
+	resp, _ := get(t, url)
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, stop())
+	assert.NoFileExists(t, filepath.Join(dir, keyBaseFile))
+	assert.NotContains(t, out.String(), "generated a key base")
+	assert.NotContains(t, out.String(), testKeyBase, "the key base is never logged")
+}
+
+func TestRunErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"bad flag", []string{"-bogus"}, nil, "bad flags"},
+		{"short key base", []string{"-data-dir", t.TempDir()}, map[string]string{"SECRET_KEY_BASE": "tiny-kb"}, "key base"},
+		{"data dir is a file", []string{"-data-dir", file}, nil, "key base"},
+		{"address in use", []string{"-data-dir", t.TempDir(), "-addr", "256.0.0.1:1"}, nil, "listen"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			err := run(context.Background(), tt.args, env(tt.env), &out)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+			assert.NotContains(t, out.String()+err.Error(), "tiny-kb", "the key base is not echoed")
+		})
+	}
+}
+
+// TestFreshMachine is `go run ./example/launcher` on a fresh machine: the
+// built binary with default flags except the address and data dir, no
+// SECRET_KEY_BASE, no Fly token, a home without anything in it.
+func TestFreshMachine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	p := startProc(t, bins.launcher, []string{"-addr", "127.0.0.1:0", "-data-dir", dir}, nil)
+	assert.Regexp(t, regexp.MustCompile(`^http://127\.0\.0\.1:\d+/$`), p.URL)
+
+	resp, body := get(t, p.URL)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, contentSecurityPolicy, resp.Header.Get("Content-Security-Policy"))
+	assert.Contains(t, body, "Simulated Fly.io")
+	m := regexp.MustCompile(`<script type="module" src="([^"]+)" integrity="sha384-`).FindStringSubmatch(body)
+	require.NotNil(t, m, "the hooks script is pinned with SRI")
+	resp, js := get(t, strings.TrimSuffix(p.URL, "/")+m[1])
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, js, "export function connectResume")
+
+	fi, err := os.Stat(filepath.Join(dir, keyBaseFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	p.stop()
+	assert.Contains(t, p.output(), "shutting down")
+}
