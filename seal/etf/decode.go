@@ -205,7 +205,7 @@ func (r *reader) decodeList() (any, error) {
 }
 
 // decodeMap decodes MAP_EXT into map[any]any when every key can be a Go map
-// key by value, and into Map otherwise. Duplicate keys are an error, as in
+// key by value, and into Map (in term order of keys) otherwise. Duplicate keys are an error, as in
 // binary_to_term.
 func (r *reader) decodeMap() (any, error) {
 	pairs, spans, hashable, err := r.decodePairs()
@@ -221,7 +221,7 @@ func (r *reader) decodeMap() (any, error) {
 			return m, nil
 		}
 	}
-	if err := r.checkDuplicates(spans); err != nil {
+	if err := r.sortPairs(pairs, spans); err != nil {
 		return nil, err
 	}
 	return pairs, nil
@@ -261,6 +261,40 @@ func (r *reader) decodePairs() (pairs Map, spans [][2]int, hashable bool, err er
 	}
 	r.leave()
 	return pairs, spans, hashable, nil
+}
+
+// sortPairs puts pairs (whose keys lie at spans of r.b) into term order of
+// their keys and reports keys that are equal in Erlang's exact term order.
+// Erlang writes maps of up to 32 keys in this order already, which is
+// checked first.
+func (r *reader) sortPairs(pairs Map, spans [][2]int) error {
+	key := func(i int) []byte { return r.b[spans[i][0]:spans[i][1]] }
+	sorted := true
+	for i := 1; i < len(pairs); i++ {
+		if c := compareEncoded(key(i-1), key(i)); c == 0 {
+			return r.errorf(ErrSyntax, "duplicate map key")
+		} else if c > 0 {
+			sorted = false
+		}
+	}
+	if sorted {
+		return nil
+	}
+	idx := make([]int, len(pairs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return compareEncoded(key(a), key(b)) })
+	for i := 1; i < len(idx); i++ {
+		if compareEncoded(key(idx[i-1]), key(idx[i])) == 0 {
+			return r.errorf(ErrSyntax, "duplicate map key")
+		}
+	}
+	orig := slices.Clone(pairs)
+	for i, j := range idx {
+		pairs[i] = orig[j]
+	}
+	return nil
 }
 
 // checkDuplicates reports keys (given as byte spans of r.b) that are equal

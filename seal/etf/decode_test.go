@@ -63,7 +63,7 @@ func TestUnmarshalAny(t *testing.T) {
 		{"map", "74000000027701616101" + "6d000000016161" + "02", map[any]any{etf.Atom("a"): int64(1), "a": int64(2)}, ""},
 		{"map with tuple key", "7400000001680161016102", etf.Map{{Key: etf.Tuple{int64(1)}, Value: int64(2)}}, ""},
 		{"map with zero float keys", "740000000246000000000000000061014680000000000000006102",
-			etf.Map{{Key: 0.0, Value: int64(1)}, {Key: math.Copysign(0, -1), Value: int64(2)}},
+			etf.Map{{Key: math.Copysign(0, -1), Value: int64(2)}, {Key: 0.0, Value: int64(1)}},
 			"740000000246800000000000000061024600000000000000006101"},
 	}
 	for _, tc := range tests {

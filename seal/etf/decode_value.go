@@ -279,10 +279,8 @@ func (r *reader) decodeSlice(tag byte, v reflect.Value) error {
 		if err != nil {
 			return err
 		}
-		if len(pairs) > 1 {
-			if err := r.checkDuplicates(spans); err != nil {
-				return err
-			}
+		if err := r.sortPairs(pairs, spans); err != nil {
+			return err
 		}
 		v.Set(reflect.ValueOf(pairs))
 		return nil

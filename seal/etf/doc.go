@@ -22,7 +22,7 @@
 //	tuple                             Tuple
 //	map, keys atoms/binaries/         map[any]any
 //	  integers/floats/booleans/nil
-//	map with other keys (tuples,      Map (pairs in wire order)
+//	map with other keys (tuples,      Map (pairs in key term order)
 //	  lists, maps, big integers, ±0.0)
 //
 // Binaries decode to string because a string is immutable and compares by

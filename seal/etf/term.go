@@ -36,8 +36,9 @@ type Pair struct {
 	Key, Value any
 }
 
-// Map is an Erlang map as an ordered list of pairs. Decoding into any yields a
-// Map (in wire order) when a key cannot be a Go map key by value, for example
-// a tuple, list, map or big integer. Encoding sorts the pairs into Erlang term
-// order, as it does for Go maps.
+// Map is an Erlang map as a list of pairs. Decoding into any yields a Map
+// when a key cannot be a Go map key by value, for example a tuple, list,
+// map, big integer or a zero float. Decoding gives the pairs in Erlang term
+// order of their keys (the order term_to_binary writes maps of up to 32
+// keys in), and encoding sorts them into that order, as it does for Go maps.
 type Map []Pair

@@ -102,7 +102,7 @@ func TestUnmarshalTyped(t *testing.T) {
 		{"bitstring", etf.Bitstring{Bytes: []byte{0x80}, TailBits: 1}, ptr(new(etf.Bitstring)), etf.Bitstring{Bytes: []byte{0x80}, TailBits: 1}, nil},
 		{"improper", etf.ImproperList{Elems: []any{1}, Tail: 2}, ptr(new(etf.ImproperList)), etf.ImproperList{Elems: []any{int64(1)}, Tail: int64(2)}, nil},
 		{"improper from proper list", []any{1, 2}, ptr(new(etf.ImproperList)), nil, etf.ErrType},
-		{"map pairs in wire order", map[any]any{2: "b", 1: "a"}, ptr(new(etf.Map)), etf.Map{{Key: int64(1), Value: "a"}, {Key: int64(2), Value: "b"}}, nil},
+		{"map pairs in term order", map[any]any{2: "b", 1: "a"}, ptr(new(etf.Map)), etf.Map{{Key: int64(1), Value: "a"}, {Key: int64(2), Value: "b"}}, nil},
 		{"raw", etf.Tuple{1}, ptr(new(etf.RawTerm)), etf.RawTerm{0x68, 1, 0x61, 1}, nil},
 		{"struct from map", map[etf.Atom]any{"x": 1}, ptr(new(struct{ X int })), struct{ X int }{1}, nil},
 		{"struct from list", []any{1}, ptr(new(struct{ X int })), nil, etf.ErrType},

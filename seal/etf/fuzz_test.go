@@ -1,0 +1,91 @@
+package etf_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/seal/etf"
+)
+
+// FuzzUnmarshal feeds arbitrary bytes to every decoding path. None may
+// panic; RawTerm validation must accept exactly what decoding into any
+// accepts; and whatever decodes must encode and decode again to an equal
+// value with identical bytes. Seeds: testdata/fuzz/FuzzUnmarshal (the
+// Phoenix.Token vector terms among them).
+func FuzzUnmarshal(f *testing.F) {
+	for _, b := range vectorTerms(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		errAny := etf.Unmarshal(data, &v)
+		var raw etf.RawTerm
+		errRaw := etf.Unmarshal(data, &raw)
+		require.Equal(t, errAny == nil, errRaw == nil, "any: %v, raw: %v", errAny, errRaw)
+		var acct account
+		_ = etf.Unmarshal(data, &acct)
+		var strs map[string][]string
+		_ = etf.Unmarshal(data, &strs)
+		if errAny != nil {
+			return
+		}
+		require.Equal(t, data[1:], []byte(raw))
+		again, err := etf.Marshal(v)
+		require.NoError(t, err)
+		var v2 any
+		require.NoError(t, etf.Unmarshal(again, &v2))
+		require.Equal(t, v, v2)
+		third, err := etf.Marshal(v2)
+		require.NoError(t, err)
+		require.Equal(t, again, third)
+	})
+}
+
+type fuzzRecord struct {
+	Name    string
+	Count   int64
+	Ratio   float64
+	Blob    []byte
+	On      bool
+	Tags    []string
+	Payload any
+}
+
+// FuzzRoundTrip builds values from the fuzz input (see genTerm), encodes
+// them and checks that decoding gives them back, both into any and into a
+// struct.
+func FuzzRoundTrip(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte{8, 3, 1, 2, 3, 4, 5, 6, 7})
+	f.Add([]byte{11, 4, 0, 5, 4, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
+	f.Add([]byte{13, 2, 6, 250, 3, 10, 2, 3, 1, 2, 14, 3, 1, 2, 3, 4})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src := &termSource{b: data}
+		v := genTerm(src, 0)
+		b, err := etf.Marshal(v)
+		require.NoError(t, err)
+		var got any
+		require.NoError(t, etf.Unmarshal(b, &got))
+		require.Equal(t, v, got)
+
+		rec := fuzzRecord{
+			Name:    string(src.bytes(int(src.byte() % 16))),
+			Count:   int64(src.uint64()),
+			Ratio:   math.Float64frombits(src.uint64()),
+			Blob:    src.bytes(int(src.byte() % 8)),
+			On:      src.byte()%2 == 0,
+			Tags:    []string{string(src.bytes(2)), string(src.bytes(1))},
+			Payload: genTerm(src, 2),
+		}
+		if math.IsNaN(rec.Ratio) || math.IsInf(rec.Ratio, 0) {
+			rec.Ratio = 0
+		}
+		b, err = etf.Marshal(rec)
+		require.NoError(t, err)
+		var back fuzzRecord
+		require.NoError(t, etf.Unmarshal(b, &back))
+		require.Equal(t, rec, back)
+	})
+}
