@@ -436,3 +436,37 @@ func TestSendHonorsContext(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, conn.Event(ctx, 1, "x"), context.Canceled)
 }
+
+// TestStoreMaxAgeOverride checks that a per-Store max age travels in the
+// blob: a one-minute blob is expired two minutes later, while the default
+// (Options.MaxAge, one hour) would still resume.
+func TestStoreMaxAgeOverride(t *testing.T) {
+	now := time.Now()
+	srv := startServer(t, newSealer(t), resume.Options{})
+	c := dial(t, wsKind, srv.url, nil)
+	handshake(t, c, testKey, nil)
+	send(t, c, map[string]any{"t": "action", "id": "s", "name": "store-short", "data": wantState})
+	short := expect(t, c, "store").token(t)
+	expect(t, c, "reply")
+	long := storeState(t, wsKind, srv, nil)
+
+	later := startServer(t, newSealer(t, seal.WithClock(func() time.Time { return now.Add(2 * time.Minute) })), resume.Options{})
+	for tok, want := range map[string]string{short: "expired", long: "resumed"} {
+		c := dial(t, wsKind, later.url, nil)
+		assert.Equal(t, want, handshake(t, c, testKey, &tok).Status)
+	}
+}
+
+// TestKeyRotation checks that rotation is inherited from the Sealer: a
+// blob sealed under the previous key base still resumes.
+func TestKeyRotation(t *testing.T) {
+	old := startServer(t, newSealer(t), resume.Options{})
+	tok := storeState(t, sseKind, old, nil)
+
+	rotated, err := seal.New([]byte("the-new-key-base-after-rotation-0123456789"), seal.PreviousKeyBases(keyBase))
+	require.NoError(t, err)
+	srv := startServer(t, rotated, resume.Options{})
+	c := dial(t, sseKind, srv.url, nil)
+	assert.Equal(t, "resumed", handshake(t, c, testKey, &tok).Status)
+	assert.Equal(t, wantState, srv.app.nextOpen(t).State)
+}

@@ -27,6 +27,7 @@ type report struct {
 	goroutinesPer float64       // server goroutines per idle connection
 	downtime      time.Duration // SIGKILL until the new server listened
 	resumeAll     time.Duration // server back until the last client resumed
+	first         time.Duration // server back until the first client resumed
 	p50, p99      time.Duration
 	rate          float64 // resumes per second over resumeAll
 	resumed, lost int
@@ -38,7 +39,8 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "connect+store all:      %v\n", r.storeTime.Round(time.Millisecond))
 	fmt.Fprintf(w, "server memory per idle connection: %.1f KiB (heap+stack), %.2f goroutines\n", r.idleBytes/1024, r.goroutinesPer)
 	fmt.Fprintf(w, "server down (SIGKILL → listening again): %v\n", r.downtime.Round(time.Millisecond))
-	fmt.Fprintf(w, "all resumed after server back: %v (p50 %v, p99 %v)\n", r.resumeAll.Round(time.Millisecond), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond))
+	fmt.Fprintf(w, "all resumed after server back: %v (first %v, p50 %v, p99 %v)\n", r.resumeAll.Round(time.Millisecond),
+		r.first.Round(time.Millisecond), r.p50.Round(time.Millisecond), r.p99.Round(time.Millisecond))
 	fmt.Fprintf(w, "resumed: %d, lost: %d, resumes/s: %.0f\n", r.resumed, r.lost, r.rate)
 	for f, n := range r.failures {
 		fmt.Fprintf(w, "  failure ×%d: %s\n", n, f)
@@ -149,6 +151,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		rep.resumeAll = lat[len(lat)-1]
+		rep.first = lat[0]
 		rep.p50 = lat[len(lat)/2]
 		rep.p99 = lat[len(lat)*99/100]
 		rep.rate = float64(len(lat)) / max(rep.resumeAll.Seconds(), 1e-3)
