@@ -40,9 +40,9 @@ func (s *Sealer) appendPayload(buf []byte, data any, tc tokenConfig) ([]byte, er
 // openPayload decodes an authentic payload, checks its age against the
 // clock, and only then decodes the data into dst.
 func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
-	var parts []etf.RawTerm
-	if err := etf.Unmarshal(payload, &parts); err != nil || (len(parts) != 2 && len(parts) != 3) {
-		return invalid("payload is not {data, signed_at, max_age}")
+	parts, err := payloadParts(payload)
+	if err != nil {
+		return err
 	}
 	signed, err := signedAtMs(parts[1])
 	if err != nil {
@@ -67,6 +67,28 @@ func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
 		return dataError(err)
 	}
 	return nil
+}
+
+// payloadParts splits a payload into data, signed_at and, when present,
+// max_age: {data, signed_at, max_age}, {data, signed_at} (Plug.Crypto 1.1),
+// or %{data: data, signed: signed_at} (Phoenix before Plug.Crypto).
+func payloadParts(payload []byte) ([]etf.RawTerm, error) {
+	const smallTupleExt, largeTupleExt = 104, 105 // tags of the term after the version byte
+	if len(payload) > 1 && (payload[1] == smallTupleExt || payload[1] == largeTupleExt) {
+		var parts []etf.RawTerm
+		if err := etf.Unmarshal(payload, &parts); err != nil || (len(parts) != 2 && len(parts) != 3) {
+			return nil, invalid("payload is not {data, signed_at, max_age}")
+		}
+		return parts, nil
+	}
+	var old struct {
+		Data   etf.RawTerm `etf:"data"`
+		Signed etf.RawTerm `etf:"signed"`
+	}
+	if err := etf.Unmarshal(payload, &old); err == nil && old.Data != nil && old.Signed != nil {
+		return []etf.RawTerm{old.Data, old.Signed}, nil
+	}
+	return nil, invalid("payload is not {data, signed_at, max_age}")
 }
 
 // maxAgeMs is a max age in milliseconds, saturated at math.MaxInt64.
