@@ -53,7 +53,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	// Pending machine waits are released at once instead of holding up
 	// the shutdown.
-	srv.RegisterOnShutdown(func() { _ = sim.Close() })
+	hookDone := make(chan struct{})
+	srv.RegisterOnShutdown(func() {
+		defer close(hookDone)
+		_ = sim.Close()
+	})
 	if _, err := fmt.Fprintf(stdout, "http://%s\n", ln.Addr()); err != nil {
 		return errors.Join(err, ln.Close(), sim.Close())
 	}
@@ -68,6 +72,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	err = srv.Shutdown(sctx)
+	<-hookDone // its flush must not race the process exit
 	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) {
 		err = errors.Join(err, serr)
 	}

@@ -100,6 +100,9 @@ func TestRunServesAndPersists(t *testing.T) {
 	<-waited
 	_, err = os.Stat(filepath.Join(dir, "flysim.json"))
 	require.NoError(t, err)
+	leftovers, err := filepath.Glob(filepath.Join(dir, "*.tmp-*"))
+	require.NoError(t, err)
+	assert.Empty(t, leftovers, "every flush finished before run returned")
 
 	// A second run on the same data dir sees the app.
 	base, stop = start(t, "-addr", "127.0.0.1:0", "-data-dir", dir, "-speed", "1000")

@@ -55,10 +55,14 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, leftovers)
 
-	// The machine kept progressing while the simulator was down.
+	// The machine kept progressing while the simulator was down; a temp
+	// file left by a crash mid-save is cleaned up.
 	clock.Advance(20 * time.Second)
+	stale := filepath.Join(dir, "flysim.json.tmp-123")
+	require.NoError(t, os.WriteFile(stale, []byte("{half"), 0o600))
 	sim, c, stop = open()
 	defer stop()
+	assert.NoFileExists(t, stale)
 	got, err = c.Get(ctx, "keep", m.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "started", got.State)

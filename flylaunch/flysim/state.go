@@ -80,8 +80,14 @@ func newState() *state {
 }
 
 // loadState reads dir/flysim.json; a missing file is an empty state.
+// Temp files left by a crash mid-save are removed first.
 func loadState(dir string) (*state, error) {
 	path := filepath.Join(dir, stateFile)
+	if stale, err := filepath.Glob(path + ".tmp-*"); err == nil {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return newState(), nil
