@@ -52,7 +52,15 @@
 // request committed but the response was lost) is adopted, not repeated.
 // Failures are [*APIError] values carrying Fly's request ID; a taken app name
 // and a region without capacity match [ErrNameTaken] and [ErrNoCapacity]
-// with errors.Is.
+// with errors.Is, a missed start deadline [ErrStartTimeout], a cancelled
+// deploy [ErrCanceled].
+//
+// fly-go's own retry layer resends any request answered 502 or 503, POSTs
+// included, which after a lost response would create a second machine or
+// IP. The client from [NewClient] returns [*LostResponseError] for those
+// instead, and the driver re-checks Fly's state before trying again; the
+// machine's name ([MachineName]) also carries the launch ID, so a resent
+// launch conflicts rather than duplicates.
 //
 // Secret values never appear in logs, errors or events. The client built by
 // [NewClient] logs nothing (fly-go's own debug logger would print request

@@ -113,6 +113,7 @@ type gate struct {
 	shut    bool
 	passOne bool
 	passed  chan struct{} // closed once the passOne request was applied
+	failN   int           // refuse this many more requests, then pass again
 	blocked atomic.Int64
 }
 
@@ -123,6 +124,10 @@ func (g *gate) RoundTrip(req *http.Request) (*http.Response, error) {
 	shut, pass := g.shut, g.passOne
 	if shut && pass {
 		g.passOne = false
+	}
+	if !shut && g.failN > 0 {
+		g.failN--
+		shut = true
 	}
 	g.mu.Unlock()
 	if !shut {
@@ -155,6 +160,13 @@ func (g *gate) close(passOne bool) <-chan struct{} {
 		close(g.passed)
 	}
 	return g.passed
+}
+
+// refuse makes the next n requests fail with a connection error.
+func (g *gate) refuse(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.failN = n
 }
 
 // open restores the connection.

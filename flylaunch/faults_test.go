@@ -128,3 +128,31 @@ func TestNoSecretInLogsUnderFailures(t *testing.T) {
 	}
 	assert.NotContains(t, e.logs.String(), testPassword)
 }
+
+// TestConnectionErrorsRetried: refused connections on every step are
+// retried with backoff.
+func TestConnectionErrorsRetried(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	l := e.launcher(t)
+	l.hook = func(ev Event) {
+		if ev.Status == StatusRunning && ev.Percent%5 == 0 {
+			e.gate.refuse(2)
+		}
+	}
+	spec := testSpec("flaky-net-livebook")
+	d, err := l.Start(waitCtx(t), spec)
+	require.NoError(t, err)
+	evs := collect(t, d)
+	_, err = d.Wait(waitCtx(t))
+	require.NoError(t, err)
+	assertOneOfEach(t, e, spec.App)
+	assert.GreaterOrEqual(t, e.gate.blocked.Load(), int64(12), "two refusals at each of the six steps")
+	retries := 0
+	for _, ev := range evs {
+		if ev.Status == StatusRetrying {
+			retries++
+			assert.Contains(t, ev.Message, "connection error")
+		}
+	}
+	assert.GreaterOrEqual(t, retries, 12)
+}
