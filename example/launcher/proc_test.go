@@ -84,6 +84,13 @@ var servingRE = regexp.MustCompile(`serving (http://\S+)`)
 // serves, and stops it at the end of the test.
 func startProc(t testing.TB, bin string, args, env []string) *proc {
 	t.Helper()
+	return startProcRE(t, bin, servingRE, args, env)
+}
+
+// startProcRE is startProc for a process that announces its address as the
+// last submatch of ready.
+func startProcRE(t testing.TB, bin string, ready *regexp.Regexp, args, env []string) *proc {
+	t.Helper()
 	logs := newLogBuffer()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
@@ -109,7 +116,7 @@ func startProc(t testing.TB, bin string, args, env []string) *proc {
 		case <-ctx.Done():
 		}
 	}()
-	u, err := logs.waitMatch(ctx, servingRE, 0)
+	u, err := logs.waitMatch(ctx, ready, 0)
 	require.NoError(t, err, "%s did not start; output:\n%s", bin, logs.String())
 	p.URL = u
 	return p
