@@ -18,6 +18,8 @@ var (
 	ErrUnbound = errors.New("resume: blob bound to another session")
 	// ErrOptions is wrapped by every error New returns for bad Options.
 	ErrOptions = errors.New("resume: invalid options")
+	// ErrShutdown is returned by Handler.Shutdown when it is called twice.
+	ErrShutdown = errors.New("resume: handler shut down")
 )
 
 // ErrorCode is the code of an "error" frame.

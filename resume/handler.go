@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/sealkit/sealkit/seal"
 )
-
-// ErrShutdown is returned by Handler.Shutdown when it is called twice.
-var ErrShutdown = errors.New("resume: handler shut down")
 
 // Handler serves the resume protocol at a base URL B: the WebSocket
 // transport at B and the fallback at B/stream and B/send. Mount it at B
