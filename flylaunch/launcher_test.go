@@ -450,3 +450,20 @@ func TestBadToken(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, ae.Status)
 	assert.NotContains(t, err.Error(), "wrong-token")
 }
+
+// TestCreateRejectedForOtherReasons: a 422 that is not about the name is
+// reported as it is, not as ErrNameTaken.
+func TestCreateRejectedForOtherReasons(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	e.sim.AddFault(flysim.Fault{Method: "POST", Path: "/v1/apps", Status: http.StatusUnprocessableEntity, Count: 1})
+	l := e.launcher(t)
+	d, err := l.Start(waitCtx(t), testSpec("picky-livebook"))
+	require.NoError(t, err)
+	_, err = d.Wait(waitCtx(t))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrNameTaken)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusUnprocessableEntity, ae.Status)
+	assert.NotEmpty(t, ae.RequestID)
+}

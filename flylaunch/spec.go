@@ -72,8 +72,9 @@ func (e *NameError) Is(target error) bool {
 }
 
 // ValidateAppName checks name against Fly's rules: 2 to 63 characters,
-// lowercase ASCII letters, digits and dashes, starting with a letter. It
-// returns nil or a [*NameError].
+// lowercase ASCII letters, digits and dashes, starting with a letter — and,
+// since the name becomes the DNS label of <app>.fly.dev, not ending with a
+// dash. It returns nil or a [*NameError].
 func ValidateAppName(name string) error {
 	switch {
 	case len(name) < 2:
@@ -82,6 +83,8 @@ func ValidateAppName(name string) error {
 		return &NameError{Name: name, Reason: "must be at most 63 characters"}
 	case name[0] < 'a' || name[0] > 'z':
 		return &NameError{Name: name, Reason: "must start with a lowercase letter"}
+	case name[len(name)-1] == '-':
+		return &NameError{Name: name, Reason: "must not end with a dash"}
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]

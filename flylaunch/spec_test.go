@@ -27,6 +27,8 @@ func TestValidateAppName(t *testing.T) {
 		{"", false},
 		{"1abc", false},
 		{"-abc", false},
+		{"abc-", false},
+		{"a-", false},
 		{"Abc", false},
 		{"ab_c", false},
 		{"ab.c", false},
@@ -62,6 +64,7 @@ func FuzzValidateAppName(f *testing.F) {
 		require.GreaterOrEqual(t, len(name), 2)
 		require.LessOrEqual(t, len(name), 63)
 		require.True(t, name[0] >= 'a' && name[0] <= 'z')
+		require.NotEqual(t, byte('-'), name[len(name)-1])
 		for _, c := range name {
 			require.True(t, c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-', "%q", c)
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	fly "github.com/superfly/fly-go"
@@ -101,10 +102,15 @@ func (d *driver) createApp(ctx context.Context) error {
 			// Taken — unless by our own earlier attempt whose response was
 			// lost (fly-go resends on 502/503 by itself).
 			st, lerr := d.lookupApp(ctx)
-			if lerr == nil && st == appOurs {
+			switch {
+			case lerr != nil:
+				return lerr
+			case st == appOurs:
 				return nil
+			case st == appForeign || s == http.StatusConflict || strings.Contains(err.Error(), "taken"):
+				return d.nameTaken(op, err)
 			}
-			return d.nameTaken(op, err)
+			return newAPIError(d.step, op, 1, err) // some other validation failure
 		}
 		if err == nil {
 			created = true
