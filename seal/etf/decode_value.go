@@ -74,11 +74,11 @@ func (r *reader) decodeValue(v reflect.Value) error {
 		if !isAtomTag(tag) {
 			return r.typeError(tag, t)
 		}
-		s, err := r.atomText(tag)
+		text, _, err := r.atomBody(tag)
 		if err != nil {
 			return err
 		}
-		switch s {
+		switch string(text) { // ASCII: latin-1 and UTF-8 agree
 		case "true":
 			v.SetBool(true)
 		case "false":
@@ -299,12 +299,17 @@ func (r *reader) decodeSlice(tag byte, v reflect.Value) error {
 	if err != nil {
 		return err
 	}
-	s := reflect.MakeSlice(t, n, n)
-	if err := r.listElems(tag, n, s); err != nil {
-		return err
+	// Reuse or grow v's array in place: one allocation, none for the
+	// slice header reflect.MakeSlice would box.
+	if n == 0 && v.IsNil() {
+		v.Set(reflect.MakeSlice(t, 0, 0)) // [] is empty, not nil
+		return r.listElems(tag, 0, v)
 	}
-	v.Set(s)
-	return nil
+	v.SetLen(0)
+	v.Grow(n)
+	v.SetLen(n)
+	v.Clear()
+	return r.listElems(tag, n, v)
 }
 
 func (r *reader) decodeArray(tag byte, v reflect.Value) error {

@@ -6,14 +6,32 @@ import (
 	"math/big"
 	"math/bits"
 	"slices"
+	"sync"
 )
 
 // Marshal returns term_to_binary of v as Erlang/OTP 26 and later write it:
 // the version byte 131 followed by the term. See the package documentation
 // for how Go values map to terms.
 func Marshal(v any) ([]byte, error) {
-	return AppendMarshal(make([]byte, 0, 64), v)
+	bp := bufferPool.Get().(*[]byte)
+	b, err := AppendMarshal((*bp)[:0], v)
+	var out []byte
+	if err == nil {
+		out = append(make([]byte, 0, len(b)), b...)
+	}
+	if cap(b) <= maxPooledBuffer {
+		*bp = b
+		bufferPool.Put(bp)
+	}
+	return out, err
 }
+
+// bufferPool holds scratch buffers for Marshal, so that encoding grows a
+// buffer once per process rather than once per call; Marshal copies the
+// result out. Buffers beyond maxPooledBuffer are left to the GC.
+var bufferPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledBuffer = 64 << 10
 
 // AppendMarshal appends the version byte and the encoding of v to dst and
 // returns the extended slice. On error it returns dst unchanged in length.

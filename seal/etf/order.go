@@ -47,6 +47,20 @@ func rankOf(tag byte) int {
 // exact term order. Both must be well formed; malformed input compares
 // without panicking but in no useful order.
 func compareEncoded(a, b []byte) int {
+	// Fast paths, without a reader, for the usual keys: atoms, binaries
+	// and small integers (a and b hold exactly one term each).
+	if len(a) >= 2 && len(b) >= 2 && a[0] == b[0] {
+		switch a[0] {
+		case tagSmallAtomUTF8:
+			return bytes.Compare(a[2:], b[2:])
+		case tagSmallInteger:
+			return cmpInt(int(a[1]), int(b[1]))
+		case tagBinary:
+			if len(a) >= 5 && len(b) >= 5 {
+				return bytes.Compare(a[5:], b[5:])
+			}
+		}
+	}
 	ra, rb := reader{b: a}, reader{b: b}
 	return compareTerms(&ra, &rb)
 }

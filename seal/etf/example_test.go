@@ -1,0 +1,55 @@
+package etf_test
+
+import (
+	"fmt"
+
+	"github.com/sealkit/sealkit/seal/etf"
+)
+
+type LaunchState struct {
+	LaunchID  string
+	MachineID string
+	Region    string `etf:"region,omitempty"`
+	Step      int
+}
+
+// A struct becomes an Elixir map with atom keys, and back.
+func Example() {
+	b, err := etf.Marshal(LaunchState{LaunchID: "l-42", MachineID: "e784", Step: 3})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("% x\n", b[:6])
+
+	var back LaunchState
+	if err := etf.Unmarshal(b, &back); err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", back)
+	// Output:
+	// 83 74 00 00 00 03
+	// {LaunchID:l-42 MachineID:e784 Region: Step:3}
+}
+
+// Decoding into any keeps every term distinguishable: atoms are etf.Atom,
+// binaries are string, tuples are etf.Tuple.
+func ExampleUnmarshal_any() {
+	// :erlang.term_to_binary({:ok, %{"user" => [:admin, 7]}})
+	b := []byte{131, 104, 2, 119, 2, 'o', 'k', 116, 0, 0, 0, 1, 109, 0, 0, 0, 4, 'u', 's', 'e', 'r',
+		108, 0, 0, 0, 2, 119, 5, 'a', 'd', 'm', 'i', 'n', 97, 7, 106}
+	var v any
+	if err := etf.Unmarshal(b, &v); err != nil {
+		panic(err)
+	}
+	t := v.(etf.Tuple)
+	fmt.Printf("%T %v\n", t[0], t[0])
+	user := t[1].(map[any]any)["user"].([]any)
+	fmt.Printf("%T %v, %T %v\n", user[0], user[0], user[1], user[1])
+
+	again, _ := etf.Marshal(v)
+	fmt.Println(string(again) == string(b))
+	// Output:
+	// etf.Atom ok
+	// etf.Atom admin, int64 7
+	// true
+}
