@@ -104,3 +104,30 @@ func TestAllocationBoundedByTokenLength(t *testing.T) {
 		})
 	}
 }
+
+// FuzzPayload seals arbitrary payload bytes with the real key, as a peer
+// holding the key base could, so the fuzzer reaches the payload decoding and
+// expiry checks behind the cipher: they must never panic either.
+func FuzzPayload(f *testing.F) {
+	s, vs := fuzzSealer(f)
+	for _, v := range vs {
+		if v.Kind == "encrypt" && v.Expect == "ok" && len(v.Token) < 1024 {
+			payload, err := s.openEncrypted(v.Salt, v.Token, new([]byte))
+			require.NoError(f, err)
+			f.Add(payload)
+		}
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		tok := sealRaw(t, s, "livebook", payload)
+		var v any
+		checkOpenError(t, s.Decrypt("livebook", tok, &v), v)
+		var st session
+		err := s.Decrypt("livebook", tok, &st)
+		if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		sig := signRaw(t, s, "livebook", payload)
+		var w any
+		checkOpenError(t, s.Verify("livebook", sig, &w), w)
+	})
+}

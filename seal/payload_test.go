@@ -12,7 +12,7 @@ import (
 )
 
 // sealRaw encrypts an arbitrary payload, as a peer holding the key could.
-func sealRaw(t *testing.T, s *Sealer, salt string, payload []byte) string {
+func sealRaw(t testing.TB, s *Sealer, salt string, payload []byte) string {
 	t.Helper()
 	dk, err := s.keys.get(0, salt)
 	require.NoError(t, err)
@@ -23,7 +23,7 @@ func sealRaw(t *testing.T, s *Sealer, salt string, payload []byte) string {
 }
 
 // signRaw signs an arbitrary payload.
-func signRaw(t *testing.T, s *Sealer, salt string, payload []byte) string {
+func signRaw(t testing.TB, s *Sealer, salt string, payload []byte) string {
 	t.Helper()
 	dk, err := s.keys.get(0, salt)
 	require.NoError(t, err)

@@ -45,7 +45,10 @@ func (s *Sealer) Encrypt(secret string, data any, opts ...TokenOption) (string, 
 // plug_crypto 1.x "QTEyOEdDTQ." tokens, and tries the previous key bases.
 //
 // Errors wrap [ErrMissing] (empty token), [ErrExpired], or [ErrInvalid]
-// (anything else about the token, including data that does not fit dst).
+// (anything else about the token, including data that does not fit dst; that
+// error also wraps the etf sentinel, such as etf.ErrType). dst is untouched
+// unless the token is authentic and within its max age; data that does not
+// fit may leave dst partly filled, as with json.Unmarshal.
 // Option: [MaxAge] or [NoMaxAge] override the max age embedded in the token.
 func (s *Sealer) Decrypt(secret, token string, dst any, opts ...TokenOption) error {
 	tc, err := s.openOptions(dst, opts)
