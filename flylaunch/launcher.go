@@ -163,8 +163,10 @@ func (l *Launcher) Start(ctx context.Context, spec Spec) (*Deploy, error) {
 	return l.spawn(spec, rec, false), nil
 }
 
-// Resume continues the deploy described by rec, whose App, Org and Region
-// must match spec (after defaults; [ErrRecordMismatch] otherwise). If this
+// Resume continues the deploy described by rec with spec, which should be
+// the Spec the deploy started with: only App, Org and Region are checked
+// against rec (after defaults; [ErrRecordMismatch] otherwise), and the
+// rest shapes the machine if it is not launched yet. If this
 // Launcher already runs that deploy, Resume returns the running one, so
 // concurrent resumes share one driver and see the same events. Otherwise a
 // new driver starts from rec, checking Fly's state before every action, so
