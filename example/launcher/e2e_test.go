@@ -1,12 +1,15 @@
 package main
 
 import (
+	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/seal"
@@ -15,15 +18,37 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// updateScreenshot makes TestE2EHappyPath write the README screenshot.
+var updateScreenshot = flag.Bool("update-screenshot", false, "write "+screenshotPath+" from the happy-path test")
+
+// screenshotPath is the README's screenshot of the launcher mid-deploy.
+const screenshotPath = "../../docs/launcher.png"
+
 // TestE2EHappyPath launches a Livebook, logs in to it with the password the
 // summary shows, and finds nothing of the launcher left in sessionStorage.
 func TestE2EHappyPath(t *testing.T) {
 	ctx := browser.Tab(t)
-	l := startLauncher(t, "127.0.0.1:0", t.TempDir())
+	var extra []string
+	if *updateScreenshot {
+		extra = []string{"-sim-speed", "3"} // timings like a real launch, a bit faster
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-reduced-motion", Value: "reduce"}},
+		})
+		require.NoError(t, err)
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(960, 720)))
+	}
+	l := startLauncher(t, "127.0.0.1:0", t.TempDir(), extra...)
 
 	openPage(t, ctx, l.URL)
 	launch(t, ctx, "happy-path")
 	waitMidDeploy(t, ctx, 0)
+	if *updateScreenshot {
+		waitMidDeploy(t, ctx, 50)
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(screenshotPath, png, 0o644))
+		t.Logf("wrote %s", screenshotPath)
+	}
 	appURL, password := summary(t, ctx)
 	assert.Equal(t, l.URL+"flysim/livebook/happy-path/", appURL)
 	assert.Empty(t, storageDump(t, ctx), "the sealed state is cleared once the summary shows")

@@ -31,6 +31,7 @@ const { connectResume } = await import(hooksURL);
   }
   function fmt(ms) {
     if (ms == null) return "";
+    if (ms < 1000) return Math.round(ms) + " ms";
     return ms < 10000 ? (ms / 1000).toFixed(1) + " s" : Math.round(ms / 1000) + " s";
   }
   function setBusy(busy) {
