@@ -29,6 +29,7 @@ func (s *Sealer) Encrypt(secret string, data any, opts ...TokenOption) (string, 
 	bp := s.buffer()
 	buf, err := s.appendPayload((*bp)[:xcpHeadSize], data, tc)
 	if err != nil {
+		clear(buf) // a partial plaintext
 		s.release(bp, buf)
 		return "", err
 	}
