@@ -47,12 +47,15 @@
 //	Tuple                             tuple
 //	ImproperList                      improper list
 //	Bitstring                         bitstring
-//	map[K]V, Map                      map with pairs in term order
+//	map[K]V, Map                      map with pairs in term order; a nil
+//	                                    map is #{}
 //	struct                            map with atom keys (see below)
-//	RawTerm                           its bytes, once checked to be one term
+//	RawTerm                           its bytes, once checked to be one term;
+//	                                    an empty RawTerm is the atom nil
 //
 // Go types with no Erlang form (channels, functions, complex numbers) fail
-// with ErrUnsupported.
+// with ErrUnsupported. Only the exact type Atom encodes as an atom; other
+// string types encode as binaries.
 //
 // # Map order
 //
@@ -79,19 +82,25 @@
 // `etf:"name,omitempty"`) omits it when it is false, 0, "", a nil pointer or
 // interface, or an empty slice, map, array or string. Fields of embedded
 // structs (by value, untagged) are promoted with Go's rules, as in
-// encoding/json. Decoding into a struct accepts atom or binary keys and
-// ignores unknown keys.
+// encoding/json; an embedded pointer is an ordinary field. A struct with no
+// exported fields (time.Time, for one) encodes as an empty map: convert such
+// values first, for example to Unix milliseconds. Decoding into a struct
+// accepts atom or binary keys and ignores unknown keys.
 //
 // # Decoding into typed destinations
 //
 // Unmarshal works like json.Unmarshal: structs, maps with string, Atom or
-// other key types (map[string]T keys accept binaries and atoms), slices,
-// arrays (the length must match), string (from a binary, a charlist of bytes
-// or []), []byte and [N]byte, every integer and float kind (out-of-range
-// values fail with ErrType), bool, time.Duration (an integer of
-// nanoseconds), *big.Int, pointers (allocated as needed), and any. The atom
-// nil sets a pointer, slice, map or interface to nil. A RawTerm destination
-// captures a copy of the term's bytes.
+// other key types (map[string]T keys accept binaries and atoms), slices and
+// arrays (from lists or tuples; an array's length must match), string (from
+// a binary, a charlist of bytes or []), []byte and [N]byte, every integer
+// and float kind (out-of-range values fail with ErrType; floats also accept
+// integers), bool, time.Duration (an integer of nanoseconds), *big.Int,
+// pointers (allocated as needed), and any. The atom nil sets a pointer,
+// slice, map or interface to nil. A RawTerm destination captures a copy of
+// the term's bytes, so a tuple {data, signed_at, max_age} decodes into a
+// []RawTerm whose parts UnmarshalRaw decodes further. Decoding into a Go
+// map or struct does not look for duplicate keys (the last one wins);
+// decoding into any, Map or RawTerm rejects them.
 //
 // # Untrusted input
 //

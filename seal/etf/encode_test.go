@@ -141,6 +141,9 @@ func TestMarshalErrors(t *testing.T) {
 		{"bitstring without bits", etf.Bitstring{Bytes: []byte{1}}, etf.ErrType},
 		{"empty bitstring", etf.Bitstring{TailBits: 3}, etf.ErrType},
 		{"nested error", map[string]any{"x": []any{math.NaN()}}, etf.ErrType},
+		{"field name not an atom", struct {
+			X int `etf:"\xff"`
+		}{}, etf.ErrType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -203,4 +206,25 @@ func TestStructNaming(t *testing.T) {
 	}, m)
 	// Struct keys are written in term order: atoms by text.
 	assert.Equal(t, "8374000000057704"+hex.EncodeToString([]byte("kept")), hex.EncodeToString(b[:12]))
+}
+
+// Erlang writes maps of more than 32 keys in its internal hash order; Marshal
+// keeps term order for every size (documented), and the term is the same.
+func TestLargeMapsUseTermOrder(t *testing.T) {
+	m := map[string]any{}
+	for i := range 40 {
+		m[string(rune('A'+i))] = i
+	}
+	b, err := etf.Marshal(m)
+	require.NoError(t, err)
+	want := []byte{131, 116, 0, 0, 0, 40}
+	for i := range 40 {
+		want = append(want, mustMarshal(t, string(rune('A'+i)))[1:]...)
+		want = append(want, mustMarshal(t, i)[1:]...)
+	}
+	assert.Equal(t, want, b)
+	var back map[string]int
+	require.NoError(t, etf.Unmarshal(b, &back))
+	assert.Len(t, back, 40)
+	assert.Equal(t, 39, back[string(rune('A'+39))])
 }

@@ -171,6 +171,9 @@ func (e *encoder) mapValue(v reflect.Value) error {
 // structValue encodes a struct as a map with atom keys in term order.
 func (e *encoder) structValue(v reflect.Value) error {
 	info := structInfoFor(v.Type())
+	if info.err != nil {
+		return info.err
+	}
 	n := 0
 	for i := range info.fields {
 		f := &info.fields[i]

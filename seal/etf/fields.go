@@ -21,6 +21,7 @@ type field struct {
 type structInfo struct {
 	fields []field        // in Erlang term order of their names
 	byName map[string]int // name -> index into fields
+	err    error          // a field name that cannot be an atom
 }
 
 // structCache maps reflect.Type to *structInfo; it grows with the number of
@@ -43,6 +44,7 @@ func buildStructInfo(t reflect.Type) *structInfo {
 		tagged bool
 	}
 	var all []candidate
+	var invalid error
 	var walk func(t reflect.Type, index []int, depth int)
 	walk = func(t reflect.Type, index []int, depth int) {
 		if depth > 16 {
@@ -66,6 +68,9 @@ func buildStructInfo(t reflect.Type) *structInfo {
 			if name == "" {
 				name = SnakeCase(sf.Name)
 			}
+			if err := validAtom(name); err != nil && invalid == nil {
+				invalid = errorf(err, "field %s of %v: name %q cannot be an atom", sf.Name, t, truncateForError(name))
+			}
 			all = append(all, candidate{
 				field: field{
 					name:      name,
@@ -86,7 +91,7 @@ func buildStructInfo(t reflect.Type) *structInfo {
 	for _, c := range all {
 		byName[c.name] = append(byName[c.name], c)
 	}
-	info := &structInfo{byName: map[string]int{}}
+	info := &structInfo{byName: map[string]int{}, err: invalid}
 	for _, c := range all {
 		group := byName[c.name]
 		if group == nil {

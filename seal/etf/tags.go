@@ -1,7 +1,9 @@
 package etf
 
-// MaxDepth is the deepest nesting of lists, tuples and maps (and of pointers
-// and interfaces when encoding) that Marshal and Unmarshal accept.
+// MaxDepth is the deepest nesting of lists, tuples and maps (and, when
+// encoding, of pointers and structs) that Marshal and Unmarshal accept.
+// It bounds the recursion an untrusted input can cause and stops Marshal
+// on cyclic pointers.
 const MaxDepth = 256
 
 // versionByte starts every term_to_binary output.
