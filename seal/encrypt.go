@@ -48,7 +48,10 @@ func (s *Sealer) readNonce(nonce []byte) error {
 		_, _ = rand.Read(nonce) // never fails since Go 1.24
 		return nil
 	}
-	if _, err := io.ReadFull(s.cfg.rand, nonce); err != nil {
+	s.randMu.Lock()
+	_, err := io.ReadFull(s.cfg.rand, nonce)
+	s.randMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("seal: reading nonce: %w", err)
 	}
 	return nil

@@ -102,7 +102,8 @@ func KeyDigest(h crypto.Hash) Option {
 }
 
 // WithClock sets the clock used to stamp new tokens and to judge expiry
-// (default [time.Now]). It must not be nil.
+// (default [time.Now]). It must not be nil, and must be safe to call from
+// several goroutines at once, as time.Now is.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
@@ -115,6 +116,7 @@ func WithClock(now func() time.Time) Option {
 
 // WithRand sets the source of nonces (default crypto/rand). It must not be
 // nil, and should be a cryptographically secure generator except in tests.
+// The Sealer serializes its reads, so r need not be safe for concurrent use.
 func WithRand(r io.Reader) Option {
 	return func(c *config) error {
 		if r == nil {

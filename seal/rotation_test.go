@@ -84,3 +84,17 @@ func TestPurposeBinding(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyKeyIsCutTo32Bytes opens plug_crypto 1.x tokens with a longer key
+// length: 1.x cut the key to 32 bytes, and PBKDF2's first 32 bytes do not
+// depend on the length asked for.
+func TestLegacyKeyIsCutTo32Bytes(t *testing.T) {
+	for _, v := range loadVectors(t) {
+		if !strings.HasSuffix(v.Name, "legacy-a128gcm") {
+			continue
+		}
+		s, err := New([]byte(v.KeyBase), KeyLength(64), WithClock(func() time.Time { return time.UnixMilli(v.NowMs) }))
+		require.NoError(t, err)
+		require.NoError(t, s.Decrypt(v.Salt, v.Token, nil), v.Name)
+	}
+}

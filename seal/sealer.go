@@ -22,6 +22,8 @@ type Sealer struct {
 	keys  *keyCache
 	aad   []byte    // "A128GCM", the associated data of every encrypted token
 	bufs  sync.Pool // of *[]byte, scratch space for sealing and opening
+
+	randMu sync.Mutex // serializes reads of a WithRand reader
 }
 
 // derivedKey is the PBKDF2 output for one (key base, salt) pair, with what
