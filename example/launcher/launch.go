@@ -88,19 +88,9 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	if name != "launch" {
 		return fmt.Errorf("unknown action %q", name)
 	}
-	var req launchRequest
-	if err := json.Unmarshal(data, &req); err != nil {
-		return errors.New("malformed launch request")
-	}
-	if err := validateAppName(req.App); err != nil {
+	req, sz, err := parseLaunch(data)
+	if err != nil {
 		return err
-	}
-	if _, ok := findRegion(req.Region); !ok {
-		return fmt.Errorf("unknown region %q", req.Region)
-	}
-	sz, ok := findSize(req.Size)
-	if !ok {
-		return fmt.Errorf("%w %q", errUnknownSize, req.Size)
 	}
 	if a.isWatching(c.ID()) {
 		return errAlreadyLaunching
@@ -150,6 +140,25 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	return nil
 }
 
+// parseLaunch decodes and checks the data of a "launch" action.
+func parseLaunch(data []byte) (launchRequest, size, error) {
+	var req launchRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return launchRequest{}, size{}, errors.New("malformed launch request")
+	}
+	if err := validateAppName(req.App); err != nil {
+		return launchRequest{}, size{}, err
+	}
+	if _, ok := findRegion(req.Region); !ok {
+		return launchRequest{}, size{}, fmt.Errorf("unknown region %q", req.Region)
+	}
+	sz, ok := findSize(req.Size)
+	if !ok {
+		return launchRequest{}, size{}, fmt.Errorf("%w %q", errUnknownSize, req.Size)
+	}
+	return req, sz, nil
+}
+
 // friendlyStartError explains why Fly refused a launch.
 func friendlyStartError(app string, err error) error {
 	switch {
@@ -197,7 +206,17 @@ func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flyl
 // each completed step and ends with the summary or the failure.
 func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	snap, events := dep.Subscribe(ctx)
-	t := newTracker(st, snap, a.now)
+	t := newTracker(st, a.now)
+	if snap.Seq > 0 {
+		// Replay this process's history of the deploy for the timings.
+		for ev := range dep.Events(ctx) {
+			t.apply(ev)
+			if ev.Seq >= snap.Seq {
+				break
+			}
+		}
+	}
+	t.sync(snap)
 	if snap.Final {
 		a.finish(ctx, c, st, t, dep)
 		return

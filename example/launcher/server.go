@@ -25,10 +25,10 @@ const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 
 
 // Launch limits of one instance.
 const (
-	launchInterval    = 20 * time.Second // one more launch per client per interval
-	launchBurst       = 5                // launches a client may make at once
-	maxTrackedClients = 10000            // rate-limit table size
-	maxLaunches       = 16               // concurrent launches started here
+	launchInterval     = 20 * time.Second // one more launch per client per interval
+	launchBurst        = 5                // launches a client may make at once
+	maxTrackedClients  = 10000            // rate-limit table size
+	defaultMaxLaunches = 16               // concurrent launches started here
 )
 
 // serverOptions configures newServer.
@@ -38,8 +38,11 @@ type serverOptions struct {
 	org    string
 	// trustForwarded reads client addresses from X-Forwarded-For.
 	trustForwarded bool
-	logger         *slog.Logger
-	now            func() time.Time
+	// maxLaunches bounds the launches started here and still running;
+	// 0 means defaultMaxLaunches.
+	maxLaunches int
+	logger      *slog.Logger
+	now         func() time.Time
 }
 
 // server is the launcher's HTTP handler: the page, its assets, the hooks
@@ -74,6 +77,9 @@ func newServer(o serverOptions) (*server, error) {
 	if o.now == nil {
 		o.now = time.Now
 	}
+	if o.maxLaunches == 0 {
+		o.maxLaunches = defaultMaxLaunches
+	}
 	limiter, err := newRateLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
 	if err != nil {
 		return nil, err
@@ -81,7 +87,7 @@ func newServer(o serverOptions) (*server, error) {
 	s := &server{mux: http.NewServeMux(), log: o.logger, tickets: tickets{sealer: o.sealer, trustForwarded: o.trustForwarded}}
 	s.app = &launchApp{
 		fly: o.fly, org: o.org, tickets: s.tickets, limiter: limiter,
-		slots: make(chan struct{}, maxLaunches), log: o.logger, now: o.now,
+		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
 		watching: map[string]bool{},
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())

@@ -59,22 +59,44 @@ type tracker struct {
 	now     func() time.Time
 }
 
-// newTracker starts from what the sealed state remembers and the deploy's
-// snapshot.
-func newTracker(st launchState, snap flylaunch.Snapshot, now func() time.Time) *tracker {
+// newTracker starts from the step timings the sealed state remembers.
+func newTracker(st launchState, now func() time.Time) *tracker {
 	t := &tracker{
-		app: st.Record.App, percent: snap.Percent, current: snap.Step, status: snap.Status,
-		message: snap.Message, started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
+		app: st.Record.App, started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
 	}
 	for _, s := range st.Steps {
 		t.took[s.Step] = s.MS
 	}
-	if snap.Status == flylaunch.StatusRunning || snap.Status == flylaunch.StatusRetrying {
-		delete(t.took, snap.Step)    // a resumed deploy re-runs its waiting steps
-		t.started[snap.Step] = now() // as good as we know: the page ticks on from here
-	}
 	return t
 }
+
+// sync catches up with a deploy's snapshot, after the events of this
+// process (if any) were applied: steps the record says are complete are
+// done even when their timing is unknown (run by another instance before
+// the last re-seal), and the running step's timer starts now if its start
+// is unknown.
+func (t *tracker) sync(snap flylaunch.Snapshot) {
+	t.percent, t.current, t.status, t.message = snap.Percent, snap.Step, snap.Status, snap.Message
+	if snap.Record.Step != "" {
+		for _, s := range stepTitles {
+			if _, ok := t.took[s.step]; !ok {
+				t.took[s.step] = unknownTime
+			}
+			if s.step == snap.Record.Step {
+				break
+			}
+		}
+	}
+	if snap.Status == flylaunch.StatusRunning || snap.Status == flylaunch.StatusRetrying {
+		delete(t.took, snap.Step) // a resumed deploy re-runs its waiting steps
+		if _, ok := t.started[snap.Step]; !ok {
+			t.started[snap.Step] = t.now() // as good as we know: the page ticks on from here
+		}
+	}
+}
+
+// unknownTime marks a step known to be complete whose duration is not.
+const unknownTime = -1
 
 // apply records ev and reports whether it completed a step.
 func (t *tracker) apply(ev flylaunch.Event) (completed bool) {
@@ -100,7 +122,7 @@ func (t *tracker) apply(ev flylaunch.Event) (completed bool) {
 func (t *tracker) stepTimes() []stepTime {
 	var out []stepTime
 	for _, s := range stepTitles {
-		if ms, ok := t.took[s.step]; ok {
+		if ms, ok := t.took[s.step]; ok && ms != unknownTime {
 			out = append(out, stepTime{Step: s.step, MS: ms})
 		}
 	}
@@ -113,7 +135,10 @@ func (t *tracker) running() view {
 	for _, s := range stepTitles {
 		vs := viewStep{Title: s.title, State: "pending"}
 		if ms, ok := t.took[s.step]; ok {
-			vs.State, vs.MS = "done", &ms
+			vs.State = "done"
+			if ms != unknownTime {
+				vs.MS = &ms
+			}
 		} else if s.step == t.current {
 			vs.State = "running"
 			if at, ok := t.started[s.step]; ok {
