@@ -26,9 +26,9 @@
 //     (what Phoenix.Token.sign calls). Signing is deterministic.
 //   - [Sealer.Decrypt] also opens "QTEyOEdDTQ." tokens of plug_crypto 1.x
 //     (AES-128-GCM with an AES-GCM-wrapped content key), and
-//     [Sealer.Verify] also accepts HS384 and HS512 signatures. Payloads of
-//     two elements, {data, signed_at_ms}, written by older Phoenix, open with
-//     a max age of one day.
+//     [Sealer.Verify] also accepts HS384 and HS512 signatures. The payloads
+//     older Phoenix wrote, {data, signed_at_ms} and %{data: data, signed:
+//     signed_at_ms}, open with a max age of one day.
 //
 // Opening follows Plug.Crypto: a token signed in the future is invalid; with
 // max age zero it is expired; otherwise it is expired when signed_at +

@@ -2,9 +2,10 @@ package seal
 
 import "errors"
 
-// The sentinel errors below are what [Sealer.Decrypt] and [Sealer.Verify]
-// return, wrapped with a short reason; test for them with [errors.Is]. Error
-// strings never contain key material, token plaintext, or the token itself.
+// The sentinel errors of the package, returned wrapped with a short reason;
+// test for them with [errors.Is]. [Sealer.Decrypt] and [Sealer.Verify] answer
+// a bad token with ErrInvalid, ErrExpired or ErrMissing only. Error strings
+// never contain key material, token plaintext, or the token itself.
 var (
 	// ErrInvalid reports a token that cannot be opened: malformed, tampered
 	// with, sealed under another key base or salt, too long, signed in the
@@ -17,7 +18,9 @@ var (
 	// ErrMissing reports an empty token (Phoenix answers :missing for nil).
 	ErrMissing = errors.New("seal: missing token")
 
-	// ErrOption reports a bad option given to [New] or to a token call, such as
-	// a negative max age, or sealing with a key length XChaCha20 cannot use.
+	// ErrOption reports a programming error rather than a bad token: a bad
+	// option given to [New] or to a token call (such as a negative max age),
+	// a destination that is not a non-nil pointer, or encrypting with a key
+	// length XChaCha20 cannot use.
 	ErrOption = errors.New("seal: bad option")
 )
