@@ -47,7 +47,9 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 			DataDir: filepath.Join(c.dataDir, "flysim"),
 			Speed:   c.simSpeed,
 			Token:   token,
-			Logger:  log.With("component", "flysim"),
+			// The simulator logs every request at Info; keep its
+			// warnings only, so the launcher's own log stays readable.
+			Logger: slog.New(&minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With("component", "flysim"),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("start simulator: %w", err)
@@ -98,4 +100,22 @@ func randomToken() string {
 	var b [24]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
+}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h *minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h *minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h *minLevel) WithGroup(name string) slog.Handler {
+	return &minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }

@@ -71,6 +71,10 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 				return nil
 			}
 		}
+		if errors.Is(err, flylaunch.ErrClosed) || ctx.Err() != nil {
+			// Shutting down: keep the page's state, it resumes elsewhere.
+			return err
+		}
 		// A state this server cannot resume (e.g. sealed by an older
 		// version): say so and start over rather than fail the connection.
 		a.log.Warn("cannot resume launch", "app", r.State.Record.App, "err", err)
