@@ -12,9 +12,11 @@ import (
 
 // The payload of every token is term_to_binary({data, signed_at_ms,
 // max_age_seconds | :infinity}), as Plug.Crypto writes it. Older Phoenix
-// wrote {data, signed_at_ms}, which opens with the default max age of one day.
+// wrote {data, signed_at_ms} or %{data: data, signed: signed_at_ms}, which
+// open with the default max age of one day.
 
-var infinity = etf.Atom("infinity")
+// infinity is the max age of tokens that never expire.
+const infinity etf.Atom = "infinity"
 
 // appendPayload appends the ETF payload for data to buf.
 func (s *Sealer) appendPayload(buf []byte, data any, tc tokenConfig) ([]byte, error) {
