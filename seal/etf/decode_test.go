@@ -221,3 +221,22 @@ func TestUnmarshalRawTerm(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, whole, etf.RawTerm(out[1:]))
 }
+
+// TestNestedMapKeysStayLinear: maps whose keys are maps, nested 200 deep,
+// made key comparison re-validate each level's subtree once per ancestor,
+// doubling the work per level. The input is small; decoding must finish
+// (a regression hangs this test rather than slowing it).
+func TestNestedMapKeysStayLinear(t *testing.T) {
+	small := etf.Map{{Key: etf.Atom("a"), Value: 1}, {Key: etf.Atom("b"), Value: 1}}
+	var m any = etf.Map{{Key: etf.Atom("c"), Value: 1}, {Key: etf.Atom("d"), Value: 1}}
+	for range 200 {
+		m = etf.Map{{Key: m, Value: 1}, {Key: small, Value: 2}}
+	}
+	b := mustMarshal(t, m)
+	var v any
+	require.NoError(t, etf.Unmarshal(b, &v))
+	var raw etf.RawTerm
+	require.NoError(t, etf.Unmarshal(b, &raw))
+	again := mustMarshal(t, v)
+	assert.Equal(t, b, again)
+}

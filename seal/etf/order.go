@@ -61,7 +61,7 @@ func compareEncoded(a, b []byte) int {
 			}
 		}
 	}
-	ra, rb := reader{b: a}, reader{b: b}
+	ra, rb := reader{b: a, structural: true}, reader{b: b, structural: true}
 	return compareTerms(&ra, &rb)
 }
 
@@ -180,13 +180,13 @@ func compareMaps(a, b *reader) int {
 	ka, va, ea := mapLayout(a, int(na))
 	kb, vb, eb := mapLayout(b, int(nb))
 	for i := range ka {
-		ra, rb := reader{b: a.b, off: ka[i]}, reader{b: b.b, off: kb[i]}
+		ra, rb := reader{b: a.b, off: ka[i], structural: true}, reader{b: b.b, off: kb[i], structural: true}
 		if c := compareTerms(&ra, &rb); c != 0 {
 			return c
 		}
 	}
 	for i := range va {
-		ra, rb := reader{b: a.b, off: va[i]}, reader{b: b.b, off: vb[i]}
+		ra, rb := reader{b: a.b, off: va[i], structural: true}, reader{b: b.b, off: vb[i], structural: true}
 		if c := compareTerms(&ra, &rb); c != 0 {
 			return c
 		}

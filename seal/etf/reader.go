@@ -15,6 +15,9 @@ type reader struct {
 	b     []byte
 	off   int
 	depth int
+	// structural skips do not look for duplicate map keys: comparisons
+	// use them on input that was validated already.
+	structural bool
 }
 
 func (r *reader) errorf(kind error, format string, args ...any) error {
@@ -367,8 +370,11 @@ func (r *reader) skip() error {
 }
 
 // skipMap skips a map body, rejecting duplicate keys as binary_to_term
-// does. Keys Erlang wrote are in term order already, which is checked
-// without allocating; other orders fall back to sorting the keys.
+// does (unless r.structural). Keys Erlang wrote are in term order already,
+// which is checked pairwise without allocating; only maps in another order
+// collect and sort their keys. Key comparison uses structural readers,
+// which do not check nested maps again, so the work stays linear in the
+// input size times its depth.
 func (r *reader) skipMap() error {
 	n, err := r.count(2)
 	if err != nil {
@@ -379,35 +385,44 @@ func (r *reader) skipMap() error {
 	}
 	start := r.off
 	prev := [2]int{-1, -1}
-	sorted := true
-	for range n {
+	var spans [][2]int // collected once the keys turn out unsorted
+	for i := range n {
 		k := r.off
 		if err := r.skip(); err != nil {
 			return err
 		}
-		if sorted && prev[0] >= 0 && compareEncoded(r.b[prev[0]:prev[1]], r.b[k:r.off]) >= 0 {
-			sorted = false
+		cur := [2]int{k, r.off}
+		switch {
+		case r.structural:
+		case spans != nil:
+			spans = append(spans, cur)
+		case prev[0] >= 0 && compareEncoded(r.b[prev[0]:prev[1]], r.b[cur[0]:cur[1]]) >= 0:
+			spans = append(r.keySpans(start, i), cur)
 		}
-		prev = [2]int{k, r.off}
+		prev = cur
 		if err := r.skip(); err != nil {
 			return err
 		}
 	}
 	r.leave()
-	if sorted {
+	if spans == nil {
 		return nil
 	}
-	end := r.off
-	r.off = start
-	keys, _, _ := mapLayout(r, n)
-	r.off = end
-	spans := make([][2]int, n)
-	for i, k := range keys {
-		sub := reader{b: r.b, off: k}
-		_ = sub.skip()
-		spans[i] = [2]int{k, sub.off}
-	}
 	return r.checkDuplicates(spans)
+}
+
+// keySpans returns the spans of the first n keys of the (already
+// validated) map body at off.
+func (r *reader) keySpans(off, n int) [][2]int {
+	spans := make([][2]int, 0, n+1)
+	sub := reader{b: r.b, off: off, structural: true}
+	for range n {
+		k := sub.off
+		_ = sub.skip()
+		spans = append(spans, [2]int{k, sub.off})
+		_ = sub.skip()
+	}
+	return spans
 }
 
 // skipSeq skips a 4-byte counted sequence of per terms each (plus a tail).
