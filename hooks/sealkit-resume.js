@@ -57,7 +57,7 @@ function sse(base, on) {
 		close: end,
 	};
 	(async () => {
-		const r = await post("/stream", "{}");
+		const r = await post("/stream", '{"v":1}');
 		if (!r.ok) return;
 		on.open();
 		const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -132,12 +132,12 @@ export function connectResume(options = {}) {
 		switch (f.t) {
 			case "welcome":
 				l.id = f.conn;
-				attempt = 0;
 				if (l.fellBack) sseOnly.add(base);
 				return status("open");
 			case "restore": return l.send({ t: "restored", v: 1, key: f.key, data: read(storage, f.key) });
 			case "result":
 				ready = true;
+				attempt = 0;
 				call("onResult", { status: f.status, message: f.message || "" });
 				return flush();
 			case "store": return write(storage, f.key, f.data);
