@@ -459,12 +459,9 @@ func (r *reader) decodeStruct(v reflect.Value) error {
 			if l, err = r.count(1); err == nil {
 				name, err = r.bytes(l)
 			}
-		default:
+		default: // not a field name: skip the key and its value
 			r.off--
-			err = r.skip()
-			name = nil
-			latin1 = false
-			if err == nil {
+			if err = r.skip(); err == nil {
 				err = r.skip()
 			}
 			if err != nil {

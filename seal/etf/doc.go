@@ -73,6 +73,14 @@
 // Keys that are distinct in Go but equal as terms (int 1 and int64 1 in a
 // map[any]any) fail with ErrType.
 //
+// Since OTP 26 (erlang/otp#6151) the VM orders atom keys of small maps by
+// their index in its atom table, which differs between VM runs, so Erlang's
+// own bytes for atom-keyed maps are not reproducible; Marshal keeps the
+// term order OTP 25 used, which is what the interop vectors and Erlang's
+// own comparisons give. Decoding accepts pairs in any order, and tokens
+// are verified over the bytes as sent, so Go and Elixir still read each
+// other's tokens.
+//
 // # Structs
 //
 // A struct encodes as a map with atom keys, one per exported field. The key
