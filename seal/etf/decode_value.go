@@ -437,6 +437,9 @@ func (r *reader) decodeMapValue(v reflect.Value) error {
 // are atoms or binaries; other keys and unknown names are skipped.
 func (r *reader) decodeStruct(v reflect.Value) error {
 	info := structInfoFor(v.Type())
+	if info.err != nil {
+		return info.err
+	}
 	n, err := r.count(2)
 	if err != nil {
 		return err

@@ -90,10 +90,11 @@
 // `etf:"name,omitempty"`) omits it when it is false, 0, "", a nil pointer or
 // interface, or an empty slice, map, array or string. Fields of embedded
 // structs (by value, untagged) are promoted with Go's rules, as in
-// encoding/json; an embedded pointer is an ordinary field. A struct with no
-// exported fields (time.Time, for one) encodes as an empty map: convert such
-// values first, for example to Unix milliseconds. Decoding into a struct
-// accepts atom or binary keys and ignores unknown keys.
+// encoding/json; an embedded pointer is an ordinary field. A struct whose
+// fields are all unexported (time.Time, for one) fails with ErrUnsupported
+// rather than becoming an empty map: convert such values first, for example
+// to Unix milliseconds. Decoding into a struct accepts atom or binary keys
+// and ignores unknown keys.
 //
 // # Decoding into typed destinations
 //

@@ -80,6 +80,7 @@ func TestMarshalTags(t *testing.T) {
 		{"improper without elems", etf.ImproperList{Tail: etf.Atom("a")}, "770161"},
 		{"tuple", etf.Tuple{etf.Atom("ok"), 1}, "680277026f6b6101"},
 		{"empty tuple", etf.Tuple{}, "6800"},
+		{"empty struct", struct{}{}, "7400000000"},
 		{"large tuple", make(etf.Tuple, 256), "6900000100" + strings.Repeat("77036e696c", 256)},
 		{"empty map", map[string]any{}, "7400000000"},
 		{"string keys", map[string]int{"b": 1, "a": 2}, "74000000026d00000001616102" + "6d00000001626101"},
@@ -141,6 +142,8 @@ func TestMarshalErrors(t *testing.T) {
 		{"bitstring without bits", etf.Bitstring{Bytes: []byte{1}}, etf.ErrType},
 		{"empty bitstring", etf.Bitstring{TailBits: 3}, etf.ErrType},
 		{"nested error", map[string]any{"x": []any{math.NaN()}}, etf.ErrType},
+		{"time.Time", time.Now(), etf.ErrUnsupported},
+		{"struct of unexported fields", struct{ x int }{}, etf.ErrUnsupported},
 		{"field name not an atom", struct {
 			X int `etf:"\xff"`
 		}{}, etf.ErrType},

@@ -92,6 +92,13 @@ func buildStructInfo(t reflect.Type) *structInfo {
 		byName[c.name] = append(byName[c.name], c)
 	}
 	info := &structInfo{byName: map[string]int{}, err: invalid}
+	defer func() {
+		// A struct made only of unexported fields (time.Time, sync.Mutex)
+		// would silently become #{}: refuse it instead.
+		if len(info.fields) == 0 && t.NumField() > 0 && info.err == nil {
+			info.err = errorf(ErrUnsupported, "Go %v has no exported fields; convert it to a supported type", t)
+		}
+	}()
 	for _, c := range all {
 		group := byName[c.name]
 		if group == nil {
