@@ -117,13 +117,21 @@ func (a *testApp) Action(ctx context.Context, c *resume.Conn[jobState], name str
 }
 
 // follow streams the job to the connection until it ends: a snapshot of
-// where the job is, then every event after it.
+// where the job is, a replay of events the snapshot covers, then every event
+// after it.
 func (a *testApp) follow(ctx context.Context, c *resume.Conn[jobState], j *fakeJob) {
 	ctx = context.WithoutCancel(ctx) // outlives the App call; ends with the connection
 	a.wg.Go(func() {
 		seq, changed := j.current()
 		if c.Snapshot(ctx, seq, map[string]any{"job": j.id, "seq": seq}) != nil {
 			return
+		}
+		// Replay the last two events, as a server that cannot tell what the
+		// page has seen would: the client must drop them (seq <= snapshot).
+		for n := max(seq, 2) - 1; n <= seq && n > 0; n++ {
+			if c.Event(ctx, n, map[string]any{"n": n}) != nil {
+				return
+			}
 		}
 		for {
 			select {
