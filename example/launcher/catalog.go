@@ -23,17 +23,17 @@ var regions = []region{
 // size is a machine size offered on the page: a fly-go guest preset and
 // its memory.
 type size struct {
-	ID, Title, Detail string
-	Preset            string
-	MemoryMB          int
-	Default           bool
+	ID, Title, CPU, Memory string
+	Preset                 string
+	MemoryMB               int
+	Default                bool
 }
 
 // sizes are the machine sizes the page offers; the server accepts only these.
 var sizes = []size{
-	{ID: "small", Title: "Small", Detail: "1 shared CPU · 1 GB", Preset: "shared-cpu-1x", MemoryMB: 1024, Default: true},
-	{ID: "medium", Title: "Medium", Detail: "2 shared CPUs · 2 GB", Preset: "shared-cpu-2x", MemoryMB: 2048},
-	{ID: "large", Title: "Large", Detail: "2 performance CPUs · 4 GB", Preset: "performance-2x", MemoryMB: 4096},
+	{ID: "small", Title: "Small", CPU: "1 shared CPU", Memory: "1 GB memory", Preset: "shared-cpu-1x", MemoryMB: 1024, Default: true},
+	{ID: "medium", Title: "Medium", CPU: "2 shared CPUs", Memory: "2 GB memory", Preset: "shared-cpu-2x", MemoryMB: 2048},
+	{ID: "large", Title: "Large", CPU: "2 dedicated CPUs", Memory: "4 GB memory", Preset: "performance-2x", MemoryMB: 4096},
 }
 
 func findRegion(code string) (region, bool) {

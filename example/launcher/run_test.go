@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/seal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -72,15 +74,42 @@ func TestRunServesAndStops(t *testing.T) {
 }
 
 func TestRunKeyBaseFromEnv(t *testing.T) {
+	const oldKeyBase = "old-key-base-0123456789abcdef0123456789"
 	dir := t.TempDir()
-	url, out, stop := runInBackground(t, []string{"-addr", "127.0.0.1:0", "-data-dir", dir},
-		map[string]string{"SECRET_KEY_BASE": testKeyBase, "SECRET_KEY_BASE_PREVIOUS": "old-key-base-0123456789abcdef0123456789, other-old-key-base-0123456789abcdef012"})
+	url, out, stop := runInBackground(t, []string{"-addr", "127.0.0.1:0", "-data-dir", dir, "-sim-speed", "500"},
+		map[string]string{"SECRET_KEY_BASE": testKeyBase, "SECRET_KEY_BASE_PREVIOUS": " other-old-key-base-0123456789abcdef012 ," + oldKeyBase})
 	resp, _ := get(t, url)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// A page sealed under a previous key base still resumes; one sealed
+	// under a key base the launcher does not know is invalid.
+	st := launchState{
+		Record:   flylaunch.Record{LaunchID: strings.Repeat("cd", 16), App: "rotated-key", Org: "personal", Region: "iad"},
+		Password: "rotation-test-password-0", Size: "small",
+	}
+	for _, tt := range []struct{ keyBase, want string }{
+		{oldKeyBase, "resumed"},
+		{testKeyBase, "resumed"},
+		{"unknown-key-base-0123456789abcdef0123456789", "invalid"},
+	} {
+		sealer, err := seal.New([]byte(tt.keyBase))
+		require.NoError(t, err)
+		blob, err := sealer.Encrypt(resumeKey, struct {
+			State launchState `etf:"state"`
+			Bind  string      `etf:"bind"`
+		}{State: st}, seal.MaxAge(time.Hour))
+		require.NoError(t, err)
+		c, result := dialResume(t, url, blob)
+		assert.Equal(t, tt.want, result.Status, "sealed with %.10s…", tt.keyBase)
+		c.conn.CloseNow()
+	}
+
 	require.NoError(t, stop())
 	assert.NoFileExists(t, filepath.Join(dir, keyBaseFile))
 	assert.NotContains(t, out.String(), "generated a key base")
 	assert.NotContains(t, out.String(), testKeyBase, "the key base is never logged")
+	assert.NotContains(t, out.String(), oldKeyBase, "nor the previous ones")
+	assert.NotContains(t, out.String(), st.Password)
 }
 
 func TestRunErrors(t *testing.T) {

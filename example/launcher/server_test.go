@@ -79,9 +79,15 @@ type frame struct {
 // result.
 func (s *testServer) connect(t *testing.T, blob string) (*wsClient, frame) {
 	t.Helper()
+	return dialResume(t, s.http.URL, blob)
+}
+
+// dialResume connects to the resume endpoint of the launcher at baseURL.
+func dialResume(t *testing.T, baseURL, blob string) (*wsClient, frame) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.http.URL, "http")+"/resume", &websocket.DialOptions{
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(strings.TrimSuffix(baseURL, "/"), "http")+"/resume", &websocket.DialOptions{
 		Subprotocols: []string{"sealkit.resume.v1"},
 	})
 	require.NoError(t, err)

@@ -87,11 +87,13 @@ const { connectResume } = await import(hooksURL);
         showingSummary = true;
         running = null;
         $("progress").value = 100;
-        $("summary-url").textContent = v.url;
         $("summary-url").href = v.url;
+        $("summary-url").textContent = $("summary-url").href; // absolute, to copy
+
         $("summary-password").textContent = v.password;
         showError("");
         show("summary");
+        $("summary-title").focus(); // screen readers announce the result
         break;
       case "failed":
         showingSummary = false;
@@ -161,14 +163,8 @@ const { connectResume } = await import(hooksURL);
     }
   });
 
-  $("again").addEventListener("click", () => {
-    showingSummary = false;
-    $("summary-password").textContent = "";
-    $("copy").textContent = "Copy";
-    show("form");
-    setBusy(false);
-    $("app").focus();
-  });
+  // A new launch starts from a fresh page: a new suggested name and ticket.
+  $("again").addEventListener("click", () => location.reload());
 
   setInterval(() => {
     if (running) running.el.textContent = fmt(running.ms + performance.now() - running.at);
