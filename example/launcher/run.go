@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sealkit/sealkit/seal"
@@ -56,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	url := "http://" + ln.Addr().String() + "/"
+	url := servingURL(ln.Addr())
 	fmt.Fprintf(stdout, "sealkit launcher serving %s (%s, data in %s)\n", url, f.mode, c.dataDir)
 
 	served := make(chan error, 1)
@@ -87,4 +88,13 @@ func stop(ctx context.Context, srv *server, f *fly) error {
 	err = errors.Join(err, f.close())
 	srv.app.wait()
 	return err
+}
+
+// servingURL is the URL to open for a listener: a wildcard address (":8080")
+// is reachable at localhost.
+func servingURL(addr net.Addr) string {
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return "http://" + net.JoinHostPort("localhost", strconv.Itoa(tcp.Port)) + "/"
+	}
+	return "http://" + addr.String() + "/"
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -160,4 +163,40 @@ func TestFreshMachine(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	p.stop()
 	assert.Contains(t, p.output(), "shutting down")
+}
+
+func TestServingURL(t *testing.T) {
+	tests := []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, "http://127.0.0.1:8080/"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 8080}, "http://localhost:8080/"},
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 80}, "http://localhost:80/"},
+		{&net.TCPAddr{IP: net.IPv6loopback, Port: 9}, "http://[::1]:9/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			assert.Equal(t, tt.want, servingURL(tt.addr))
+		})
+	}
+}
+
+func BenchmarkServePage(b *testing.B) {
+	sealer, err := seal.New([]byte(testKeyBase))
+	require.NoError(b, err)
+	f, err := newFly(context.Background(), config{dataDir: b.TempDir(), simSpeed: 1, flyOrg: defaultOrg}, slog.New(slog.DiscardHandler))
+	require.NoError(b, err)
+	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg})
+	require.NoError(b, err)
+	defer func() { require.NoError(b, stop(context.Background(), srv, f)) }()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatal(w.Code)
+		}
+	}
 }
