@@ -93,6 +93,7 @@ func (s *site) serve(ln net.Listener) {
 	mux.Handle("/hooks/", http.StripPrefix("/hooks", hooks.New()))
 	mux.Handle("/resume", s.count(h))
 	mux.Handle("/resume/", s.count(h))
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
