@@ -19,13 +19,18 @@
 //
 // Flags:
 //
-//	-addr       address to listen on (default 127.0.0.1:8080)
-//	-data-dir   directory for the generated key base and the simulator's state
-//	            (default $XDG_DATA_HOME/sealkit-launcher, else
-//	            $HOME/.local/share/sealkit-launcher, else ./.data)
-//	-sim-speed  time scale of the simulator: at 1 a launch takes 30-60 s like
-//	            a real one; 10 makes it ten times faster (default 1)
-//	-fly-api    URL of a Fly Machines API to use instead of Fly.io's
+//	-addr             address to listen on (default 127.0.0.1:8080)
+//	-data-dir         directory for the generated key base and the simulator's
+//	                  state (default $XDG_DATA_HOME/sealkit-launcher, else
+//	                  $HOME/.local/share/sealkit-launcher, else ./.data)
+//	-sim-speed        time scale of the in-process simulator: at 1 (the
+//	                  default) a launch takes 30-60 s like a real one, which
+//	                  leaves time to refresh the page or kill the server; 10
+//	                  makes it ten times faster
+//	-fly-api          URL of a Fly Machines API to use instead of Fly.io's,
+//	                  with FLY_API_TOKEN as its token
+//	-trust-forwarded  behind one trusted reverse proxy: take the client
+//	                  address for rate limiting from X-Forwarded-For
 //
 // The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
 // still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).
