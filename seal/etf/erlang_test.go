@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"math"
+	"math/big"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -61,6 +63,32 @@ func TestErlangAgreesWithMarshal(t *testing.T) {
 		encoded = append(encoded, b)
 		input.WriteString(hex.EncodeToString(b))
 		input.WriteByte('\n')
+	}
+	// Edge values the generator does not build.
+	bytesList := make([]any, 65535)
+	for i := range bytesList {
+		bytesList[i] = i % 256
+	}
+	for _, v := range []any{
+		etf.Atom(strings.Repeat("é", 255)),
+		etf.Atom(strings.Repeat("a", 255)),
+		make(etf.Tuple, 256),
+		bytesList,
+		append(bytesList, 1),
+		new(big.Int).Lsh(big.NewInt(1), 255*8),
+		new(big.Int).Neg(new(big.Int).Lsh(big.NewInt(3), 300*8)),
+		math.Copysign(0, -1),
+		math.MaxFloat64,
+		math.SmallestNonzeroFloat64,
+		etf.Bitstring{Bytes: []byte{1, 2, 0xf0}, TailBits: 4},
+		etf.ImproperList{Elems: []any{1, "x"}, Tail: etf.Tuple{}},
+		etf.Map{{Key: etf.Tuple{1}, Value: 1}, {Key: etf.Tuple{1.0}, Value: 2}, {Key: []any{}, Value: 3}, {Key: "", Value: 4}, {Key: etf.Atom(""), Value: 5}},
+		int64(math.MinInt64), uint64(math.MaxUint64),
+	} {
+		b, err := etf.Marshal(v)
+		require.NoError(t, err)
+		encoded = append(encoded, b)
+		input.WriteString(hex.EncodeToString(b) + "\n")
 	}
 	// Erlang's own choices for terms the generator does not build.
 	for _, h := range []string{
