@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -94,4 +95,35 @@ func TestConnectResumePausesWhileAway(t *testing.T) {
 			assert.Equal(t, []string{"connecting", "open"}, js[[]string](p, `statuses`))
 		})
 	}
+}
+
+// TestConnectResumeBackoff: reconnect delays grow exponentially from baseMs
+// (20 on the test page), are capped at maxMs (250), and are scaled by
+// Math.random (full jitter). The page records the delays the client asks
+// setTimeout for its reconnects, and fires those timers at once.
+func TestConnectResumeBackoff(t *testing.T) {
+	tests := []struct {
+		random float64
+		want   []float64
+	}{
+		{1, []float64{20, 40, 80, 160, 250, 250, 250}},
+		{0.5, []float64{10, 20, 40, 80, 125, 125, 125}},
+		{0, []float64{0, 0, 0, 0, 0, 0, 0}},
+	}
+	s := newSite(t, resume.Options{}, nil)
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.random), func(t *testing.T) {
+			// Nothing serves /nowhere: WebSocket and SSE both fail, every time.
+			p := openPage(t, s, "autostart=0&url=/nowhere")
+			js[any](p, `window.delays = []; Math.random = () => `+fmt.Sprint(tt.random)+`;
+				const later = setTimeout; window.setTimeout = (f, ms, ...a) => f.name === "connect" ? (delays.push(ms), later(f, 0)) : later(f, ms, ...a);
+				start()`)
+			p.wait(`delays.length >= 7`)
+			js[any](p, `client.close()`)
+			assert.Equal(t, tt.want, js[[]float64](p, `delays.slice(0, 7)`))
+			assert.Empty(t, js[[]result](p, `results`))
+			assert.NotContains(t, js[[]string](p, `statuses`), "open")
+		})
+	}
+	assert.Zero(t, s.wsUpgrades.Load()+s.streams.Load())
 }
