@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"path/filepath"
+	"strings"
 )
 
 // defaultAddr is where the launcher listens without -addr: loopback only.
@@ -30,6 +32,9 @@ type config struct {
 	// trustForwarded reads client addresses from X-Forwarded-For (behind
 	// one trusted reverse proxy).
 	trustForwarded bool
+	// origins are extra page origins the resume endpoint accepts, for a
+	// proxy that does not pass the Host header through.
+	origins []string
 }
 
 // simulated reports whether the launcher runs its own in-process simulator.
@@ -46,6 +51,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(getenv), "directory for the key base and the simulator's state")
 	fs.Float64Var(&c.simSpeed, "sim-speed", 1, "time scale of the simulated Fly: 1 is real time (30-60 s a launch), 10 is ten times faster")
 	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim")
+	var origins string
+	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
 	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: rate-limit by the client address in X-Forwarded-For")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errUsage, err)
@@ -58,6 +65,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.dataDir == "" {
 		return config{}, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
+	}
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if _, err := path.Match(o, ""); err != nil {
+			return config{}, fmt.Errorf("%w: -origin %q: %w", errUsage, o, err)
+		}
+		c.origins = append(c.origins, o)
 	}
 	c.flyToken = getenv("FLY_API_TOKEN")
 	c.flyOrg = getenv("FLY_ORG")

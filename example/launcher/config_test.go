@@ -46,6 +46,13 @@ func TestParseConfig(t *testing.T) {
 			args: []string{"-data-dir", "/d"},
 			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyToken: "tok", flyOrg: "acme"},
 		},
+		{
+			name: "origins",
+			args: []string{"-data-dir", "/d", "-origin", " https://launch.example.com, *.example.org ,", "-trust-forwarded"},
+			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyOrg: "personal",
+				origins: []string{"https://launch.example.com", "*.example.org"}, trustForwarded: true},
+		},
+		{name: "bad origin pattern", args: []string{"-origin", "[x"}, wantErr: "-origin"},
 		{name: "fly-api needs a token", args: []string{"-fly-api", "http://127.0.0.1:1"}, wantErr: "FLY_API_TOKEN"},
 		{name: "fly-api must be http", env: map[string]string{"FLY_API_TOKEN": "t"}, args: []string{"-fly-api", "ftp://x"}, wantErr: "http(s) URL"},
 		{name: "fly-api must have a host", env: map[string]string{"FLY_API_TOKEN": "t"}, args: []string{"-fly-api", "http://"}, wantErr: "http(s) URL"},

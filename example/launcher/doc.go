@@ -31,6 +31,9 @@
 //	                  with FLY_API_TOKEN as its token
 //	-trust-forwarded  behind one trusted reverse proxy: take the client
 //	                  address for rate limiting from X-Forwarded-For
+//	-origin           comma-separated extra page origins the resume endpoint
+//	                  accepts, e.g. https://launch.example.com, for a proxy
+//	                  that does not pass the Host header through
 //
 // The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
 // still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).

@@ -43,7 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, logger: log})
+	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, origins: c.origins, logger: log})
 	if err != nil {
 		return errors.Join(err, f.close())
 	}

@@ -38,6 +38,8 @@ type serverOptions struct {
 	org    string
 	// trustForwarded reads client addresses from X-Forwarded-For.
 	trustForwarded bool
+	// origins are extra allowed page origins (resume.Options.OriginPatterns).
+	origins []string
 	// maxLaunches bounds the launches started here and still running;
 	// 0 means defaultMaxLaunches.
 	maxLaunches int
@@ -92,9 +94,10 @@ func newServer(o serverOptions) (*server, error) {
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())
 	s.resume, err = resume.New(o.sealer, s.app, resume.Options{
-		Key:    resumeKey,
-		MaxAge: stateMaxAge,
-		Logger: o.logger.With("component", "resume"),
+		Key:            resumeKey,
+		MaxAge:         stateMaxAge,
+		OriginPatterns: o.origins,
+		Logger:         o.logger.With("component", "resume"),
 	})
 	if err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ type testServer struct {
 	logs *logBuffer
 }
 
-func newTestServer(t *testing.T, speed float64, maxLaunches int) *testServer {
+func newTestServer(t *testing.T, speed float64, maxLaunches int, origins ...string) *testServer {
 	t.Helper()
 	logs := newLogBuffer()
 	log := slog.New(slog.NewTextHandler(logs, nil))
@@ -33,7 +33,7 @@ func newTestServer(t *testing.T, speed float64, maxLaunches int) *testServer {
 	require.NoError(t, err)
 	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, log)
 	require.NoError(t, err)
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg, maxLaunches: maxLaunches, logger: log})
+	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg, maxLaunches: maxLaunches, origins: origins, logger: log})
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -197,9 +197,16 @@ func TestServerHeadersAndAssets(t *testing.T) {
 }
 
 func TestResumeRejectsForeignOrigin(t *testing.T) {
-	s := newTestServer(t, 1000, 0)
+	s := newTestServer(t, 1000, 0, "launch.example.com")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	allowed, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.http.URL, "http")+"/resume", &websocket.DialOptions{
+		Subprotocols: []string{"sealkit.resume.v1"},
+		HTTPHeader:   http.Header{"Origin": {"https://launch.example.com"}},
+	})
+	require.NoError(t, err, "an origin given with -origin may connect")
+	allowed.CloseNow()
+
 	_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.http.URL, "http")+"/resume", &websocket.DialOptions{
 		Subprotocols: []string{"sealkit.resume.v1"},
 		HTTPHeader:   http.Header{"Origin": {"https://evil.example"}},
