@@ -32,6 +32,7 @@ var ErrNoChromium = errors.New("browsertest: chromium not found")
 // starts at the first [Browser.Tab] and stops at [Browser.Close]. Its methods
 // are safe for concurrent use.
 type Browser struct {
+	path    string // the Chromium binary; empty: ChromiumPath, then PATH
 	mu      sync.Mutex
 	started bool
 	err     error              // why the browser could not start
@@ -39,9 +40,22 @@ type Browser struct {
 	stop    context.CancelFunc // closes the browser and waits for its processes
 }
 
+// Option configures a Browser.
+type Option func(*Browser)
+
+// ExecPath makes the Browser run the Chromium binary at path, and nothing
+// else.
+func ExecPath(path string) Option { return func(b *Browser) { b.path = path } }
+
 // NewBrowser returns a Browser that starts Chromium when a test first asks for
 // a tab.
-func NewBrowser() *Browser { return &Browser{} }
+func NewBrowser(opts ...Option) *Browser {
+	b := &Browser{}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
 
 // Flags returns the command-line flags Chromium runs with (besides the
 // remote-debugging pipe and the temporary --user-data-dir that chromedp adds
@@ -65,7 +79,13 @@ func Flags() []chromedp.ExecAllocatorOption {
 }
 
 // findChromium returns the path of the Chromium binary.
-func findChromium() (string, error) {
+func findChromium(path string) (string, error) {
+	if path != "" {
+		if _, err := exec.LookPath(path); err != nil {
+			return "", fmt.Errorf("%w: %w", ErrNoChromium, err)
+		}
+		return path, nil
+	}
 	if _, err := os.Stat(ChromiumPath); err == nil {
 		return ChromiumPath, nil
 	}
@@ -83,7 +103,7 @@ func (b *Browser) start() (context.Context, error) {
 		return b.ctx, b.err
 	}
 	b.started = true
-	path, err := findChromium()
+	path, err := findChromium(b.path)
 	if err != nil {
 		b.err = err
 		return nil, err
@@ -119,11 +139,14 @@ func (b *Browser) Tab(t testing.TB) context.Context {
 	if errors.Is(err, ErrNoChromium) {
 		if os.Getenv(RequireToolsEnv) == "1" {
 			t.Fatalf("%v, and %s=1 forbids skipping: install chromium (apt-get install chromium)", err, RequireToolsEnv)
+			return nil
 		}
 		t.Skipf("%v; skipping the browser test", err)
+		return nil
 	}
 	if err != nil {
 		t.Fatal(err)
+		return nil
 	}
 	tab, closeTab := chromedp.NewContext(bctx, chromedp.WithNewBrowserContext())
 	console := chromedp.Console(tab)
