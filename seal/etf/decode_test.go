@@ -240,3 +240,23 @@ func TestNestedMapKeysStayLinear(t *testing.T) {
 	again := mustMarshal(t, v)
 	assert.Equal(t, b, again)
 }
+
+// TestLargeElementsAreNotPreallocated: a list of 100000 one-byte terms
+// decoding into a slice of 64 KiB elements must fail on the first element,
+// not reserve 6.5 GB first.
+func TestLargeElementsAreNotPreallocated(t *testing.T) {
+	in := append([]byte{131, 108, 0, 1, 0x86, 0xa0}, make([]byte, 100001)...)
+	for i := 6; i < len(in); i++ {
+		in[i] = 106 // []
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var s [][64 << 10]byte
+	require.ErrorIs(t, etf.Unmarshal(in, &s), etf.ErrType)
+	var m map[string][64 << 10]byte
+	mapIn := append([]byte{131, 116, 0, 1, 0x86, 0xa0}, in[6:]...)
+	mapIn = append(mapIn, in[6:]...)
+	require.ErrorIs(t, etf.Unmarshal(mapIn, &m), etf.ErrType)
+	runtime.ReadMemStats(&after)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(8<<20))
+}

@@ -300,15 +300,15 @@ func (r *reader) decodeSlice(tag byte, v reflect.Value) error {
 		return err
 	}
 	// Reuse or grow v's array in place: one allocation, none for the
-	// slice header reflect.MakeSlice would box.
+	// slice header reflect.MakeSlice would box. Elements are appended, so
+	// that a list of n one-byte terms cannot make us allocate n large
+	// elements up front.
 	if n == 0 && v.IsNil() {
 		v.Set(reflect.MakeSlice(t, 0, 0)) // [] is empty, not nil
 		return r.listElems(tag, 0, v)
 	}
 	v.SetLen(0)
-	v.Grow(n)
-	v.SetLen(n)
-	v.Clear()
+	v.Grow(preallocCount(n, t.Elem().Size()))
 	return r.listElems(tag, n, v)
 }
 
@@ -371,7 +371,15 @@ func (r *reader) listElems(tag byte, n int, s reflect.Value) error {
 	if err := r.enter(); err != nil {
 		return err
 	}
+	appending := s.Kind() == reflect.Slice
 	for i := range n {
+		if appending {
+			if s.Len() == s.Cap() {
+				s.Grow(1)
+			}
+			s.SetLen(i + 1)
+			s.Index(i).SetZero()
+		}
 		if tag == tagString {
 			sub := reader{b: []byte{tagSmallInteger, r.b[r.off]}}
 			r.off++
@@ -407,7 +415,7 @@ func (r *reader) decodeMapValue(v reflect.Value) error {
 		return err
 	}
 	if v.IsNil() {
-		v.Set(reflect.MakeMapWithSize(t, n))
+		v.Set(reflect.MakeMapWithSize(t, preallocCount(n, t.Key().Size()+t.Elem().Size())))
 	}
 	kt, et := t.Key(), t.Elem()
 	stringKeys := kt.Kind() == reflect.String && kt != atomType
@@ -494,4 +502,17 @@ func (r *reader) decodeStruct(v reflect.Value) error {
 	}
 	r.leave()
 	return nil
+}
+
+// maxPrealloc bounds the bytes reserved up front for a slice or map from
+// its length field; beyond it, elements are added as they decode.
+const maxPrealloc = 64 << 10
+
+// preallocCount is how many elements of size bytes to reserve for a
+// collection that claims n.
+func preallocCount(n int, size uintptr) int {
+	if size == 0 || uint64(n)*uint64(size) <= maxPrealloc {
+		return n
+	}
+	return int(maxPrealloc / size)
 }
