@@ -1,7 +1,6 @@
 package etf
 
 import (
-	"math/big"
 	"reflect"
 	"slices"
 )
@@ -29,11 +28,17 @@ func decodeAll(r *reader, v any) error {
 	var err error
 	switch p := v.(type) {
 	case *any:
+		if p == nil {
+			return r.errorf(ErrType, "destination %T is nil", v)
+		}
 		var x any
 		if x, err = r.decodeAny(); err == nil {
 			*p = x
 		}
 	case *RawTerm:
+		if p == nil {
+			return r.errorf(ErrType, "destination %T is nil", v)
+		}
 		err = r.raw(p)
 	default:
 		rv := reflect.ValueOf(v)
@@ -312,5 +317,3 @@ func (r *reader) checkDuplicates(spans [][2]int) error {
 	}
 	return nil
 }
-
-var bigIntType = reflect.TypeFor[big.Int]()

@@ -14,6 +14,7 @@ var (
 	bitstringType = reflect.TypeFor[Bitstring]()
 	improperType  = reflect.TypeFor[ImproperList]()
 	bigIntPtrType = reflect.TypeFor[*big.Int]()
+	bigIntType    = reflect.TypeFor[big.Int]()
 )
 
 func reflectValueOf(v any) reflect.Value { return reflect.ValueOf(v) }

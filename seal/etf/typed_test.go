@@ -195,6 +195,9 @@ func TestUnmarshalDestinationMustBePointer(t *testing.T) {
 	require.ErrorIs(t, etf.Unmarshal(b, x), etf.ErrType)
 	require.ErrorIs(t, etf.Unmarshal(b, nil), etf.ErrType)
 	require.ErrorIs(t, etf.Unmarshal(b, (*int)(nil)), etf.ErrType)
+	require.ErrorIs(t, etf.Unmarshal(b, (*any)(nil)), etf.ErrType)
+	require.ErrorIs(t, etf.Unmarshal(b, (*etf.RawTerm)(nil)), etf.ErrType)
+	require.ErrorIs(t, etf.UnmarshalRaw(etf.RawTerm(b[1:]), (*any)(nil)), etf.ErrType)
 }
 
 func TestStructDecodingAcceptsAtomAndBinaryKeys(t *testing.T) {
