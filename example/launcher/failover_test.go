@@ -6,10 +6,13 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,6 +26,11 @@ type failoverProxy struct {
 	backends []*url.URL
 	dead     map[string]bool
 	rp       *httputil.ReverseProxy
+
+	// noWebSocket refuses WebSocket upgrades, as some proxies do, so pages
+	// fall back to SSE; streams counts the SSE streams opened.
+	noWebSocket bool
+	streams     int
 }
 
 type backendKey struct{}
@@ -57,6 +65,14 @@ func newFailoverProxy(t testing.TB, backends ...string) *failoverProxy {
 
 func (p *failoverProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
+	if strings.HasSuffix(r.URL.Path, "/resume/stream") {
+		p.streams++
+	}
+	if p.noWebSocket && r.Header.Get("Upgrade") != "" {
+		p.mu.Unlock()
+		http.Error(w, "no WebSocket here", http.StatusBadGateway)
+		return
+	}
 	var target *url.URL
 	for _, b := range p.backends {
 		if !p.dead[b.Host] {
@@ -103,4 +119,31 @@ func TestE2EFailover(t *testing.T) {
 	b.mustNotContain(t, password)
 	a.mustNotContain(t, password)
 	b.stop()
+}
+
+// TestE2ESSEFallback puts the launcher behind a proxy that refuses
+// WebSocket upgrades: the page falls back to SSE and POST, and a launch with
+// a reload in the middle still ends at a working password.
+func TestE2ESSEFallback(t *testing.T) {
+	ctx := browser.Tab(t)
+	dataDir := t.TempDir()
+	l := startLauncher(t, "127.0.0.1:0", dataDir)
+	p := newFailoverProxy(t, l.URL)
+	p.noWebSocket = true
+	proxy := httptest.NewServer(p)
+	t.Cleanup(proxy.Close)
+
+	openPage(t, ctx, proxy.URL)
+	launch(t, ctx, "over-sse")
+	waitMidDeploy(t, ctx, 10)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Reload()))
+	appURL, password := summary(t, ctx)
+
+	p.mu.Lock()
+	streams := p.streams
+	p.mu.Unlock()
+	assert.GreaterOrEqual(t, streams, 2, "the page talked over SSE, before and after the reload")
+	assert.Equal(t, map[string]int{"over-sse": 1}, simApps(t, filepath.Join(dataDir, "flysim")))
+	assert.Empty(t, storageDump(t, ctx))
+	loginLivebook(t, ctx, appURL, password)
 }

@@ -20,7 +20,7 @@ import (
 const testKeyBase = "e2e-test-key-base-0123456789abcdef0123456789abcdef0123456789abcdef"
 
 // testSimSpeed makes a simulated launch take a few seconds.
-const testSimSpeed = "12"
+const testSimSpeed = "10"
 
 // logBuffer collects a process's output and wakes waiters on each write.
 type logBuffer struct {
