@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/resume"
+	"github.com/sealkit/sealkit/seal"
+)
+
+// watch streams dep to the page on c until the deploy ends or c does.
+func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
+	a.mu.Lock()
+	a.watching[c.ID()] = true
+	a.mu.Unlock()
+	a.goTracked(func() {
+		defer func() {
+			a.mu.Lock()
+			delete(a.watching, c.ID())
+			a.mu.Unlock()
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-c.Done():
+			case <-ctx.Done():
+			}
+			cancel()
+		}()
+		a.stream(ctx, c, st, dep)
+	})
+}
+
+// stream sends the snapshot, then every event; it re-seals the state after
+// each completed step and ends with the summary or the failure.
+func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
+	snap, events := dep.Subscribe(ctx)
+	t := newTracker(st, a.now)
+	if snap.Seq > 0 {
+		// Replay this process's history of the deploy for the timings.
+		for ev := range dep.Events(ctx) {
+			t.apply(ev)
+			if ev.Seq >= snap.Seq {
+				break
+			}
+		}
+	}
+	t.sync(snap)
+	if snap.Final {
+		a.finish(ctx, c, st, t, dep)
+		return
+	}
+	if c.Snapshot(ctx, snap.Seq, t.running()) != nil {
+		return
+	}
+	for ev := range events {
+		if t.apply(ev) && ev.Record != nil {
+			st.Record, st.Steps = *ev.Record, t.stepTimes()
+			if c.Store(ctx, st, seal.MaxAge(stateMaxAge)) != nil {
+				return
+			}
+		}
+		if ev.Status.Final() {
+			a.finish(ctx, c, st, t, dep)
+			return
+		}
+		if c.Event(ctx, ev.Seq, t.running()) != nil {
+			return
+		}
+	}
+}
+
+// finish shows the outcome of an ended deploy and clears the page's state.
+func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy) {
+	res, err := dep.Wait(ctx)
+	seq := dep.Snapshot().Seq
+	switch {
+	case err == nil:
+		v := t.running()
+		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
+		v.URL = a.fly.livebookURL(st.Record.App, res.URL)
+		v.Password = st.Password
+		if c.Snapshot(ctx, seq, v) == nil {
+			_ = c.Clear(ctx)
+			a.log.Info("launch finished", "app", st.Record.App, "launch_id", st.Record.LaunchID, "conn", c.ID())
+		}
+	case errors.Is(err, flylaunch.ErrCanceled), ctx.Err() != nil:
+		// This instance is shutting down: the page keeps its state and
+		// resumes on the next instance it reaches.
+	default:
+		a.log.Warn("launch failed", "app", st.Record.App, "launch_id", st.Record.LaunchID, "err", err)
+		v := view{Phase: phaseFailed, App: st.Record.App, Error: "The launch failed: " + err.Error()}
+		if c.Snapshot(ctx, seq, v) == nil {
+			_ = c.Clear(ctx)
+		}
+		a.destroyLater(st.Record)
+	}
+}
+
+// destroyLater removes what a failed launch created, so the name can be
+// used again.
+func (a *launchApp) destroyLater(rec flylaunch.Record) {
+	a.goTracked(func() {
+		ctx, cancel := context.WithTimeout(a.base, 2*time.Minute)
+		defer cancel()
+		if err := a.fly.launcher.Destroy(ctx, rec); err != nil {
+			a.log.Warn("cleanup of failed launch", "app", rec.App, "err", err)
+		}
+	})
+}
+
+func (a *launchApp) goTracked(fn func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		fn()
+	}()
+}
+
+// wait cancels the cleanups and blocks until every watcher and cleanup has
+// returned; call it after the resume handler and the launcher have shut
+// down.
+func (a *launchApp) wait() {
+	a.cancel()
+	a.wg.Wait()
+}
