@@ -140,7 +140,7 @@ export function connectResume(options = {}) {
 				attempt = 0;
 				call("onResult", { status: f.status, message: f.message || "" });
 				return flush();
-			case "store": return write(storage, f.key, f.data);
+			case "store": return typeof f.data === "string" && write(storage, f.key, f.data);
 			case "clear": return remove(storage, f.key);
 			case "snapshot": // resets the sequence, up or down
 				lastSeq = f.seq;
