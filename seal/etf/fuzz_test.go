@@ -2,6 +2,7 @@ package etf_test
 
 import (
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -24,10 +25,19 @@ func FuzzUnmarshal(f *testing.F) {
 		var raw etf.RawTerm
 		errRaw := etf.Unmarshal(data, &raw)
 		require.Equal(t, errAny == nil, errRaw == nil, "any: %v, raw: %v", errAny, errRaw)
-		var acct account
-		_ = etf.Unmarshal(data, &acct)
-		var strs map[string][]string
-		_ = etf.Unmarshal(data, &strs)
+		// Typed destinations must not panic either.
+		for _, dst := range []any{
+			new(account), new(map[string][]string), new([]etf.RawTerm), new(map[etf.Atom]any),
+			new(etf.Map), new(etf.Tuple), new([]int), new(string), new(*big.Int), new([3]uint8),
+			new(map[int]float32), new(etf.Bitstring), new(etf.ImproperList), new([]*account),
+		} {
+			_ = etf.Unmarshal(data, dst)
+		}
+		if len(data) > 0 && data[0] == 131 {
+			var rawAny any
+			errRawAny := etf.UnmarshalRaw(etf.RawTerm(data[1:]), &rawAny)
+			require.Equal(t, errAny == nil, errRawAny == nil)
+		}
 		if errAny != nil {
 			return
 		}
