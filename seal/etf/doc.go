@@ -6,7 +6,9 @@
 // # Decoding into any
 //
 // Unmarshal into a *any is lossless: Marshal of the result gives the bytes
-// term_to_binary gives for the same term.
+// term_to_binary gives for the same term, except for the order of map pairs
+// described under Map order (maps of more than 32 keys, and atom keys on
+// OTP 26 and later).
 //
 //	Erlang term                       Go value (decoding into any)
 //	integer                           int64, or *big.Int beyond int64
