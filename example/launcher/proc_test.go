@@ -95,6 +95,7 @@ func startProcRE(t testing.TB, bin string, ready *regexp.Regexp, args, env []str
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	cmd.Stdout, cmd.Stderr = logs, logs
+	dieWithTest(cmd)
 	require.NoError(t, cmd.Start())
 	p := &proc{t: t, cmd: cmd, logs: logs, exited: make(chan struct{})}
 	go func() {
