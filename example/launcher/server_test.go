@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -354,4 +355,33 @@ func TestLaunchRateLimitedPerClient(t *testing.T) {
 			assert.Equal(t, errRateLimited.Error(), r.Error)
 		}
 	}
+}
+
+func TestLaunchFailureIsShownAndCleanedUp(t *testing.T) {
+	s := newTestServer(t, 1000, 0)
+	s.fly.sim.SetCapacity("syd", false)
+	c, _ := s.connect(t, "")
+	c.read()
+	r := c.action("launch", map[string]any{"app": "no-room", "region": "syd", "size": "small", "ticket": s.ticket(t)})
+	require.True(t, r.OK, "Fly refuses only when the machine launches: %s", r.Error)
+
+	frames := c.readUntil(func(f frame) bool { return f.T == "clear" })
+	require.GreaterOrEqual(t, len(frames), 2)
+	failed := viewOf(t, frames[len(frames)-2])
+	assert.Equal(t, phaseFailed, failed.Phase)
+	assert.Contains(t, failed.Error, "capacity")
+	assert.Empty(t, failed.Password, "a failed launch never shows the password")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := s.logs.waitMatch(ctx, regexp.MustCompile(`cleaned up failed launch" app=no-room`), 0)
+	require.NoError(t, err, s.logs.String())
+	_, _, exists := s.fly.sim.Counts("no-room")
+	assert.False(t, exists, "the failed launch's app is destroyed, so the name can be used again")
+
+	s.fly.sim.SetCapacity("syd", true)
+	c2, _ := s.connect(t, "")
+	c2.read()
+	r = c2.action("launch", map[string]any{"app": "no-room", "region": "syd", "size": "small", "ticket": s.ticket(t)})
+	assert.True(t, r.OK, r.Error)
 }

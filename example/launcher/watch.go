@@ -92,7 +92,7 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		// resumes on the next instance it reaches.
 	default:
 		a.log.Warn("launch failed", "app", st.Record.App, "launch_id", st.Record.LaunchID, "err", err)
-		v := view{Phase: phaseFailed, App: st.Record.App, Error: "The launch failed: " + err.Error()}
+		v := view{Phase: phaseFailed, App: st.Record.App, Error: failureMessage(err)}
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
 		}
@@ -108,7 +108,9 @@ func (a *launchApp) destroyLater(rec flylaunch.Record) {
 		defer cancel()
 		if err := a.fly.launcher.Destroy(ctx, rec); err != nil {
 			a.log.Warn("cleanup of failed launch", "app", rec.App, "err", err)
+			return
 		}
+		a.log.Info("cleaned up failed launch", "app", rec.App, "launch_id", rec.LaunchID)
 	})
 }
 
@@ -126,4 +128,16 @@ func (a *launchApp) goTracked(fn func()) {
 func (a *launchApp) wait() {
 	a.cancel()
 	a.wg.Wait()
+}
+
+// failureMessage explains a failed deploy on the page; flylaunch's errors
+// carry no secrets.
+func failureMessage(err error) string {
+	switch {
+	case errors.Is(err, flylaunch.ErrNoCapacity):
+		return "The launch failed: Fly.io has no capacity in that region right now. Pick another region and launch again."
+	case errors.Is(err, flylaunch.ErrStartTimeout):
+		return "The launch failed: the machine did not become healthy in time. Launch again in a moment."
+	}
+	return "The launch failed: " + err.Error()
 }
