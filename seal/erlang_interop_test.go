@@ -1,0 +1,131 @@
+package seal_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/seal"
+	"github.com/sealkit/sealkit/seal/etf"
+)
+
+// erlangState is a Go struct sealed for Erlang: structs travel as maps with
+// atom keys.
+type erlangState struct {
+	App            string
+	LaunchID       string
+	MachineID      string
+	SecretsVersion uint64
+	Password       string
+	Steps          []string
+	Done           bool
+}
+
+// TestErlangReadsGoOutput has real Erlang/OTP check what Go writes:
+// binary_to_term reads Go's ETF of every vector term and of a Go struct and
+// re-encodes it to the same bytes, and :crypto opens Go's XCP. tokens of
+// the same terms (testdata/interop.escript, independent of Go's code).
+func TestErlangReadsGoOutput(t *testing.T) {
+	escript := erlangTool(t)
+	keyBase := []byte("erlang-interop-key-base-0123456789-abcdefghijklmnopqrstuvwxyz-00")
+	const salt = "interop"
+	s, err := seal.New(keyBase)
+	require.NoError(t, err)
+
+	raw, err := os.ReadFile(filepath.Join("testdata", "phoenix-token.json"))
+	require.NoError(t, err)
+	var file struct {
+		Vectors []struct {
+			Name       string `json:"name"`
+			DataETFHex string `json:"data_etf_hex"`
+		} `json:"vectors"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &file))
+
+	terms := map[string]any{}
+	var order []string
+	for _, v := range file.Vectors {
+		if v.DataETFHex == "" || terms[v.DataETFHex] != nil {
+			continue
+		}
+		b, err := hex.DecodeString(v.DataETFHex)
+		require.NoError(t, err)
+		var term any
+		require.NoError(t, etf.Unmarshal(b, &term), v.Name)
+		terms[v.DataETFHex] = &term
+		order = append(order, v.DataETFHex)
+	}
+	require.NotEmpty(t, order)
+
+	var lines []string
+	add := func(value any) {
+		b, err := etf.Marshal(value)
+		require.NoError(t, err)
+		h := hex.EncodeToString(b)
+		tok, err := s.Encrypt(salt, value, seal.MaxAge(time.Hour))
+		require.NoError(t, err)
+		lines = append(lines,
+			"etf "+h,
+			fmt.Sprintf("xcp %x %x %s %s", keyBase, salt, tok, h))
+	}
+	for _, h := range order {
+		add(*terms[h].(*any))
+	}
+	add(erlangState{App: "lb-1", LaunchID: "lch_1", MachineID: "m1", SecretsVersion: 7,
+		Password: "pässwörd", Steps: []string{"app", "secrets"}, Done: true})
+
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	require.NoError(t, os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, escript, filepath.Join("testdata", "interop.escript"), in).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	ok := 0
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "ok ") {
+			ok++
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(line, "fail %d", &n); err == nil && n >= 1 && n <= len(lines) {
+			t.Errorf("erlang rejected %q: %s", lines[n-1][:min(len(lines[n-1]), 120)], line)
+			continue
+		}
+		t.Errorf("unexpected escript output: %s", line)
+	}
+	require.Equal(t, len(lines), ok, "every line checked and accepted by Erlang")
+	t.Logf("erlang accepted %d ETF encodings and %d XCP. tokens", ok/2, ok/2)
+}
+
+// erlangTool finds escript with :crypto, skipping when it is missing unless
+// SEALKIT_REQUIRE_TOOLS=1 (make test installs Erlang and sets it).
+func erlangTool(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("escript")
+	if err == nil {
+		err = exec.Command("erl", "-noshell", "-eval", "ok = application:start(crypto), halt().").Run()
+	}
+	if err != nil {
+		if os.Getenv("SEALKIT_REQUIRE_TOOLS") == "1" {
+			t.Fatalf("Erlang with :crypto is required (apt-get install erlang-base erlang-crypto): %v", err)
+		}
+		t.Skipf("Erlang with :crypto not available (%v); make test installs it", err)
+	}
+	return path
+}
