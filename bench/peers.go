@@ -99,7 +99,7 @@ func (p *joseSealer) Seal(s State) (string, error) {
 }
 
 func (p *joseSealer) Open(tok string, dst *State) error {
-	obj, err := jose.ParseEncrypted(tok, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
+	obj, err := jose.ParseEncryptedCompact(tok, []jose.KeyAlgorithm{jose.DIRECT}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
 		return err
 	}
