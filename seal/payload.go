@@ -77,8 +77,9 @@ func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
 func payloadParts(payload []byte) ([]etf.RawTerm, error) {
 	const smallTupleExt, largeTupleExt = 104, 105 // tags of the term after the version byte
 	if len(payload) > 1 && (payload[1] == smallTupleExt || payload[1] == largeTupleExt) {
-		var parts []etf.RawTerm
-		if err := etf.Unmarshal(payload, &parts); err != nil || (len(parts) != 2 && len(parts) != 3) {
+		// The parts alias payload, a buffer Decrypt owns: no copy of the data.
+		parts, err := etf.TupleElements(payload)
+		if err != nil || (len(parts) != 2 && len(parts) != 3) {
 			return nil, invalid("payload is not {data, signed_at, max_age}")
 		}
 		return parts, nil

@@ -56,8 +56,9 @@ func (s *Sealer) Decrypt(secret, token string, dst any, opts ...TokenOption) err
 	if err != nil {
 		return err
 	}
-	// The scratch buffer is reused once the payload is decoded: etf copies
-	// everything it decodes (strings, []byte, RawTerm), nothing aliases it.
+	// The scratch buffer is reused once the payload is decoded: the tuple's
+	// parts alias it only inside openPayload, and etf copies everything it
+	// decodes into dst (strings, []byte, RawTerm), so nothing outlives it.
 	bp := s.buffer()
 	payload, err := s.openEncrypted(secret, token, bp)
 	if err == nil {

@@ -13,7 +13,8 @@ import (
 // FuzzUnmarshal feeds arbitrary bytes to every decoding path. None may
 // panic; RawTerm validation must accept exactly what decoding into any
 // accepts; and whatever decodes must encode and decode again to an equal
-// value with identical bytes. Seeds: testdata/fuzz/FuzzUnmarshal (the
+// value with identical bytes; TupleElements must split exactly the tuples
+// that decode. Seeds: testdata/fuzz/FuzzUnmarshal (the
 // Phoenix.Token vector terms among them).
 func FuzzUnmarshal(f *testing.F) {
 	for _, b := range vectorTerms(f) {
@@ -32,6 +33,17 @@ func FuzzUnmarshal(f *testing.F) {
 			new(map[int]float32), new(etf.Bitstring), new(etf.ImproperList), new([]*account),
 		} {
 			_ = etf.Unmarshal(data, dst)
+		}
+		if elems, err := etf.TupleElements(data); err == nil {
+			// Aliased elements are exactly what decoding copies.
+			var parts []etf.RawTerm
+			require.NoError(t, etf.Unmarshal(data, &parts))
+			require.Equal(t, len(parts), len(elems))
+			for i := range parts {
+				require.Equal(t, parts[i], elems[i])
+			}
+		} else if len(data) > 1 && (data[1] == 104 || data[1] == 105) {
+			require.Error(t, errAny, "TupleElements rejected a tuple that decodes: %v", err)
 		}
 		if len(data) > 0 && data[0] == 131 {
 			var rawAny any
