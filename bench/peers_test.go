@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -80,4 +81,57 @@ func BenchmarkRoundTrip(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkTargets checks the targets at 1 KiB under identical
+// conditions: every iteration runs one round trip of the floor, of
+// sealkit-seal and of each peer, interleaved, so garbage collection and a
+// busy machine weigh on all of them alike (sequential sub-benchmarks on a
+// shared 2-core machine drift by ±10%). It reports seal's time as a
+// multiple of the floor (target ≤ 1.5) and the fastest peer's time as a
+// multiple of seal's (target ≥ 3).
+func BenchmarkTargets(b *testing.B) {
+	peers, err := Peers()
+	require.NoError(b, err)
+	f, err := NewFloor(make([]byte, 32))
+	require.NoError(b, err)
+	st := NewState(1024)
+	plain, err := Payload(st)
+	require.NoError(b, err)
+	var out State
+	roundTrip := func(p Named) {
+		tok, err := p.Seal(st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Open(tok, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var floor time.Duration
+	spent := make([]time.Duration, len(peers))
+	for b.Loop() {
+		t0 := time.Now()
+		tok, err := f.Seal(plain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.Open(tok); err != nil {
+			b.Fatal(err)
+		}
+		floor += time.Since(t0)
+		for i, p := range peers {
+			t := time.Now()
+			roundTrip(p)
+			spent[i] += time.Since(t)
+		}
+	}
+	require.Equal(b, "sealkit-seal", peers[0].Name)
+	ours := spent[0]
+	fastest := spent[1]
+	for _, d := range spent[2:] {
+		fastest = min(fastest, d)
+	}
+	b.ReportMetric(float64(ours)/float64(floor), "seal/floor")
+	b.ReportMetric(float64(fastest)/float64(ours), "fastest-peer/seal")
 }
