@@ -46,10 +46,7 @@ func (s *Server) stopMachine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
 		return
 	}
-	if m.StoppedAt == nil {
-		now := s.now().UTC()
-		m.StoppedAt, m.UpdatedAt = &now, now
-	}
+	s.markStopped(m)
 	if !s.commit(w) {
 		return
 	}
@@ -78,10 +75,7 @@ func (s *Server) signalMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	switch sig {
 	case "9", "15", "SIGKILL", "SIGTERM":
-		if m.StoppedAt == nil {
-			now := s.now().UTC()
-			m.StoppedAt, m.UpdatedAt = &now, now
-		}
+		s.markStopped(m)
 	}
 	if !s.commit(w) {
 		return
@@ -115,4 +109,12 @@ func (s *Server) destroyMachine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeOK(w)
+}
+
+// markStopped records that m stopped now, unless it already had.
+func (s *Server) markStopped(m *machine) {
+	if m.StoppedAt == nil {
+		now := s.now().UTC()
+		m.StoppedAt, m.UpdatedAt = &now, now
+	}
 }

@@ -1,6 +1,7 @@
 package etf
 
 import (
+	"cmp"
 	"math/big"
 	"reflect"
 	"slices"
@@ -148,7 +149,7 @@ func (e *encoder) mapValue(v reflect.Value) error {
 		// Binaries sort bytewise and atoms by their UTF-8 text: both are
 		// Go string order.
 		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmpString(a.String(), b.String()) })
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return cmp.Compare(a.String(), b.String()) })
 		e.mapHeader(len(keys))
 		for _, k := range keys {
 			if err := e.value(k); err != nil {

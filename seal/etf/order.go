@@ -2,6 +2,7 @@ package etf
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"math/big"
 )
@@ -54,7 +55,7 @@ func compareEncoded(a, b []byte) int {
 		case tagSmallAtomUTF8:
 			return bytes.Compare(a[2:], b[2:])
 		case tagSmallInteger:
-			return cmpInt(int(a[1]), int(b[1]))
+			return cmp.Compare(int(a[1]), int(b[1]))
 		case tagBinary:
 			if len(a) >= 5 && len(b) >= 5 {
 				return bytes.Compare(a[5:], b[5:])
@@ -63,16 +64,6 @@ func compareEncoded(a, b []byte) int {
 	}
 	ra, rb := reader{b: a, structural: true}, reader{b: b, structural: true}
 	return compareTerms(&ra, &rb)
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // compareTerms compares the next term of a and b, consuming both entirely
@@ -85,14 +76,14 @@ func compareTerms(a, b *reader) int {
 	}
 	ka, kb := rankOf(ta), rankOf(tb)
 	if ka != kb {
-		return cmpInt(ka, kb)
+		return cmp.Compare(ka, kb)
 	}
 	switch ka {
 	case rankInteger:
 		sa, ba, _ := a.integer(ta)
 		sb, bb, _ := b.integer(tb)
 		if ba == nil && bb == nil {
-			return cmpInt64(sa, sb)
+			return cmp.Compare(sa, sb)
 		}
 		if ba == nil {
 			ba = big.NewInt(sa)
@@ -111,19 +102,19 @@ func compareTerms(a, b *reader) int {
 			return 1
 		}
 		// -0.0 sorts before 0.0 (OTP 27 and later tell them apart).
-		return cmpInt(b2i(!math.Signbit(fa)), b2i(!math.Signbit(fb)))
+		return cmp.Compare(b2i(!math.Signbit(fa)), b2i(!math.Signbit(fb)))
 	case rankAtom:
 		xa, la, _ := a.atomBody(ta)
 		xb, lb, _ := b.atomBody(tb)
 		if !la && !lb {
 			return bytes.Compare(xa, xb)
 		}
-		return cmpString(atomString(xa, la), atomString(xb, lb))
+		return cmp.Compare(atomString(xa, la), atomString(xb, lb))
 	case rankTuple:
 		na, _ := a.tupleArity(ta)
 		nb, _ := b.tupleArity(tb)
 		if na != nb {
-			return cmpInt(na, nb)
+			return cmp.Compare(na, nb)
 		}
 		for range na {
 			if c := compareTerms(a, b); c != 0 {
@@ -150,32 +141,12 @@ func b2i(v bool) int {
 	return 0
 }
 
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // compareMaps compares by size, then keys in order, then values.
 func compareMaps(a, b *reader) int {
 	na, _ := a.u32()
 	nb, _ := b.u32()
 	if na != nb {
-		return cmpInt(int(na), int(nb))
+		return cmp.Compare(int(na), int(nb))
 	}
 	ka, va, ea := mapLayout(a, int(na))
 	kb, vb, eb := mapLayout(b, int(nb))
@@ -283,7 +254,7 @@ func compareLists(a, b listIter) int {
 
 func compareElems(a *listIter, ca byte, b *listIter, cb byte) int {
 	if a.tag == tagString && b.tag == tagString {
-		return cmpInt(int(ca), int(cb))
+		return cmp.Compare(int(ca), int(cb))
 	}
 	ea, eb := elemReader(a, ca), elemReader(b, cb)
 	return compareTerms(ea, eb)
@@ -307,7 +278,7 @@ func compareTailWithList(it *listIter) int {
 		return 0
 	}
 	tag := it.r.b[it.r.off]
-	return cmpInt(rankOf(tag), rankList)
+	return cmp.Compare(rankOf(tag), rankList)
 }
 
 func compareTails(a, b *listIter) int {
@@ -338,11 +309,11 @@ func compareBits(a *reader, ta byte, b *reader, tb byte) int {
 	}
 	if rest := common % 8; rest != 0 {
 		mask := byte(0xff) << (8 - rest)
-		if c := cmpInt(int(da[full]&mask), int(db[full]&mask)); c != 0 {
+		if c := cmp.Compare(int(da[full]&mask), int(db[full]&mask)); c != 0 {
 			return c
 		}
 	}
-	return cmpInt(lenA, lenB)
+	return cmp.Compare(lenA, lenB)
 }
 
 func readBits(r *reader, tag byte) ([]byte, byte) {
