@@ -109,9 +109,10 @@
 // pointers (allocated as needed), and any. The atom nil sets a pointer,
 // slice, map or interface to nil. A RawTerm destination captures a copy of
 // the term's bytes, so a tuple {data, signed_at, max_age} decodes into a
-// []RawTerm whose parts UnmarshalRaw decodes further. Decoding into a Go
-// map or struct does not look for duplicate keys (the last one wins);
-// decoding into any, Map or RawTerm rejects them.
+// []RawTerm whose parts UnmarshalRaw decodes further; TupleElements does
+// the same split without copying, its parts aliasing the input. Decoding
+// into a Go map or struct does not look for duplicate keys (the last one
+// wins); decoding into any, Map or RawTerm rejects them.
 //
 // # Untrusted input
 //

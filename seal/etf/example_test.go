@@ -53,3 +53,30 @@ func ExampleUnmarshal_any() {
 	// etf.Atom admin, int64 7
 	// true
 }
+
+// TupleElements splits a Phoenix.Token payload, {data, signed_at, max_age},
+// without copying the data term, which is then decoded on its own.
+func ExampleTupleElements() {
+	payload, err := etf.Marshal(etf.Tuple{LaunchState{LaunchID: "l-42", Step: 3}, int64(1764172800000), int64(86400)})
+	if err != nil {
+		panic(err)
+	}
+	parts, err := etf.TupleElements(payload)
+	if err != nil {
+		panic(err)
+	}
+	var signedAt, maxAge int64
+	if err := etf.UnmarshalRaw(parts[1], &signedAt); err != nil {
+		panic(err)
+	}
+	if err := etf.UnmarshalRaw(parts[2], &maxAge); err != nil {
+		panic(err)
+	}
+	var data LaunchState
+	if err := etf.UnmarshalRaw(parts[0], &data); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(parts), signedAt, maxAge, data.LaunchID, data.Step)
+	// Output:
+	// 3 1764172800000 86400 l-42 3
+}
