@@ -116,16 +116,13 @@ func (c *Conn[S]) send(ctx context.Context, b []byte) error {
 // write takes the write semaphore and writes b, bounded by ctx, the
 // connection's lifetime and WriteTimeout. It does not end the connection.
 func (c *Conn[S]) write(ctx context.Context, b []byte) error {
-	if c.ctx.Err() != nil {
-		return ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if c.ctx.Err() != nil || ctx.Err() != nil {
+		return c.stopped(ctx)
 	}
 	select {
 	case c.wsem <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return c.stopped(ctx)
 	case <-c.ctx.Done():
 		return ErrClosed
 	}
@@ -139,6 +136,16 @@ func (c *Conn[S]) write(ctx context.Context, b []byte) error {
 		return fmt.Errorf("%w: write: %w", ErrClosed, err)
 	}
 	return nil
+}
+
+// stopped is why a write could not start: ErrClosed once the connection
+// has ended, else ctx's error. The connection's end wins because ctx is
+// often the connection's own context (App.Open's), canceled with it.
+func (c *Conn[S]) stopped(ctx context.Context) error {
+	if c.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return ctx.Err()
 }
 
 // spawn runs fn on a goroutine tracked by the connection, unless the
