@@ -1,11 +1,10 @@
-package seal_test
+package seal
 
 import (
 	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sealkit/sealkit/seal"
 	"github.com/sealkit/sealkit/seal/etf"
 )
 
@@ -40,47 +38,37 @@ func TestErlangReadsGoOutput(t *testing.T) {
 	escript := erlangTool(t)
 	keyBase := []byte("erlang-interop-key-base-0123456789-abcdefghijklmnopqrstuvwxyz-00")
 	const salt = "interop"
-	s, err := seal.New(keyBase)
+	s, err := New(keyBase)
 	require.NoError(t, err)
 
-	raw, err := os.ReadFile(filepath.Join("testdata", "phoenix-token.json"))
-	require.NoError(t, err)
-	var file struct {
-		Vectors []struct {
-			Name       string `json:"name"`
-			DataETFHex string `json:"data_etf_hex"`
-		} `json:"vectors"`
-	}
-	require.NoError(t, json.Unmarshal(raw, &file))
-
-	terms := map[string]any{}
-	var order []string
-	for _, v := range file.Vectors {
-		if v.DataETFHex == "" || terms[v.DataETFHex] != nil {
+	var terms []any // each distinct vector term, decoded
+	seen := map[string]bool{}
+	for _, v := range loadVectors(t) {
+		if v.DataETFHex == "" || seen[v.DataETFHex] {
 			continue
 		}
+		seen[v.DataETFHex] = true
 		b, err := hex.DecodeString(v.DataETFHex)
 		require.NoError(t, err)
 		var term any
 		require.NoError(t, etf.Unmarshal(b, &term), v.Name)
-		terms[v.DataETFHex] = &term
-		order = append(order, v.DataETFHex)
+		terms = append(terms, term)
 	}
-	require.NotEmpty(t, order)
+	require.NotEmpty(t, terms)
 
 	var lines []string
 	add := func(value any) {
 		b, err := etf.Marshal(value)
 		require.NoError(t, err)
 		h := hex.EncodeToString(b)
-		tok, err := s.Encrypt(salt, value, seal.MaxAge(time.Hour))
+		tok, err := s.Encrypt(salt, value, MaxAge(time.Hour))
 		require.NoError(t, err)
 		lines = append(lines,
 			"etf "+h,
 			fmt.Sprintf("xcp %x %x %s %s", keyBase, salt, tok, h))
 	}
-	for _, h := range order {
-		add(*terms[h].(*any))
+	for _, term := range terms {
+		add(term)
 	}
 	add(erlangState{App: "lb-1", LaunchID: "lch_1", MachineID: "m1", SecretsVersion: 7,
 		Password: "pässwörd", Steps: []string{"app", "secrets"}, Done: true})
