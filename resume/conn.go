@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -16,10 +17,14 @@ import (
 // most Options.WriteTimeout for a slow client (which is then disconnected)
 // and never longer than its ctx.
 type Conn[S any] struct {
-	h    *Handler[S]
-	id   string
-	bind string
-	tr   transport
+	h      *Handler[S]
+	id     string // the capability of a fallback connection: never logged
+	tag    string // what logs carry instead of id
+	bind   string
+	client netip.Addr
+	host   string
+	stream bool // opened by POST B/stream: POST B/send may speak for it
+	tr     transport
 
 	ctx    context.Context // canceled when the connection ends
 	cancel context.CancelFunc
@@ -39,10 +44,12 @@ type Conn[S any] struct {
 	restoreTimer *time.Timer
 }
 
-func newConn[S any](h *Handler[S], bind string, tr transport) *Conn[S] {
+func newConn[S any](h *Handler[S], p peer, tr transport) *Conn[S] {
 	ctx, cancel := context.WithCancel(context.Background())
+	id := newID()
+	_, stream := tr.(*sseTransport)
 	return &Conn[S]{
-		h: h, id: newID(), bind: bind, tr: tr,
+		h: h, id: id, tag: tagOf(id), bind: p.bind, client: p.client, host: p.host, stream: stream, tr: tr,
 		ctx: ctx, cancel: cancel,
 		wsem:    make(chan struct{}, 1),
 		jobs:    make(chan func(), maxPendingJobs),
@@ -50,8 +57,19 @@ func newConn[S any](h *Handler[S], bind string, tr transport) *Conn[S] {
 	}
 }
 
-// ID returns the connection id sent in the welcome frame.
-func (c *Conn[S]) ID() string { return c.id }
+// Tag returns a short tag that identifies the connection in logs. It is
+// derived from the connection ID by a one-way hash: the ID itself (on the
+// fallback transport, the capability to send frames for the connection)
+// is never exposed to the App or written to a log.
+func (c *Conn[S]) Tag() string { return c.tag }
+
+// ClientAddr returns the client's address, as Options.ClientAddr (by
+// default the peer address of the request) found it when the connection
+// opened. It is the invalid netip.Addr if none could be parsed.
+func (c *Conn[S]) ClientAddr() netip.Addr { return c.client }
+
+// Host returns the Host of the request that opened the connection.
+func (c *Conn[S]) Host() string { return c.host }
 
 // Done returns a channel closed when the connection ends.
 func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
@@ -173,7 +191,7 @@ func (c *Conn[S]) end(kind closeKind, code ErrorCode, msg string) {
 			ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)
 			_ = c.write(ctx, encodeError(code, msg)) // best effort: the client may be gone
 			cancel()
-			c.h.opts.Logger.Debug("resume: protocol error", "conn", c.id, "code", code, "message", msg)
+			c.h.opts.Logger.Debug("resume: protocol error", "conn", c.tag, "code", code, "message", msg)
 		}
 		c.mu.Lock()
 		c.ended = true

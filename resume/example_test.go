@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,4 +105,47 @@ func Example() {
 	// restore
 	// result: resumed
 	// snapshot map[app:livebook phase:running]
+}
+
+// allowHosts answers 421 Misdirected Request to a request whose Host is
+// not one of the application's own names, before next sees it. Without
+// it, DNS rebinding turns any page into a "same-origin" client.
+func allowHosts(next http.Handler, hosts ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.Host
+		if h, _, err := net.SplitHostPort(r.Host); err == nil {
+			name = h
+		}
+		if !slices.Contains(hosts, strings.ToLower(name)) {
+			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ExampleHandler_hostValidation puts the handler behind a Host check, so
+// that "same origin" means the application's own origin: a page on
+// attacker.example that re-points its name at the server (DNS rebinding)
+// sends Host and Origin attacker.example, and is turned away.
+func ExampleHandler_hostValidation() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	h, err := resume.New(sealer, resume.App[job](jobApp{}), resume.Options{Key: "launch"})
+	if err != nil {
+		panic(err)
+	}
+	srv := allowHosts(h, "launch.example.com", "localhost")
+	for _, host := range []string{"launch.example.com", "attacker.example:8080"} {
+		r := httptest.NewRequest(http.MethodGet, "http://"+host+"/resume", nil)
+		r.Header.Set("Origin", "http://"+host)
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, r) // a plain GET: the handler asks for a WebSocket upgrade
+		fmt.Println(host, w.Code)
+	}
+	// Output:
+	// launch.example.com 426
+	// attacker.example:8080 421
 }

@@ -3,9 +3,12 @@ package resume
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -119,37 +122,60 @@ func (h *Handler[S]) unregister(c *Conn[S]) {
 	h.wg.Done()
 }
 
-func (h *Handler[S]) lookup(id string) *Conn[S] {
+// lookupStream returns the fallback connection with the given id, or nil.
+// A WebSocket connection is never returned: its frames come only over its
+// own socket, so knowing its ID grants nothing.
+func (h *Handler[S]) lookupStream(id string) *Conn[S] {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.conns[id]
+	if c := h.conns[id]; c != nil && c.stream {
+		return c
+	}
+	return nil
+}
+
+// peer is what a connection keeps of the request that opened it.
+type peer struct {
+	bind   string
+	client netip.Addr
+	host   string
 }
 
 // admit runs the checks every transport shares: not shut down, Origin and
-// binding. It
-// answers the request itself and returns ok=false on failure.
-func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (bind string, ok bool) {
+// binding. It answers the request itself and returns ok=false on failure.
+func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (peer, bool) {
 	h.mu.Lock()
 	down := h.shutdown
 	h.mu.Unlock()
 	if down {
 		writeHTTPError(w, http.StatusServiceUnavailable, CodeInternal, "server shutting down")
-		return "", false
+		return peer{}, false
 	}
 	if !originAllowed(r, h.opts.OriginPatterns) {
 		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin not allowed")
-		return "", false
+		return peer{}, false
 	}
+	p := peer{client: h.opts.ClientAddr(r), host: r.Host}
 	if h.opts.Bind == nil {
-		return "", true
+		return p, true
 	}
 	bind, err := h.opts.Bind(r)
 	if err != nil {
 		h.opts.Logger.Info("resume: binding refused", "err", err)
 		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "request cannot be bound")
-		return "", false
+		return peer{}, false
 	}
-	return bind, true
+	p.bind = bind
+	return p, true
+}
+
+// peerAddr is the default Options.ClientAddr: the address of the TCP peer.
+func peerAddr(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }
 
 // writeHTTPError answers a plain HTTP request with an error frame body.
@@ -166,4 +192,11 @@ func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// tagOf returns the log tag of a connection id: 48 bits of its SHA-256,
+// enough to correlate log lines, useless to recover the id.
+func tagOf(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:6])
 }

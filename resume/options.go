@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"path"
 	"time"
 	"unicode"
@@ -35,7 +36,11 @@ type Options struct {
 	// syntax, as in websocket.AcceptOptions.OriginPatterns. A pattern that
 	// contains "://" is matched against scheme://host. Requests without an
 	// Origin header and same-origin requests (Origin host equals Host) are
-	// always allowed.
+	// always allowed. Same-origin is only as strong as the application's
+	// Host validation: under DNS rebinding an attacker's page sends its own
+	// name as both Origin and Host, so put the Handler behind a check that
+	// answers only the application's own host names (see the Handler
+	// example).
 	OriginPatterns []string
 	// Bind, when set, returns the value a blob is bound to for a request
 	// (e.g. a session cookie's ID). It is sealed with the state; a blob
@@ -53,8 +58,16 @@ type Options struct {
 	// RestoreTimeout is how long the server waits for the client's
 	// "restored" answer before it closes the connection (default 30s).
 	RestoreTimeout time.Duration
+	// ClientAddr returns the client address of a request that opens a
+	// connection, kept as [Conn.ClientAddr]. The default is the TCP peer's
+	// address. Behind a trusted reverse proxy, return the address the proxy
+	// reports (for instance the right-most X-Forwarded-For entry, the one
+	// the proxy appended); never trust such a header without a proxy that
+	// sets it.
+	ClientAddr func(r *http.Request) netip.Addr
 	// Logger receives connection-level diagnostics; nil discards them. It
-	// never receives tokens, states or keys.
+	// never receives tokens, states, keys or connection IDs (log lines
+	// carry [Conn.Tag]).
 	Logger *slog.Logger
 	// DisableWebSocket turns the WebSocket transport off (GET B).
 	DisableWebSocket bool
@@ -101,6 +114,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = peerAddr
 	}
 	o.OriginPatterns = append([]string(nil), o.OriginPatterns...)
 	return o, nil

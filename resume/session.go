@@ -174,14 +174,14 @@ func (c *Conn[S]) runOpen(res Result[S]) {
 		return
 	}
 	if res.Err != nil {
-		c.h.opts.Logger.Info("resume: blob rejected", "conn", c.id, "status", res.Status)
+		c.h.opts.Logger.Info("resume: blob rejected", "conn", c.tag, "status", res.Status)
 		if c.Clear(c.ctx) != nil {
 			return
 		}
 	}
 	if err := c.h.app.Open(c.ctx, c, res); err != nil {
 		if c.ctx.Err() == nil {
-			c.h.opts.Logger.Error("resume: open failed", "conn", c.id, "err", err)
+			c.h.opts.Logger.Error("resume: open failed", "conn", c.tag, "err", err)
 		}
 		c.end(closeProtocol, CodeInternal, "open failed")
 	}
@@ -237,7 +237,7 @@ func (c *Conn[S]) work() {
 func (c *Conn[S]) run(job func()) {
 	defer func() {
 		if p := recover(); p != nil {
-			c.h.opts.Logger.Error("resume: app panic", "conn", c.id, "panic", fmt.Sprint(p))
+			c.h.opts.Logger.Error("resume: app panic", "conn", c.tag, "panic", fmt.Sprint(p))
 			c.end(closeProtocol, CodeInternal, "internal error")
 		}
 	}()

@@ -66,7 +66,7 @@ func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusMethodNotAllowed, CodeBadFrame, "use POST")
 		return
 	}
-	bind, ok := h.admit(w, r)
+	p, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
@@ -75,7 +75,7 @@ func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tr := &sseTransport{w: w, rc: http.NewResponseController(w)}
-	c := newConn(h, bind, tr)
+	c := newConn(h, p, tr)
 	if !h.register(c) {
 		writeHTTPError(w, http.StatusServiceUnavailable, CodeInternal, "server shutting down")
 		return
@@ -138,7 +138,7 @@ func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
 		return
 	}
-	c := h.lookup(id)
+	c := h.lookupStream(id)
 	if c == nil {
 		writeHTTPError(w, http.StatusNotFound, CodeUnknownConn, "connection not found; reconnect")
 		return

@@ -46,7 +46,7 @@ func wsStatus(code ErrorCode) websocket.StatusCode {
 // serveWebSocket runs one WebSocket connection on the request goroutine,
 // which reads frames until the connection ends.
 func (h *Handler[S]) serveWebSocket(w http.ResponseWriter, r *http.Request) {
-	bind, ok := h.admit(w, r)
+	p, ok := h.admit(w, r)
 	if !ok {
 		return
 	}
@@ -68,7 +68,7 @@ func (h *Handler[S]) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close(websocket.StatusPolicyViolation, string(CodeUnsupportedVersion))
 		return
 	}
-	c := newConn(h, bind, wsTransport{ws: ws})
+	c := newConn(h, p, wsTransport{ws: ws})
 	if !h.register(c) {
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return

@@ -45,7 +45,7 @@ type launchApp struct {
 	wg     sync.WaitGroup // watchers and cleanups
 
 	mu       sync.Mutex
-	watching map[string]bool // connection IDs watching a deploy
+	watching map[*resume.Conn[launchState]]bool // connections watching a deploy
 }
 
 // launchRequest is the data of the "launch" action.
@@ -66,7 +66,7 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 			var dep *flylaunch.Deploy
 			dep, err = a.fly.launcher.Resume(ctx, spec, r.State.Record)
 			if err == nil {
-				a.log.Info("launch resumed", "app", r.State.Record.App, "launch_id", r.State.Record.LaunchID, "conn", c.ID())
+				a.log.Info("launch resumed", "app", r.State.Record.App, "launch_id", r.State.Record.LaunchID, "conn", c.Tag())
 				a.watch(c, r.State, dep)
 				return nil
 			}
@@ -82,7 +82,7 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 		return c.Snapshot(ctx, 0, view{Phase: phaseFailed, Error: "The launch saved in this browser cannot be resumed: " + err.Error()})
 	case resume.StatusFresh:
 	default:
-		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.ID())
+		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	}
 	return c.Snapshot(ctx, 0, view{Phase: phaseIdle})
 }
@@ -96,7 +96,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	if err != nil {
 		return err
 	}
-	if a.isWatching(c.ID()) {
+	if a.isWatching(c) {
 		return errAlreadyLaunching
 	}
 	client, err := a.tickets.client(req.Ticket)
@@ -176,8 +176,8 @@ func friendlyStartError(app string, err error) error {
 	return fmt.Errorf("the launch was refused: %w", err)
 }
 
-func (a *launchApp) isWatching(id string) bool {
+func (a *launchApp) isWatching(c *resume.Conn[launchState]) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.watching[id]
+	return a.watching[c]
 }

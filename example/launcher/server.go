@@ -90,7 +90,7 @@ func newServer(o serverOptions) (*server, error) {
 	s.app = &launchApp{
 		fly: o.fly, org: o.org, tickets: s.tickets, limiter: limiter,
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
-		watching: map[string]bool{},
+		watching: map[*resume.Conn[launchState]]bool{},
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())
 	s.resume, err = resume.New(o.sealer, s.app, resume.Options{

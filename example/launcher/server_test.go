@@ -59,6 +59,7 @@ func (s *testServer) ticket(t *testing.T) string {
 
 // wsClient speaks the resume protocol like the page does.
 type wsClient struct {
+	id   string // the connection ID from the welcome frame
 	t    *testing.T
 	conn *websocket.Conn
 	ctx  context.Context
@@ -72,6 +73,7 @@ type frame struct {
 	Data   json.RawMessage `json:"data"`
 	Seq    uint64          `json:"seq"`
 	ID     string          `json:"id"`
+	Conn   string          `json:"conn"`
 	OK     bool            `json:"ok"`
 	Error  string          `json:"error"`
 }
@@ -94,7 +96,9 @@ func dialResume(t *testing.T, baseURL, blob string) (*wsClient, frame) {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.CloseNow() })
 	c := &wsClient{t: t, conn: conn, ctx: ctx}
-	require.Equal(t, "welcome", c.read().T)
+	welcome := c.read()
+	require.Equal(t, "welcome", welcome.T)
+	c.id = welcome.Conn
 	restore := c.read()
 	require.Equal(t, "restore", restore.T)
 	var data any
@@ -384,4 +388,33 @@ func TestLaunchFailureIsShownAndCleanedUp(t *testing.T) {
 	c2.read()
 	r = c2.action("launch", map[string]any{"app": "no-room", "region": "syd", "size": "small", "ticket": s.ticket(t)})
 	assert.True(t, r.OK, r.Error)
+}
+
+// TestLogsNeverCarryConnID launches, resumes on a second connection and
+// finishes, then checks that neither connection's ID is in the log: the ID
+// lets a POST to /resume/send speak for a fallback connection.
+func TestLogsNeverCarryConnID(t *testing.T) {
+	s := newTestServer(t, 1000, 0)
+	c, _ := s.connect(t, "")
+	c.read()
+	r := c.action("launch", map[string]any{"app": "quiet-logs", "region": "ams", "size": "small", "ticket": s.ticket(t)})
+	require.True(t, r.OK, r.Error)
+	store := c.readUntil(func(f frame) bool { return f.T == "store" })
+	var blob string
+	require.NoError(t, json.Unmarshal(store[len(store)-1].Data, &blob))
+	c.conn.CloseNow()
+
+	c2, result := s.connect(t, blob)
+	require.Equal(t, "resumed", result.Status)
+	c2.readUntil(func(f frame) bool { return f.T == "clear" })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.logs.waitMatch(ctx, regexp.MustCompile(`launch finished`), 0)
+	require.NoError(t, err, s.logs.String())
+	require.Contains(t, s.logs.String(), "launch resumed")
+	for _, id := range []string{c.id, c2.id} {
+		require.NotEmpty(t, id)
+		assert.NotContains(t, s.logs.String(), id)
+	}
 }

@@ -13,12 +13,12 @@ import (
 // watch streams dep to the page on c until the deploy ends or c does.
 func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	a.mu.Lock()
-	a.watching[c.ID()] = true
+	a.watching[c] = true
 	a.mu.Unlock()
 	a.goTracked(func() {
 		defer func() {
 			a.mu.Lock()
-			delete(a.watching, c.ID())
+			delete(a.watching, c)
 			a.mu.Unlock()
 		}()
 		ctx, cancel := context.WithCancel(context.Background())
@@ -85,7 +85,7 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		v.Password = st.Password
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
-			a.log.Info("launch finished", "app", st.Record.App, "launch_id", st.Record.LaunchID, "conn", c.ID())
+			a.log.Info("launch finished", "app", st.Record.App, "launch_id", st.Record.LaunchID, "conn", c.Tag())
 		}
 	case errors.Is(err, flylaunch.ErrCanceled), ctx.Err() != nil:
 		// This instance is shutting down: the page keeps its state and

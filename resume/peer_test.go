@@ -1,0 +1,81 @@
+package resume_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/sealkit/sealkit/resume"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestConnClientAddrAndHost checks what a Conn keeps of the request that
+// opened it: the address from Options.ClientAddr (default: the TCP peer)
+// and the Host, on both transports.
+func TestConnClientAddrAndHost(t *testing.T) {
+	forwarded := func(r *http.Request) netip.Addr {
+		a, _ := netip.ParseAddr(r.Header.Get("X-Test-Client"))
+		return a
+	}
+	tests := []struct {
+		name string
+		opts resume.Options
+		hdr  http.Header
+		want netip.Addr
+	}{
+		{"default is the peer", resume.Options{}, nil, netip.MustParseAddr("127.0.0.1")},
+		{"option decides", resume.Options{ClientAddr: forwarded}, http.Header{"X-Test-Client": {"203.0.113.7"}}, netip.MustParseAddr("203.0.113.7")},
+	}
+	for _, kind := range transports {
+		for _, tt := range tests {
+			t.Run(string(kind)+"/"+tt.name, func(t *testing.T) {
+				srv := startServer(t, newSealer(t), tt.opts)
+				c := dial(t, kind, srv.url, tt.hdr)
+				handshake(t, c, testKey, nil)
+				conn := srv.app.nextConn(t)
+				assert.Equal(t, tt.want, conn.ClientAddr())
+				assert.Equal(t, srv.url[len("http://"):len(srv.url)-len("/resume")], conn.Host())
+				assert.Len(t, conn.Tag(), 12)
+			})
+		}
+	}
+}
+
+// TestStreamOutlivesReadTimeout runs the handler under an http.Server with
+// a short ReadTimeout, as a production server should have: both transports
+// are long-lived, and must not end when the timeout (meant for reading
+// requests) expires. net/http clears the read deadline once a body is read
+// (and on hijack), which this test keeps us relying on knowingly.
+func TestStreamOutlivesReadTimeout(t *testing.T) {
+	const readTimeout = 200 * time.Millisecond
+	app := newTestApp()
+	h, err := resume.New(newSealer(t), resume.App[launchState](app), resume.Options{Key: testKey, PingInterval: readTimeout / 2})
+	require.NoError(t, err)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ReadTimeout = readTimeout
+	ts.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+		defer cancel()
+		_ = h.Shutdown(ctx)
+		ts.Close()
+	})
+	for _, kind := range transports {
+		t.Run(string(kind), func(t *testing.T) {
+			c := dial(t, kind, ts.URL+"/resume", nil)
+			handshake(t, c, testKey, nil)
+			// Several pings span several read timeouts; each must arrive.
+			frames := rawFrames(c)
+			for range 6 {
+				require.Equal(t, "ping", frames(t))
+			}
+			send(t, c, map[string]any{"t": "action", "id": "a", "name": "event", "data": 1})
+			expect(t, c, "event")
+			assert.True(t, expect(t, c, "reply").OK)
+		})
+	}
+}
