@@ -22,20 +22,34 @@
 // # Resuming
 //
 // [Launcher.Start] hands out a [Record]: a few plain, JSON-tagged fields (app,
-// org, region, launch ID, machine ID, secrets version, last completed step)
-// that the caller may seal and keep anywhere, for instance in the browser.
-// Every completed step publishes an updated Record in its [Event], so the
-// caller can re-seal it. [Launcher.Resume] continues from a Record in any
-// process: each step asks Fly for the current state before acting, and the
-// machine is found by its launch-ID metadata (the List metadata filter, as
-// flyctl does after an ambiguous create), so resuming any number of times,
-// from any point, never duplicates anything. Concurrent resumes of one deploy
-// in one process share a single driver, keyed by launch ID.
+// org, region, launch ID, machine ID, secrets version, last completed step,
+// whether this launch created the app) that the caller may seal and keep
+// anywhere, for instance in the browser. Every completed step publishes an
+// updated Record in its [Event], so the caller can re-seal it.
+//
+// [Launcher.Resume] continues from a Record in any process. A Record that
+// comes back (from a browser, say) is a claim about the past, not a
+// command: any copy can come back, any number of times, after the world
+// changed. So Resume checks Fly's state before every action and only moves
+// forward. A [Record.Finished] record is only reported on (the app's URL
+// and machine state, or [ErrGone]); an earlier one continues, but never
+// re-creates the app or the machine it says exist ([ErrGone] if they are
+// gone), never overwrites an existing secret, and adopts the machine
+// carrying its launch ID (found with List's metadata filter, as flyctl does
+// after an ambiguous create) instead of launching a second. Resuming any
+// number of times, from any point, never duplicates anything. Concurrent
+// resumes of one deploy in one process share a single driver, keyed by
+// launch ID, and a deploy that ended well (or found its app gone) answers
+// further resumes for a minute ([Launcher.Attach]): replays cost the Fly API
+// calls of one resume.
 //
 // Drivers run on the Launcher's own context, not on the context of the HTTP
 // request that started them: a page refresh does not stop a deploy.
 // [Deploy.Cancel] and [Launcher.Close] do. [Launcher.Destroy] removes what a
-// failed or cancelled deploy created.
+// deploy provably created: the machines whose Fly metadata carries its
+// launch ID, and the app only if its own CreateApp succeeded
+// ([Record.AppCreated]) and nothing else lives in it ([ErrAppKept]
+// otherwise).
 //
 // # Progress
 //
@@ -53,7 +67,8 @@
 // Failures are [*APIError] values carrying Fly's request ID; a taken app name
 // and a region without capacity match [ErrNameTaken] and [ErrNoCapacity]
 // with errors.Is, a missed start deadline [ErrStartTimeout], a cancelled
-// deploy [ErrCanceled].
+// deploy [ErrCanceled], a resumed deploy whose app or machine was removed
+// [ErrGone].
 //
 // fly-go's own retry layer resends any request answered 502 or 503, POSTs
 // included, which after a lost response would create a second machine or

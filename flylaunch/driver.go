@@ -16,15 +16,19 @@ type driver struct {
 	rec     Record
 	resumed bool // rec came from Resume: check Fly's state before every action
 
-	step     Step      // current step, for errors and events
-	percent  int       // progress reached before the current step
-	deadline time.Time // start deadline, set when StepStarted begins
+	step         Step      // current step, for errors and events
+	percent      int       // progress reached before the current step
+	deadline     time.Time // start deadline, set when StepStarted begins
+	machineState string    // the machine's state as last read
 }
 
 // run executes the remaining steps and emits the final event.
 func (d *driver) run(ctx context.Context) (Result, error) {
 	log := d.l.log.With("launch_id", d.rec.LaunchID, "app", d.rec.App)
 	log.Info("flylaunch: deploy running", "spec", d.spec, "resumed", d.resumed, "from_step", string(d.rec.Step))
+	if d.resumed && d.rec.Finished() {
+		return d.report(ctx, log)
+	}
 	fns := map[Step]func(context.Context) error{
 		StepCreateApp: d.createApp,
 		StepSecrets:   d.setSecrets,
@@ -57,7 +61,7 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 	url := d.spec.URL()
 	d.dep.emit(StepDone, StatusSucceeded, 100, "Livebook is up at "+url, &rec)
 	log.Info("flylaunch: deploy succeeded", "url", url)
-	return Result{URL: url, Record: rec}, nil
+	return Result{URL: url, Record: rec, MachineState: d.machineState}, nil
 }
 
 // fail turns err into the deploy's final error and emits the final event.
@@ -73,6 +77,12 @@ func (d *driver) fail(ctx context.Context, log interface {
 	d.dep.emit(d.step, status, d.percent, err.Error(), &rec)
 	log.Warn("flylaunch: deploy ended", "step", string(d.step), "status", string(status), "err", err.Error())
 	return err
+}
+
+// gone is the error that ends a resumed deploy whose app or machine no
+// longer exists.
+func (d *driver) gone(op string, err error) error {
+	return &APIError{Step: d.step, Op: op, Status: statusOf(err), RequestID: requestID(err), Err: err, kind: ErrGone}
 }
 
 func describe(s Step, spec Spec) string {
@@ -117,6 +127,9 @@ func (d *driver) retry(ctx context.Context, op string, body func(context.Context
 		var ae *APIError
 		if errors.As(err, &ae) {
 			return err
+		}
+		if d.resumed && statusOf(err) == http.StatusNotFound {
+			return d.gone(op, err)
 		}
 		if !retryable(ctx, err) || isNoCapacity(err) || attempt >= d.l.retry.MaxAttempts {
 			return newAPIError(d.step, op, attempt, err)

@@ -30,6 +30,15 @@ var (
 	// ErrCanceled: the deploy was cancelled with [Deploy.Cancel] or by
 	// [Launcher.Close]. It also matches context.Canceled.
 	ErrCanceled = errors.New("flylaunch: deploy canceled")
+	// ErrGone: a resumed deploy's app or machine, which its record says
+	// exists (or, before the first step, is being created), is not there:
+	// deleted since, or never made by a process that died at once. Nothing
+	// is re-created.
+	ErrGone = errors.New("flylaunch: the launch's app or machine no longer exists")
+	// ErrAppKept: [Launcher.Destroy] removed the launch's machines but left
+	// the app, because the record does not prove this launch created it or
+	// because machines of others live in it. The error says which.
+	ErrAppKept = errors.New("flylaunch: app kept")
 )
 
 // APIError is a failed Machines API call after any retries.

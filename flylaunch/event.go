@@ -75,4 +75,8 @@ type Result struct {
 	URL string `json:"url"`
 	// Record is the final record.
 	Record Record `json:"record"`
+	// MachineState is the machine's state as Fly reported it last, e.g.
+	// "started" (or "stopped" for a finished launch's machine that Fly's
+	// proxy stopped while idle).
+	MachineState string `json:"machine_state,omitempty"`
 }

@@ -84,14 +84,18 @@ func TestRetriesRunOut(t *testing.T) {
 // TestWait408KeepsWaiting: a server-side wait timeout is not a failure and
 // does not use up retries.
 func TestWait408KeepsWaiting(t *testing.T) {
-	e := newSimEnv(t, envOptions{})
+	// Slow enough that the machine is still starting while the five
+	// injected 408s (answered at once) are used up.
+	e := newSimEnv(t, envOptions{speed: 50})
 	e.sim.AddFault(flysim.Fault{Method: "GET", Path: "/v1/apps/{app}/machines/{id}/wait", Status: http.StatusRequestTimeout, Count: 5})
 	l := e.launcher(t, func(o *Options) { o.Retry.MaxAttempts = 2 })
 	d, err := l.Start(waitCtx(t), testSpec("patient-livebook"))
 	require.NoError(t, err)
 	_, err = d.Wait(waitCtx(t))
 	require.NoError(t, err)
-	assert.GreaterOrEqual(t, e.sim.Calls()["GET /v1/apps/{app}/machines/{id}/wait"], 6, "five 408s, then waiting on")
+	calls := e.sim.Calls()
+	assert.GreaterOrEqual(t, calls["GET /v1/apps/{app}/machines/{id}/wait"], 5, "five 408s, waited through")
+	assert.GreaterOrEqual(t, calls["GET /v1/apps/{app}/machines/{id}"], 5, "a look after each 408")
 }
 
 // TestCallTimeout: a call that hangs is cut by the per-call timeout and

@@ -56,6 +56,7 @@ type Launcher struct {
 	mu      sync.Mutex
 	closed  bool
 	deploys map[string]*Deploy // running drivers by launch ID
+	ended   endedDeploys       // recently ended deploys by launch ID
 
 	// hook, if set (by tests only), sees every event synchronously on the
 	// driver goroutine, before the driver makes its next call.
@@ -82,6 +83,7 @@ func New(opts Options) (*Launcher, error) {
 		retry:         opts.Retry.withDefaults(),
 		clock:         opts.Clock,
 		deploys:       map[string]*Deploy{},
+		ended:         endedDeploys{byID: map[string]endedDeploy{}},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -166,13 +168,24 @@ func (l *Launcher) Start(ctx context.Context, spec Spec) (*Deploy, error) {
 // Resume continues the deploy described by rec with spec, which should be
 // the Spec the deploy started with: only App, Org and Region are checked
 // against rec (after defaults; [ErrRecordMismatch] otherwise), and the
-// rest shapes the machine if it is not launched yet. If this
-// Launcher already runs that deploy, Resume returns the running one, so
-// concurrent resumes share one driver and see the same events. Otherwise a
-// new driver starts from rec, checking Fly's state before every action, so
-// resuming never duplicates the app, its IPs or its machine. spec.Secrets
-// are only needed if rec has not completed [StepSecrets]. ctx is not used
-// beyond an early cancellation check: the deploy runs on its own.
+// rest shapes the machine if it is not launched yet.
+//
+// A record is a claim about the past: Resume checks Fly's current state
+// before every action and only moves forward. A [Record.Finished] record
+// is only reported on: the deploy ends with the app's URL and machine state
+// if its machine still exists, or [ErrGone], and calls nothing but GETs.
+// An earlier record continues, but never re-creates: if the app (or the
+// machine) it says exists is gone, the deploy ends with [ErrGone]; an
+// existing secret of spec.Secrets is never overwritten; a machine carrying
+// the launch ID is adopted, never doubled.
+//
+// If this Launcher runs that deploy, or ended it within the last minute
+// with success or [ErrGone] (facts a retry would not change), Resume
+// returns that one (see [Launcher.Attach]), so any number of concurrent or
+// repeated resumes of one deploy cost the Fly API calls of one. A deploy
+// that failed otherwise (no capacity, say) is resumed afresh. spec.Secrets are only needed if rec has not completed
+// [StepSecrets]. ctx is not used beyond an early cancellation check: the
+// deploy runs on its own.
 func (l *Launcher) Resume(ctx context.Context, spec Spec, rec Record) (*Deploy, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -193,10 +206,29 @@ func (l *Launcher) Resume(ctx context.Context, spec Spec, rec Record) (*Deploy, 
 	if l.closed {
 		return nil, ErrClosed
 	}
-	if d, ok := l.deploys[rec.LaunchID]; ok {
+	if d := l.attachLocked(rec.LaunchID); d != nil {
 		return d, nil
 	}
 	return l.spawn(spec, rec, true), nil
+}
+
+// Attach returns the deploy of launchID that this Launcher is running, or
+// ended less than a minute ago with success or [ErrGone], without starting
+// anything; false if there is none. [Launcher.Resume] would return the same
+// deploy, at no cost: callers that meter resumes (by client, say) charge
+// only those that Attach does not answer.
+func (l *Launcher) Attach(launchID string) (*Deploy, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d := l.attachLocked(launchID)
+	return d, d != nil
+}
+
+func (l *Launcher) attachLocked(launchID string) *Deploy {
+	if d, ok := l.deploys[launchID]; ok {
+		return d
+	}
+	return l.ended.get(launchID, time.Now())
 }
 
 // spawn registers and starts a driver. l.mu must be held.
@@ -213,6 +245,9 @@ func (l *Launcher) spawn(spec Spec, rec Record, resumed bool) *Deploy {
 		l.mu.Lock()
 		if l.deploys[rec.LaunchID] == dep {
 			delete(l.deploys, rec.LaunchID)
+			if err == nil || errors.Is(err, ErrGone) {
+				l.ended.add(rec.LaunchID, dep, time.Now())
+			}
 		}
 		l.mu.Unlock()
 		dep.finish(res, err)

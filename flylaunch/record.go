@@ -84,6 +84,11 @@ type Record struct {
 	SecretsVersion uint64 `json:"secrets_version,omitempty"`
 	// Step is the last completed step, "" before the first.
 	Step Step `json:"step,omitempty"`
+	// AppCreated is true once this launch's own CreateApp call succeeded:
+	// the proof [Launcher.Destroy] needs before it deletes the app. An app
+	// adopted after an ambiguous create (the answer was lost) is not
+	// proven, and is never deleted.
+	AppCreated bool `json:"app_created,omitempty"`
 }
 
 // Validate checks that r is well formed: a valid launch ID, app name, org
@@ -118,6 +123,11 @@ func (r Record) Validate() error {
 
 // done reports whether step s is completed according to r.
 func (r Record) done(s Step) bool { return r.Step.index() >= s.index() }
+
+// Finished reports whether the launch r describes reached healthy: resuming
+// it only reports what Fly says now, and creates, changes or destroys
+// nothing.
+func (r Record) Finished() bool { return r.done(StepHealthy) }
 
 func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {

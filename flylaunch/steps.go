@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
@@ -72,60 +73,86 @@ func (d *driver) nameTaken(op string, err error) error {
 	return &APIError{Step: d.step, Op: op, Status: statusOf(err), RequestID: requestID(err), Err: err, kind: ErrNameTaken}
 }
 
-// createApp creates the app unless it exists in our org, then waits until
-// GetApp sees it. After a resume or an ambiguous failure an existing app in
-// our org is ours (Start saw the name free); one elsewhere means the name is
-// taken.
+// createApp creates the app of a new deploy and waits until GetApp sees
+// it; a resumed deploy only confirms that its app exists (confirmApp).
+// A conflict on the first attempt means the name was taken since Start
+// checked it, even by our own org: two launches of one name never share an
+// app. Only after an attempt of ours that may have been applied (its answer
+// was lost) is an app in our org adopted; it is then not proven ours
+// (Record.AppCreated stays false), so Destroy will never delete it.
 func (d *driver) createApp(ctx context.Context) error {
+	if d.resumed {
+		return d.confirmApp(ctx)
+	}
 	op := "create app " + d.spec.App
-	check := d.resumed
-	created := false
+	ambiguous := false
 	err := d.retry(ctx, op, func(ctx context.Context) error {
-		if check {
+		if ambiguous {
 			st, err := d.lookupApp(ctx)
-			if err != nil {
+			switch {
+			case err != nil:
 				return err
-			}
-			switch st {
-			case appOurs:
+			case st == appOurs:
 				return nil
-			case appForeign:
+			case st == appForeign:
 				return d.nameTaken(op, nil)
 			}
 		}
-		check = true
 		err := d.try(ctx, 0, func(ctx context.Context) error {
 			_, err := d.l.client.CreateApp(ctx, flaps.CreateAppRequest{Name: d.spec.App, Org: d.spec.Org})
 			return err
 		})
 		if s := statusOf(err); s == http.StatusConflict || s == http.StatusUnprocessableEntity {
-			// Taken — unless by our own earlier attempt whose response was
-			// lost (fly-go resends on 502/503 by itself).
-			st, lerr := d.lookupApp(ctx)
-			switch {
-			case lerr != nil:
-				return lerr
-			case st == appOurs:
-				return nil
-			case st == appForeign || s == http.StatusConflict || strings.Contains(err.Error(), "taken"):
+			if s == http.StatusConflict || strings.Contains(err.Error(), "taken") {
 				return d.nameTaken(op, err)
 			}
 			return newAPIError(d.step, op, 1, err) // some other validation failure
 		}
 		if err == nil {
-			created = true
+			d.rec.AppCreated = true
 		}
+		ambiguous = err != nil
 		return err
 	})
-	if err != nil || !created {
+	if err != nil {
 		return err
 	}
-	return d.awaitApp(ctx)
+	switch st, err := d.awaitApp(ctx, op); {
+	case err != nil:
+		return err
+	case st == appForeign:
+		return d.nameTaken(op, nil)
+	case st == appAbsent:
+		return newAPIError(d.step, op, 1, errors.New("app not visible after creation"))
+	}
+	return nil
 }
 
-// awaitApp polls GetApp until it sees the new app, for up to CallTimeout.
-func (d *driver) awaitApp(ctx context.Context) error {
-	op := "wait for app " + d.spec.App
+// confirmApp checks, for a resumed deploy, that the app its record names
+// exists in the deploy's org, giving an app created a moment ago (by the
+// process that started the deploy) time to become visible. A resume never
+// creates the app: one that does not appear, or that another org now owns,
+// ends the deploy with ErrGone (ErrNameTaken before the first step, whose
+// create lost a race for the name).
+func (d *driver) confirmApp(ctx context.Context) error {
+	op := "find app " + d.spec.App
+	st, err := d.awaitApp(ctx, op)
+	switch {
+	case err != nil:
+		return err
+	case st == appForeign && d.rec.Step == "":
+		return d.nameTaken(op, nil) // the creation it was about to make lost a race
+	case st == appForeign:
+		return d.gone(op, errors.New("the app belongs to another organization"))
+	case st == appAbsent:
+		return d.gone(op, errors.New("app not found"))
+	}
+	return nil
+}
+
+// awaitApp polls GetApp until it sees the app in or out of our org, for up
+// to CallTimeout, and returns what it saw last.
+func (d *driver) awaitApp(ctx context.Context, op string) (appState, error) {
 	limit := time.Now().Add(d.l.callTimeout)
 	for {
 		var st appState
@@ -133,32 +160,39 @@ func (d *driver) awaitApp(ctx context.Context) error {
 			st, err = d.lookupApp(ctx)
 			return err
 		})
-		switch {
-		case err != nil:
-			return err
-		case st == appOurs:
-			return nil
-		case st == appForeign:
-			return d.nameTaken(op, nil)
-		case time.Now().After(limit):
-			return newAPIError(d.step, op, 1, errors.New("app not visible after creation"))
+		if err != nil || st != appAbsent || time.Now().After(limit) {
+			return st, err
 		}
 		if err := sleep(ctx, d.l.pollInterval); err != nil {
-			return err
+			return st, err
 		}
 	}
 }
 
-// setSecrets sets the spec's secrets (idempotent) and records the version.
+// setSecrets sets the spec's secrets and records the version. A resumed
+// deploy (or a retry after an ambiguous failure) first lists the app's
+// secrets and sets only those missing: a secret that exists is never
+// overwritten, since the value a replayed record carries may be an old one.
 func (d *driver) setSecrets(ctx context.Context) error {
 	if len(d.spec.Secrets) == 0 {
 		return nil
 	}
-	values := make(map[string]*string, len(d.spec.Secrets))
-	for k, v := range d.spec.Secrets {
-		values[k] = &v
-	}
+	check := d.resumed
 	return d.retry(ctx, "update app secrets", func(ctx context.Context) error {
+		missing := maps.Clone(d.spec.Secrets)
+		if check {
+			if err := d.dropExistingSecrets(ctx, missing); err != nil {
+				return err
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+		}
+		check = true
+		values := make(map[string]*string, len(missing))
+		for k, v := range missing {
+			values[k] = &v
+		}
 		return d.try(ctx, 0, func(ctx context.Context) error {
 			resp, err := d.l.client.UpdateAppSecrets(ctx, d.spec.App, values)
 			if err == nil {
@@ -166,6 +200,17 @@ func (d *driver) setSecrets(ctx context.Context) error {
 			}
 			return err
 		})
+	})
+}
+
+// dropExistingSecrets removes from secrets the names the app already has.
+func (d *driver) dropExistingSecrets(ctx context.Context, secrets Secrets) error {
+	return d.try(ctx, 0, func(ctx context.Context) error {
+		have, err := d.l.client.ListAppSecrets(ctx, d.spec.App, nil, false)
+		for _, s := range have {
+			delete(secrets, s.Name)
+		}
+		return err
 	})
 }
 
@@ -321,6 +366,17 @@ func (d *driver) waitStarted(parent context.Context) error {
 	ctx, cancel := context.WithDeadline(parent, d.deadline)
 	defer cancel()
 	for round := 1; ; round++ {
+		if d.resumed || round > 1 {
+			// Look before waiting: a machine a resumed record names may
+			// be started already, or gone.
+			started, err := d.checkMachine(ctx)
+			if err != nil {
+				return d.startTimeout(parent, op, err)
+			}
+			if started {
+				return nil
+			}
+		}
 		left := time.Until(d.deadline)
 		if left <= 0 {
 			return d.startTimeout(parent, op, nil)
@@ -371,6 +427,13 @@ func (d *driver) waitHealthy(parent context.Context) error {
 		if err != nil {
 			return d.startTimeout(parent, op, err)
 		}
+		if err := d.machineAlive(op, m); err != nil {
+			return err
+		}
+		if m.Region != "" {
+			d.rec.Region = m.Region
+		}
+		d.machineState = m.State
 		hc := m.AllHealthChecks()
 		if hc.Total > 0 && hc.AllPassing() {
 			return nil
@@ -390,6 +453,32 @@ func (d *driver) waitHealthy(parent context.Context) error {
 		// back off (up to 4 intervals) rather than poll at a fixed pace.
 		interval = min(interval*3/2, 4*d.l.pollInterval)
 	}
+}
+
+// checkMachine reads the machine once and reports whether it is started;
+// a destroyed machine is an error (machineAlive).
+func (d *driver) checkMachine(ctx context.Context) (started bool, err error) {
+	m, err := d.getMachine(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := d.machineAlive("get machine "+d.rec.MachineID, m); err != nil {
+		return false, err
+	}
+	return m.State == fly.MachineStateStarted, nil
+}
+
+// machineAlive returns an error if m was destroyed: ErrGone for a resumed
+// deploy (someone removed it since), a plain failure otherwise.
+func (d *driver) machineAlive(op string, m *fly.Machine) error {
+	if m.IsActive() {
+		return nil
+	}
+	err := fmt.Errorf("machine %s is %s", m.ID, m.State)
+	if d.resumed {
+		return d.gone(op, err)
+	}
+	return &APIError{Step: d.step, Op: op, Err: err}
 }
 
 // startTimeout maps the start deadline's expiry (err nil or
