@@ -21,3 +21,15 @@ type App[S any] interface {
 	// not carry secrets); nil replies ok.
 	Action(ctx context.Context, c *Conn[S], name string, data json.RawMessage) error
 }
+
+// Checker is implemented by an App that vets a state before it counts as
+// resumed. A blob that opens proves only that this server (or one sharing
+// its key base) sealed it once; whether acting on it now is right is the
+// App's call. A state Check refuses (sealed by an older version, or under a
+// configuration that has changed since) is reported to the client as
+// "invalid", which clears it, and to Open as StatusInvalid with an Err
+// matching seal.ErrInvalid. Check runs before the result frame is sent: it
+// must be quick and must not block (no I/O).
+type Checker[S any] interface {
+	Check(state S) error
+}

@@ -40,6 +40,11 @@ func (h *Handler[S]) openState(token string, present bool, bind string) Result[S
 	case err == nil && subtle.ConstantTimeCompare([]byte(env.Bind), []byte(bind)) != 1:
 		return Result[S]{Status: StatusUnbound, Err: ErrUnbound}
 	case err == nil:
+		if c, ok := h.app.(Checker[S]); ok {
+			if err := c.Check(env.State); err != nil {
+				return Result[S]{Status: StatusInvalid, Err: fmt.Errorf("%w: refused by the application: %w", seal.ErrInvalid, err)}
+			}
+		}
 		return Result[S]{Status: StatusResumed, State: env.State}
 	case errors.Is(err, seal.ErrExpired):
 		return Result[S]{Status: StatusExpired, Err: err}

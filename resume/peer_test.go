@@ -2,6 +2,7 @@ package resume_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/resume"
+	"github.com/sealkit/sealkit/seal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,6 +78,54 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 			send(t, c, map[string]any{"t": "action", "id": "a", "name": "event", "data": 1})
 			expect(t, c, "event")
 			assert.True(t, expect(t, c, "reply").OK)
+		})
+	}
+}
+
+// checkingApp refuses states whose App is "retired".
+type checkingApp struct{ *testApp }
+
+func (checkingApp) Check(s launchState) error {
+	if s.App == "retired" {
+		return errors.New("app retired")
+	}
+	return nil
+}
+
+// TestCheckerRefusesStates shows an App vetting a state that opened: a
+// refused one reaches the client as "invalid" (and is cleared) and Open as
+// StatusInvalid matching seal.ErrInvalid; an accepted one resumes.
+func TestCheckerRefusesStates(t *testing.T) {
+	sealer := newSealer(t)
+	storer := startServer(t, sealer, resume.Options{})
+	app := checkingApp{newTestApp()}
+	h, err := resume.New(sealer, resume.App[launchState](app), resume.Options{Key: testKey})
+	require.NoError(t, err)
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		_ = h.Shutdown(context.Background())
+		ts.Close()
+	})
+	for _, tt := range []struct {
+		app  string
+		want resume.Status
+	}{{"retired", resume.StatusInvalid}, {"current", resume.StatusResumed}} {
+		t.Run(tt.app, func(t *testing.T) {
+			c := dial(t, wsKind, storer.url, nil)
+			handshake(t, c, testKey, nil)
+			send(t, c, map[string]any{"t": "action", "id": "s", "name": "store", "data": launchState{App: tt.app}})
+			tok := expect(t, c, "store").token(t)
+
+			c2 := dial(t, wsKind, ts.URL, nil)
+			res := handshake(t, c2, testKey, &tok)
+			assert.Equal(t, string(tt.want), res.Status)
+			opened := app.nextOpen(t)
+			assert.Equal(t, tt.want, opened.Status)
+			if tt.want == resume.StatusInvalid {
+				assert.ErrorIs(t, opened.Err, seal.ErrInvalid)
+				assert.Zero(t, opened.State)
+				expect(t, c2, "clear")
+			}
 		})
 	}
 }
