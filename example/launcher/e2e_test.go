@@ -11,7 +11,6 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/seal"
 
 	"github.com/stretchr/testify/assert"
@@ -107,7 +106,7 @@ func TestE2EBadBlobs(t *testing.T) {
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
 	st := launchState{
-		Record:   flylaunch.Record{LaunchID: strings.Repeat("ab", 16), App: "forged-app", Org: "personal", Region: "iad"},
+		LaunchID: strings.Repeat("ab", 16), App: "forged-app", Region: "iad",
 		Password: "not-a-real-password-0123",
 		Size:     "small",
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -30,12 +31,14 @@ const stateMaxAge = time.Hour
 
 // launchApp is the resume.App behind the page: it starts launches on the
 // "launch" action and re-attaches every (re)connecting page to its deploy.
+// A sealed state that comes back is a claim, not a command: Check refuses
+// states this server will not act on, and a resume that has to drive Fly
+// costs what a launch costs (admit).
 type launchApp struct {
 	fly     *fly
 	org     string
-	tickets tickets
 	limiter *rateLimiter
-	slots   chan struct{} // one per launch started here and still running
+	slots   chan struct{} // one per deploy driven here and still running
 	log     *slog.Logger
 	now     func() time.Time
 
@@ -53,38 +56,74 @@ type launchRequest struct {
 	App    string `json:"app"`
 	Region string `json:"region"`
 	Size   string `json:"size"`
-	Ticket string `json:"ticket"`
 }
+
+// Check implements resume.Checker: a sealed state naming another org, or a
+// region or size this server does not offer, opens as invalid (and the page
+// clears it).
+func (a *launchApp) Check(st launchState) error { return st.check(a.org) }
 
 // Open re-attaches a page that comes back with a sealed launch, and shows
 // the form to any other.
 func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r resume.Result[launchState]) error {
 	switch r.Status {
 	case resume.StatusResumed:
-		spec, err := r.State.spec()
-		if err == nil {
-			var dep *flylaunch.Deploy
-			dep, err = a.fly.launcher.Resume(ctx, spec, r.State.Record)
-			if err == nil {
-				a.log.Info("launch resumed", "app", r.State.Record.App, "launch_id", r.State.Record.LaunchID, "conn", c.Tag())
-				a.watch(c, r.State, dep)
-				return nil
-			}
-		}
-		if errors.Is(err, flylaunch.ErrClosed) || ctx.Err() != nil {
-			// Shutting down: keep the page's state, it resumes elsewhere.
-			return err
-		}
-		// A state this server cannot resume (e.g. sealed by an older
-		// version): say so and start over rather than fail the connection.
-		a.log.Warn("cannot resume launch", "app", r.State.Record.App, "err", err)
-		_ = c.Clear(ctx)
-		return c.Snapshot(ctx, 0, view{Phase: phaseFailed, Error: "The launch saved in this browser cannot be resumed: " + err.Error()})
+		return a.resume(ctx, c, r.State)
 	case resume.StatusFresh:
 	default:
 		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	}
 	return c.Snapshot(ctx, 0, view{Phase: phaseIdle})
+}
+
+// resume attaches c to the deploy of st: the one this process runs (free),
+// or a new driver, which is admitted like a launch. A refused admission
+// keeps the page's state and ends the connection: the page reconnects by
+// itself, with backoff, and tries again.
+func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st launchState) error {
+	rec := st.record(a.org)
+	if dep, ok := a.fly.launcher.Attach(rec.LaunchID); ok {
+		a.log.Info("launch re-attached", "app", rec.App, "launch_id", rec.LaunchID, "conn", c.Tag())
+		a.watch(c, st, dep)
+		return nil
+	}
+	release, err := a.admit(c.ClientAddr())
+	if err != nil {
+		v := newTracker(st, a.now).running()
+		v.Step = err.Error() + " This page tries again by itself."
+		_ = c.Snapshot(ctx, 0, v)
+		return err
+	}
+	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org), rec)
+	if err != nil {
+		release()
+		if errors.Is(err, flylaunch.ErrClosed) || ctx.Err() != nil {
+			return err // shutting down: the page keeps its state, it resumes elsewhere
+		}
+		a.log.Warn("cannot resume launch", "app", rec.App, "err", err)
+		_ = c.Clear(ctx)
+		return c.Snapshot(ctx, 0, view{Phase: phaseFailed, Error: "The launch saved in this browser cannot be resumed: " + err.Error()})
+	}
+	a.goTracked(func() { <-dep.Done(); release() })
+	a.log.Info("launch resumed", "app", rec.App, "launch_id", rec.LaunchID, "from_step", string(rec.Step), "conn", c.Tag())
+	a.watch(c, st, dep)
+	return nil
+}
+
+// admit charges a deploy that will drive Fly (a launch, or a resume nobody
+// here runs) to the client: a token of its rate limit, and one of this
+// instance's slots, which the returned release gives back.
+func (a *launchApp) admit(client netip.Addr) (release func(), err error) {
+	if !a.limiter.allow(client.String()) {
+		a.log.Warn("launch rate limited", "client", client)
+		return nil, errRateLimited
+	}
+	select {
+	case a.slots <- struct{}{}:
+		return func() { <-a.slots }, nil
+	default:
+		return nil, errBusy
+	}
 }
 
 // Action handles "launch". Its error text is shown on the page.
@@ -99,27 +138,15 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	if a.isWatching(c) {
 		return errAlreadyLaunching
 	}
-	client, err := a.tickets.client(req.Ticket)
+	release, err := a.admit(c.ClientAddr())
 	if err != nil {
 		return err
 	}
-	if !a.limiter.allow(client) {
-		a.log.Warn("launch rate limited", "client", client)
-		return errRateLimited
-	}
-	select {
-	case a.slots <- struct{}{}:
-	default:
-		return errBusy
-	}
-	release := func() { <-a.slots }
-
 	password, err := newPassword()
 	if err != nil {
 		release()
 		return err
 	}
-	st := launchState{Password: password, Size: sz.ID}
 	spec := flylaunch.Spec{
 		App: req.App, Org: a.org, Region: req.Region, Size: sz.Preset, MemoryMB: sz.MemoryMB,
 		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": password},
@@ -131,15 +158,15 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 		return friendlyStartError(req.App, err)
 	}
 	a.goTracked(func() { <-dep.Done(); release() })
-	st.Record = dep.Record()
+	st := newLaunchState(dep.Record(), sz, password)
 	// The page must hold the sealed state before anything else: without
 	// it nobody can ever learn the password.
 	if err := c.Store(ctx, st, seal.MaxAge(stateMaxAge)); err != nil {
 		dep.Cancel()
-		a.destroyLater(st.Record)
+		a.destroyLater(st.record(a.org))
 		return fmt.Errorf("could not hand the launch to this page: %w", err)
 	}
-	a.log.Info("launch started", "app", req.App, "region", req.Region, "size", sz.ID, "client", client, "launch_id", st.Record.LaunchID)
+	a.log.Info("launch started", "app", req.App, "region", req.Region, "size", sz.ID, "client", c.ClientAddr(), "launch_id", st.LaunchID)
 	a.watch(c, st, dep)
 	return nil
 }

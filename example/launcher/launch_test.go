@@ -14,7 +14,7 @@ func TestParseLaunch(t *testing.T) {
 		name, data, wantErr string
 		wantSize            string
 	}{
-		{"ok", `{"app":"my-book","region":"fra","size":"large","ticket":"t"}`, "", "performance-2x"},
+		{"ok", `{"app":"my-book","region":"fra","size":"large"}`, "", "performance-2x"},
 		{"extra fields ignored", `{"app":"my-book","region":"fra","size":"small","x":1}`, "", "shared-cpu-1x"},
 		{"not json", `{`, "malformed", ""},
 		{"wrong type", `{"app":1}`, "malformed", ""},
@@ -67,7 +67,7 @@ func TestSizesAreValidSpecs(t *testing.T) {
 func TestTracker(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	now := t0.Add(10 * time.Second)
-	st := launchState{Record: flylaunch.Record{App: "tracked"}, Steps: []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}}
+	st := launchState{App: "tracked", Steps: []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}}
 
 	t.Run("resumed from another instance", func(t *testing.T) {
 		tr := newTracker(st, func() time.Time { return now })
@@ -91,7 +91,7 @@ func TestTracker(t *testing.T) {
 	})
 
 	t.Run("events", func(t *testing.T) {
-		tr := newTracker(launchState{Record: flylaunch.Record{App: "tracked"}}, func() time.Time { return now })
+		tr := newTracker(launchState{App: "tracked"}, func() time.Time { return now })
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 1, Time: t0, Step: flylaunch.StepCreateApp, Status: flylaunch.StatusRunning}))
 		assert.True(t, tr.apply(flylaunch.Event{Seq: 2, Time: t0.Add(2 * time.Second), Step: flylaunch.StepCreateApp, Status: flylaunch.StatusCompleted, Percent: 10}))
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 3, Time: t0.Add(3 * time.Second), Step: flylaunch.StepSecrets, Status: flylaunch.StatusRetrying, Percent: 10}))

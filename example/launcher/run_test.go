@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/seal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,7 +86,7 @@ func TestRunKeyBaseFromEnv(t *testing.T) {
 	// A page sealed under a previous key base still resumes; one sealed
 	// under a key base the launcher does not know is invalid.
 	st := launchState{
-		Record:   flylaunch.Record{LaunchID: strings.Repeat("cd", 16), App: "rotated-key", Org: "personal", Region: "iad"},
+		LaunchID: strings.Repeat("cd", 16), App: "rotated-key", Region: "iad",
 		Password: "rotation-test-password-0", Size: "small",
 	}
 	for _, tt := range []struct{ keyBase, want string }{

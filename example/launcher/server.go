@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/sealkit/sealkit/hooks"
@@ -50,12 +51,11 @@ type serverOptions struct {
 // server is the launcher's HTTP handler: the page, its assets, the hooks
 // script, the resume endpoint and, in simulated mode, the simulator.
 type server struct {
-	mux     *http.ServeMux
-	page    *template.Template
-	app     *launchApp
-	resume  *resume.Handler[launchState]
-	tickets tickets
-	log     *slog.Logger
+	mux    *http.ServeMux
+	page   *template.Template
+	app    *launchApp
+	resume *resume.Handler[launchState]
+	log    *slog.Logger
 	pageData
 }
 
@@ -86,9 +86,9 @@ func newServer(o serverOptions) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{mux: http.NewServeMux(), log: o.logger, tickets: tickets{sealer: o.sealer, trustForwarded: o.trustForwarded}}
+	s := &server{mux: http.NewServeMux(), log: o.logger}
 	s.app = &launchApp{
-		fly: o.fly, org: o.org, tickets: s.tickets, limiter: limiter,
+		fly: o.fly, org: o.org, limiter: limiter,
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
 		watching: map[*resume.Conn[launchState]]bool{},
 	}
@@ -97,6 +97,7 @@ func newServer(o serverOptions) (*server, error) {
 		Key:            resumeKey,
 		MaxAge:         stateMaxAge,
 		OriginPatterns: o.origins,
+		ClientAddr:     func(r *http.Request) netip.Addr { return clientAddr(r, o.trustForwarded) },
 		Logger:         o.logger.With("component", "resume"),
 	})
 	if err != nil {
@@ -166,18 +167,12 @@ func isUnder(path, prefix string) bool {
 // page is the per-request template data.
 type page struct {
 	pageData
-	Suggested, Ticket string
+	Suggested string
 }
 
-func (s *server) servePage(w http.ResponseWriter, r *http.Request) {
-	ticket, err := s.tickets.issue(r)
-	if err != nil {
-		s.log.Error("issue client ticket", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
+func (s *server) servePage(w http.ResponseWriter, _ *http.Request) {
 	var buf bytes.Buffer
-	if err := s.page.Execute(&buf, page{pageData: s.pageData, Suggested: suggestAppName(), Ticket: ticket}); err != nil {
+	if err := s.page.Execute(&buf, page{pageData: s.pageData, Suggested: suggestAppName()}); err != nil {
 		s.log.Error("render page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return

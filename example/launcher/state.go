@@ -1,20 +1,41 @@
 package main
 
-import "github.com/sealkit/sealkit/flylaunch"
+import (
+	"errors"
+	"fmt"
 
-// launchState is what the browser keeps, sealed, while a launch runs: enough
-// for any launcher instance to resume the deploy and, at the end, show the
-// password. It never leaves the server unsealed.
+	"github.com/sealkit/sealkit/flylaunch"
+)
+
+// errForeignOrg refuses a sealed launch naming an organization other than
+// the server's.
+var errForeignOrg = errors.New("sealed for another Fly organization")
+
+// launchState is what the browser keeps, sealed, while a launch runs: the
+// launch's identity and its password, nothing that tells the server what
+// to do. Organization, image and machine shape come from the server's
+// configuration when the state comes back; the region and size are the
+// user's choice from the page's catalog (Fly's word for the region once
+// the machine exists). It never leaves the server unsealed.
 type launchState struct {
-	// Record is flylaunch's resume record, re-sealed after every step.
-	Record flylaunch.Record `etf:"record"`
+	// LaunchID, App, Step, MachineID and AppCreated identify the launch
+	// (see flylaunch.Record); they are re-sealed after every step.
+	LaunchID   string         `etf:"launch_id"`
+	App        string         `etf:"app"`
+	Step       flylaunch.Step `etf:"step"`
+	MachineID  string         `etf:"machine_id"`
+	AppCreated bool           `etf:"app_created"`
+	// Region and Size are what the user picked (catalog codes).
+	Region string `etf:"region"`
+	Size   string `etf:"size"`
 	// Password is the Livebook password, set as the LIVEBOOK_PASSWORD secret.
 	Password string `etf:"password"`
-	// Size is the size ID chosen on the page (see sizes).
-	Size string `etf:"size"`
 	// Steps holds how long each completed step took, so a resumed page still
 	// shows the timings of the steps run by another instance.
 	Steps []stepTime `etf:"steps"`
+	// Org is never written. A state that names one (sealed by an older
+	// version, or forged with a shared key base) must name the server's.
+	Org string `etf:"org,omitempty"`
 }
 
 // stepTime is the duration of one completed step.
@@ -23,18 +44,51 @@ type stepTime struct {
 	MS   int64          `etf:"ms"`
 }
 
-// spec rebuilds the flylaunch.Spec of the launch, secrets included.
-func (s launchState) spec() (flylaunch.Spec, error) {
-	sz, ok := findSize(s.Size)
-	if !ok {
-		return flylaunch.Spec{}, errUnknownSize
+// newLaunchState is the state of a launch just started.
+func newLaunchState(rec flylaunch.Record, sz size, password string) launchState {
+	st := launchState{Size: sz.ID, Password: password}
+	st.update(rec)
+	return st
+}
+
+// update takes the identity fields of a newer record.
+func (s *launchState) update(rec flylaunch.Record) {
+	s.LaunchID, s.App, s.Step, s.MachineID, s.AppCreated, s.Region =
+		rec.LaunchID, rec.App, rec.Step, rec.MachineID, rec.AppCreated, rec.Region
+}
+
+// check refuses a state the server configured for org will not act on.
+func (s launchState) check(org string) error {
+	if s.Org != "" && s.Org != org {
+		return errForeignOrg
 	}
+	if _, ok := findRegion(s.Region); !ok {
+		return fmt.Errorf("unknown region %q", s.Region)
+	}
+	if _, ok := findSize(s.Size); !ok {
+		return fmt.Errorf("%w %q", errUnknownSize, s.Size)
+	}
+	return s.record(org).Validate()
+}
+
+// record is the flylaunch record of the launch in org.
+func (s launchState) record(org string) flylaunch.Record {
+	return flylaunch.Record{
+		LaunchID: s.LaunchID, App: s.App, Org: org, Region: s.Region,
+		MachineID: s.MachineID, Step: s.Step, AppCreated: s.AppCreated,
+	}
+}
+
+// spec rebuilds the flylaunch.Spec of the launch in org, secrets included.
+// Call it on a checked state.
+func (s launchState) spec(org string) flylaunch.Spec {
+	sz, _ := findSize(s.Size)
 	return flylaunch.Spec{
-		App:      s.Record.App,
-		Org:      s.Record.Org,
-		Region:   s.Record.Region,
+		App:      s.App,
+		Org:      org,
+		Region:   s.Region,
 		Size:     sz.Preset,
 		MemoryMB: sz.MemoryMB,
 		Secrets:  flylaunch.Secrets{"LIVEBOOK_PASSWORD": s.Password},
-	}, nil
+	}
 }

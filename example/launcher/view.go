@@ -62,7 +62,7 @@ type tracker struct {
 // newTracker starts from the step timings the sealed state remembers.
 func newTracker(st launchState, now func() time.Time) *tracker {
 	t := &tracker{
-		app: st.Record.App, started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
+		app: st.App, started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
 	}
 	for _, s := range st.Steps {
 		t.took[s.Step] = s.MS

@@ -58,7 +58,8 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 	}
 	for ev := range events {
 		if t.apply(ev) && ev.Record != nil {
-			st.Record, st.Steps = *ev.Record, t.stepTimes()
+			st.update(*ev.Record)
+			st.Steps = t.stepTimes()
 			if c.Store(ctx, st, seal.MaxAge(stateMaxAge)) != nil {
 				return
 			}
@@ -81,33 +82,39 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 	case err == nil:
 		v := t.running()
 		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
-		v.URL = a.fly.livebookURL(st.Record.App, res.URL)
+		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
-			a.log.Info("launch finished", "app", st.Record.App, "launch_id", st.Record.LaunchID, "conn", c.Tag())
+			a.log.Info("launch finished", "app", st.App, "launch_id", st.LaunchID, "machine_state", res.MachineState, "conn", c.Tag())
 		}
 	case errors.Is(err, flylaunch.ErrCanceled), ctx.Err() != nil:
 		// This instance is shutting down: the page keeps its state and
 		// resumes on the next instance it reaches.
 	default:
-		a.log.Warn("launch failed", "app", st.Record.App, "launch_id", st.Record.LaunchID, "err", err)
-		v := view{Phase: phaseFailed, App: st.Record.App, Error: failureMessage(err)}
+		a.log.Warn("launch failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		v := view{Phase: phaseFailed, App: st.App, Error: failureMessage(err)}
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
 		}
-		a.destroyLater(st.Record)
+		rec := st.record(a.org)
+		// A launch that had reached healthy is never cleaned up, nor one
+		// whose app or machine someone removed: the world changed, and
+		// what is left of it is not ours to judge.
+		if !rec.Finished() && !errors.Is(err, flylaunch.ErrGone) {
+			a.destroyLater(rec)
+		}
 	}
 }
 
-// destroyLater removes what a failed launch created, so the name can be
-// used again.
+// destroyLater removes what a failed launch provably created (flylaunch's
+// Destroy rules), so the name can be used again.
 func (a *launchApp) destroyLater(rec flylaunch.Record) {
 	a.goTracked(func() {
 		ctx, cancel := context.WithTimeout(a.base, 2*time.Minute)
 		defer cancel()
 		if err := a.fly.launcher.Destroy(ctx, rec); err != nil {
-			a.log.Warn("cleanup of failed launch", "app", rec.App, "err", err)
+			a.log.Warn("cleanup of failed launch", "app", rec.App, "launch_id", rec.LaunchID, "err", err)
 			return
 		}
 		a.log.Info("cleaned up failed launch", "app", rec.App, "launch_id", rec.LaunchID)
@@ -136,6 +143,8 @@ func failureMessage(err error) string {
 	switch {
 	case errors.Is(err, flylaunch.ErrNoCapacity):
 		return "The launch failed: Fly.io has no capacity in that region right now. Pick another region and launch again."
+	case errors.Is(err, flylaunch.ErrGone):
+		return "The Livebook this page was tracking no longer exists: it was deleted. You can launch a new one."
 	case errors.Is(err, flylaunch.ErrStartTimeout):
 		return "The launch failed: the machine did not become healthy in time. Launch again in a moment."
 	}

@@ -140,7 +140,6 @@ const { connectResume } = await import(hooksURL);
         app: app.value,
         region: form.elements.region.value,
         size: form.elements.size.value,
-        ticket: document.querySelector('meta[name="launch-ticket"]').content,
       });
     } catch (err) {
       showError(err && err.message ? err.message : String(err));
@@ -163,7 +162,7 @@ const { connectResume } = await import(hooksURL);
     }
   });
 
-  // A new launch starts from a fresh page: a new suggested name and ticket.
+  // A new launch starts from a fresh page, with a new suggested name.
   $("again").addEventListener("click", () => location.reload());
 
   setInterval(() => {

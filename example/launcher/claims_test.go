@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	flygo "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+
+	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/seal"
+)
+
+// simWorld is a standalone flysim that launcher instances and the test
+// (standing in for the user, with flyctl) all talk to through fly-go.
+type simWorld struct {
+	sim    *flysim.Server
+	url    string
+	client *flaps.Client // the user's own client
+}
+
+const worldToken = "world-token"
+
+func newSimWorld(t *testing.T) *simWorld {
+	t.Helper()
+	sim, err := flysim.New(flysim.Options{Speed: 1000, Token: worldToken, Seed: 3})
+	require.NoError(t, err)
+	ts := httptest.NewServer(sim)
+	t.Cleanup(func() {
+		_ = sim.Close()
+		ts.Close()
+	})
+	client, err := flylaunch.NewClient(context.Background(), worldToken, flysim.Transport(ts.URL, nil))
+	require.NoError(t, err)
+	return &simWorld{sim: sim, url: ts.URL, client: client}
+}
+
+// launcher starts an in-process launcher instance on the world, as another
+// process would be; quiesce waits for its watchers and cleanups to finish
+// without cancelling them.
+func (w *simWorld) launcher(t *testing.T) *testServer {
+	t.Helper()
+	logs := newLogBuffer()
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	sealer, err := seal.New([]byte(testKeyBase))
+	require.NoError(t, err)
+	api, err := parseFlyAPI(w.url)
+	require.NoError(t, err)
+	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: worldToken}, log)
+	require.NoError(t, err)
+	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg, logger: log})
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		assert.NoError(t, stop(ctx, srv, f))
+		ts.Close()
+	})
+	return &testServer{srv: srv, fly: f, http: ts, logs: logs}
+}
+
+// quiesce waits until the launcher's watchers and cleanups have all run to
+// their end (the test's connections must be closed first).
+func (s *testServer) quiesce(t *testing.T) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		s.srv.app.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		require.FailNow(t, "the launcher's goroutines did not finish", s.logs.String())
+	}
+}
+
+// launchToDone launches app on s and returns the last blob the page was
+// given (the record of the finished launch) and the final view.
+func launchToDone(t *testing.T, s *testServer, app string) (string, view) {
+	t.Helper()
+	c, _ := s.connect(t, "")
+	c.read()
+	r := c.action("launch", map[string]any{"app": app, "region": "ams", "size": "small"})
+	require.True(t, r.OK, r.Error)
+	blob := ""
+	frames := c.readUntil(func(f frame) bool {
+		if f.T == "store" {
+			require.NoError(t, json.Unmarshal(f.Data, &blob))
+		}
+		return f.T == "clear"
+	})
+	c.conn.CloseNow()
+	return blob, viewOf(t, frames[len(frames)-2])
+}
+
+// resumeOnce hands blob back on a new connection and returns the final
+// view the page gets.
+func resumeOnce(t *testing.T, s *testServer, blob string) view {
+	t.Helper()
+	c, result := s.connect(t, blob)
+	require.Equal(t, "resumed", result.Status)
+	frames := c.readUntil(func(f frame) bool { return f.T == "clear" })
+	c.conn.CloseNow()
+	require.GreaterOrEqual(t, len(frames), 2)
+	return viewOf(t, frames[len(frames)-2])
+}
+
+// TestOldBlobNeverDestroysUsersMachine is the data-loss sequence of the
+// safe-resume issue, end to end through fly-go against flysim: launch to
+// done, the user adds a machine of their own to the app and deletes the
+// launch's machine, then an old copy of the blob comes back. The launcher
+// reports the Livebook gone, and the user's machine and the app survive:
+// before, the failure path destroyed the whole app.
+func TestOldBlobNeverDestroysUsersMachine(t *testing.T) {
+	w := newSimWorld(t)
+	blob, done := launchToDone(t, w.launcher(t), "kept-app")
+	require.Equal(t, phaseDone, done.Phase)
+	s := w.launcher(t) // the page comes back to another instance, or after a restart
+
+	ctx := waitCtx(t)
+	ms, err := w.client.List(ctx, "kept-app", "")
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	mine, err := w.client.Launch(ctx, "kept-app", flygo.LaunchMachineInput{Region: "ams", Config: &flygo.MachineConfig{Image: "registry.example/users-own"}})
+	require.NoError(t, err)
+	require.NoError(t, w.client.Destroy(ctx, "kept-app", flygo.RemoveMachineInput{ID: ms[0].ID, Kill: true}, ""))
+
+	v := resumeOnce(t, s, blob)
+	assert.Equal(t, phaseFailed, v.Phase)
+	assert.Contains(t, v.Error, "no longer exists")
+	s.quiesce(t)
+
+	got, err := w.client.Get(ctx, "kept-app", mine.ID)
+	require.NoError(t, err, "the user's machine survives")
+	assert.True(t, got.IsActive())
+	_, _, exists := w.sim.Counts("kept-app")
+	assert.True(t, exists, "the app survives")
+	assert.Zero(t, w.sim.Calls()["DELETE /v1/apps/{app}"])
+}
+
+// TestReplayedBlobCostsOneResume replays one blob of a finished launch 200
+// times at once, after the user deleted the app, and counts the Fly API
+// calls at flysim: no more than one resume of it costs on a fresh
+// instance, and nothing is re-created.
+func TestReplayedBlobCostsOneResume(t *testing.T) {
+	w := newSimWorld(t)
+	blob, _ := launchToDone(t, w.launcher(t), "replayed-app")
+	require.NoError(t, w.client.DeleteApp(waitCtx(t), "replayed-app"))
+
+	s := w.launcher(t)
+	before := w.sim.Calls()
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			c, _, err := tryResume(s.http.URL, blob)
+			if err != nil {
+				return // refused (rate limit, connection cap): costs Fly nothing
+			}
+			defer c.CloseNow()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for { // until the outcome or the end of the connection
+				_, b, err := c.Read(ctx)
+				if err != nil || strings.Contains(string(b), `"t":"clear"`) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	s.quiesce(t)
+	replays := callsSince(w.sim, before)
+
+	before = w.sim.Calls()
+	v := resumeOnce(t, w.launcher(t), blob)
+	assert.Contains(t, v.Error, "no longer exists")
+	one := callsSince(w.sim, before)
+	require.NotEmpty(t, one)
+
+	assert.LessOrEqual(t, total(replays), total(one), "200 replays %v, one resume %v", replays, one)
+	for k := range replays {
+		assert.True(t, strings.HasPrefix(k, "GET "), "replays only read: %s", k)
+	}
+	_, _, exists := w.sim.Counts("replayed-app")
+	assert.False(t, exists, "the deleted app is not re-created")
+}
+
+// TestBlobNamingAnotherOrgIsRefused is finding 8: a validly sealed blob
+// naming another org created the app in that org. The org comes from the
+// server's configuration; a blob naming another (an older format, or one
+// forged with the key base) opens as invalid and nothing reaches Fly.
+func TestBlobNamingAnotherOrgIsRefused(t *testing.T) {
+	sealer, err := seal.New([]byte(testKeyBase))
+	require.NoError(t, err)
+	type envelope[S any] struct {
+		State S      `etf:"state"`
+		Bind  string `etf:"bind"`
+	}
+	type oldState struct { // the format before this fix: a whole flylaunch.Record
+		Record   flylaunch.Record `etf:"record"`
+		Password string           `etf:"password"`
+		Size     string           `etf:"size"`
+	}
+	id := strings.Repeat("ef", 16)
+	old, err := sealer.Encrypt(resumeKey, envelope[oldState]{State: oldState{
+		Record: flylaunch.Record{LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams"}, Password: "a-password-0123456", Size: "small",
+	}}, seal.MaxAge(time.Hour))
+	require.NoError(t, err)
+	current, err := sealer.Encrypt(resumeKey, envelope[launchState]{State: launchState{
+		LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams", Size: "small", Password: "a-password-0123456",
+	}}, seal.MaxAge(time.Hour))
+	require.NoError(t, err)
+
+	w := newSimWorld(t)
+	s := w.launcher(t)
+	for name, blob := range map[string]string{"older format": old, "current format": current} {
+		t.Run(name, func(t *testing.T) {
+			c, result := s.connect(t, blob)
+			assert.Equal(t, "invalid", result.Status)
+			assert.Equal(t, "clear", c.read().T)
+			c.conn.CloseNow()
+		})
+	}
+	s.quiesce(t)
+	assert.Empty(t, w.sim.Calls(), "nothing reached Fly")
+}
+
+// TestResumeCostsALaunch is finding 2's cost half at the launcher: a
+// resume that has to drive Fly passes the same per-client limit as a
+// launch. Once the client spent its burst on launches, a blob this
+// instance does not run is turned away (the page keeps it and retries
+// later) without a Fly call; one it runs still attaches for free.
+func TestResumeCostsALaunch(t *testing.T) {
+	w := newSimWorld(t)
+	blob, _ := launchToDone(t, w.launcher(t), "metered-app")
+
+	s := w.launcher(t)
+	var running string
+	for i := range launchBurst {
+		b, _ := launchToDone(t, s, "burst-"+string(rune('a'+i)))
+		if i == 0 {
+			running = b // ended here within the minute: attaches for free
+		}
+	}
+	before := w.sim.Calls()
+	c, result := s.connect(t, blob)
+	require.Equal(t, "resumed", result.Status)
+	v := viewOf(t, c.read())
+	assert.Contains(t, v.Step, errRateLimited.Error())
+	e := c.read()
+	assert.Equal(t, "error", e.T, "the connection ends; the page retries later")
+	assert.Empty(t, callsSince(w.sim, before), "a refused resume costs Fly nothing")
+
+	c2, result := s.connect(t, running)
+	require.Equal(t, "resumed", result.Status)
+	assert.Equal(t, phaseDone, viewOf(t, c2.read()).Phase, "attaching to a deploy this instance ran is free")
+	assert.Empty(t, callsSince(w.sim, before))
+}
+
+// waitCtx bounds a test's waiting so a bug fails instead of hanging.
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func parseFlyAPI(raw string) (*url.URL, error) { return url.Parse(raw) }
+
+// callsSince returns the simulator's API calls since the snapshot before.
+func callsSince(sim *flysim.Server, before map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range sim.Calls() {
+		if d := v - before[k]; d > 0 {
+			out[k] = d
+		}
+	}
+	return out
+}
+
+func total(calls map[string]int) int {
+	n := 0
+	for _, v := range calls {
+		n += v
+	}
+	return n
+}
+
+// tryResume opens a resume connection and answers restore with blob,
+// without failing the test when the server refuses.
+func tryResume(baseURL, blob string) (*websocket.Conn, string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(baseURL, "http")+"/resume", &websocket.DialOptions{Subprotocols: []string{"sealkit.resume.v1"}})
+	if err != nil {
+		return nil, "", err
+	}
+	for range 2 { // welcome, restore
+		if _, _, err := c.Read(ctx); err != nil {
+			c.CloseNow()
+			return nil, "", err
+		}
+	}
+	b, _ := json.Marshal(map[string]any{"t": "restored", "v": 1, "key": resumeKey, "data": blob})
+	if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+		c.CloseNow()
+		return nil, "", err
+	}
+	_, res, err := c.Read(ctx)
+	if err != nil {
+		c.CloseNow()
+		return nil, "", err
+	}
+	return c, string(res), nil
+}
