@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -34,7 +35,7 @@ type launchApp struct {
 	fly     *fly
 	org     string
 	tickets tickets
-	limiter *rateLimiter
+	limiter *limiter
 	slots   chan struct{} // one per launch started here and still running
 	log     *slog.Logger
 	now     func() time.Time
@@ -103,13 +104,16 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	if err != nil {
 		return err
 	}
-	if !a.limiter.allow(client) {
+	addr, _ := netip.ParseAddr(client) // clientAddr's, or invalid: then one bucket
+	unreserve, ok := a.limiter.reserve(addr)
+	if !ok {
 		a.log.Warn("launch rate limited", "client", client)
 		return errRateLimited
 	}
 	select {
 	case a.slots <- struct{}{}:
 	default:
+		unreserve()
 		return errBusy
 	}
 	release := func() { <-a.slots }
@@ -117,6 +121,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	password, err := newPassword()
 	if err != nil {
 		release()
+		unreserve()
 		return err
 	}
 	st := launchState{Password: password, Size: sz.ID}
@@ -127,6 +132,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	dep, err := a.fly.launcher.Start(ctx, spec)
 	if err != nil {
 		release()
+		unreserve() // only launches that start cost a token
 		a.log.Warn("launch refused", "app", req.App, "err", err)
 		return friendlyStartError(req.App, err)
 	}

@@ -82,7 +82,7 @@ func newServer(o serverOptions) (*server, error) {
 	if o.maxLaunches == 0 {
 		o.maxLaunches = defaultMaxLaunches
 	}
-	limiter, err := newRateLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
+	limiter, err := newLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
 	if err != nil {
 		return nil, err
 	}
