@@ -1,6 +1,49 @@
 package main
 
-import "net/netip"
+import (
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// clientAddr returns the address of the client of r: the peer address of
+// the connection or, with trustForwarded (behind one trusted reverse proxy),
+// the right-most address of all X-Forwarded-For lines, which is the one
+// that proxy appended. Entries to its left came from the client and may be
+// forged, so a right-most entry that is not an address falls back to the
+// peer address, never to an earlier entry. The result is invalid only when
+// r.RemoteAddr is not an address (never so for a real connection).
+func clientAddr(r *http.Request, trustForwarded bool) netip.Addr {
+	if trustForwarded {
+		if a, ok := rightMostForwarded(r.Header.Values("X-Forwarded-For")); ok {
+			return a
+		}
+	}
+	return parseAddr(r.RemoteAddr)
+}
+
+// rightMostForwarded returns the last entry of the X-Forwarded-For lines,
+// as sent (several lines form one comma-separated list).
+func rightMostForwarded(lines []string) (netip.Addr, bool) {
+	if len(lines) == 0 {
+		return netip.Addr{}, false
+	}
+	last := lines[len(lines)-1]
+	a := parseAddr(strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:]))
+	return a, a.IsValid()
+}
+
+// parseAddr parses an address with or without a port ("192.0.2.1",
+// "[2001:db8::1]:443"); IPv4-mapped IPv6 addresses come back as IPv4.
+func parseAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
 
 // clientKey is what the launch limiter and the connection cap count by: an
 // IPv4 address, or the /64 an IPv6 address is in, since one subscriber or

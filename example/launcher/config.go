@@ -53,7 +53,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim")
 	var origins string
 	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
-	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: rate-limit by the client address in X-Forwarded-For")
+	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errUsage, err)
 	}

@@ -30,7 +30,8 @@
 //	-fly-api          URL of a Fly Machines API to use instead of Fly.io's,
 //	                  with FLY_API_TOKEN as its token
 //	-trust-forwarded  behind one trusted reverse proxy: take the client
-//	                  address for rate limiting from X-Forwarded-For
+//	                  address for rate limiting from the right-most
+//	                  X-Forwarded-For entry, the one that proxy appended
 //	-origin           comma-separated extra page origins the resume endpoint
 //	                  accepts, e.g. https://launch.example.com, for a proxy
 //	                  that does not pass the Host header through

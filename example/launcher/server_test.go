@@ -28,13 +28,21 @@ type testServer struct {
 
 func newTestServer(t *testing.T, speed float64, maxLaunches int, origins ...string) *testServer {
 	t.Helper()
+	return newTestServerWith(t, speed, func(o *serverOptions) { o.maxLaunches, o.origins = maxLaunches, origins })
+}
+
+// newTestServerWith is newTestServer with the options configure sets.
+func newTestServerWith(t *testing.T, speed float64, configure func(*serverOptions)) *testServer {
+	t.Helper()
 	logs := newLogBuffer()
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
 	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, log)
 	require.NoError(t, err)
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg, maxLaunches: maxLaunches, origins: origins, logger: log})
+	o := serverOptions{sealer: sealer, fly: f, org: defaultOrg, logger: log}
+	configure(&o)
+	srv, err := newServer(o)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -49,7 +57,24 @@ func newTestServer(t *testing.T, speed float64, maxLaunches int, origins ...stri
 // ticket returns a page ticket, as GET / embeds it.
 func (s *testServer) ticket(t *testing.T) string {
 	t.Helper()
-	_, body := get(t, s.http.URL)
+	return pageTicket(t, s.http.URL, nil)
+}
+
+// pageTicket returns the ticket of the page at baseURL loaded with header h.
+func pageTicket(t *testing.T, baseURL string, h http.Header) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, baseURL, nil)
+	require.NoError(t, err)
+	if h != nil {
+		req.Header = h
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body := string(b)
 	const marker = `<meta name="launch-ticket" content="`
 	i := strings.Index(body, marker)
 	require.GreaterOrEqual(t, i, 0)
@@ -88,10 +113,17 @@ func (s *testServer) connect(t *testing.T, blob string) (*wsClient, frame) {
 // dialResume connects to the resume endpoint of the launcher at baseURL.
 func dialResume(t *testing.T, baseURL, blob string) (*wsClient, frame) {
 	t.Helper()
+	return dialResumeHeader(t, baseURL, blob, nil)
+}
+
+// dialResumeHeader is dialResume with the request header h.
+func dialResumeHeader(t *testing.T, baseURL, blob string, h http.Header) (*wsClient, frame) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(strings.TrimSuffix(baseURL, "/"), "http")+"/resume", &websocket.DialOptions{
 		Subprotocols: []string{"sealkit.resume.v1"},
+		HTTPHeader:   h,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.CloseNow() })

@@ -3,9 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/sealkit/sealkit/seal"
@@ -27,15 +25,14 @@ var errTicket = errors.New("this page is too old or was altered: reload it to la
 // Any instance with the same key base accepts any instance's tickets.
 type tickets struct {
 	sealer *seal.Sealer
-	// trustForwarded takes the client address from the last X-Forwarded-For
-	// entry (the one the proxy in front added), for instances behind one
-	// trusted reverse proxy.
+	// trustForwarded takes the client address from X-Forwarded-For (see
+	// clientAddr), for instances behind one trusted reverse proxy.
 	trustForwarded bool
 }
 
 // issue returns a ticket for the client of r.
 func (t tickets) issue(r *http.Request) (string, error) {
-	return t.sealer.Sign(ticketSalt, t.clientAddr(r), seal.MaxAge(ticketMaxAge))
+	return t.sealer.Sign(ticketSalt, clientAddr(r, t.trustForwarded).String(), seal.MaxAge(ticketMaxAge))
 }
 
 // client returns the client address a ticket vouches for.
@@ -45,21 +42,4 @@ func (t tickets) client(ticket string) (string, error) {
 		return "", fmt.Errorf("%w (%w)", errTicket, err)
 	}
 	return addr, nil
-}
-
-// clientAddr returns the client IP of r.
-func (t tickets) clientAddr(r *http.Request) string {
-	if t.trustForwarded {
-		if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" {
-			last := fwd[strings.LastIndexByte(fwd, ',')+1:]
-			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
