@@ -29,12 +29,27 @@
 //	                  makes it ten times faster
 //	-fly-api          URL of a Fly Machines API to use instead of Fly.io's,
 //	                  with FLY_API_TOKEN as its token
-//	-trust-forwarded  behind one trusted reverse proxy: take the client
-//	                  address for rate limiting from the right-most
-//	                  X-Forwarded-For entry, the one that proxy appended
 //	-origin           comma-separated extra page origins the resume endpoint
 //	                  accepts, e.g. https://launch.example.com, for a proxy
 //	                  that does not pass the Host header through
+//	-allowed-hosts    comma-separated host names the launcher answers to
+//	                  besides its listen host and the -origin hosts, e.g.
+//	                  launch.example.com (path.Match patterns such as
+//	                  *.example.com allowed, ports ignored)
+//	-trust-forwarded  behind one trusted reverse proxy: take the client
+//	                  address for rate limiting from the right-most
+//	                  X-Forwarded-For entry, the one that proxy appended
+//
+// The launcher answers only to its own host names, against DNS rebinding (a
+// page on another name pointed at the launcher's address); any other Host
+// header gets 421 Misdirected Request, on every path including /healthz.
+// Its names are the listen host (for a loopback address such as the
+// default: 127.0.0.1, localhost and [::1]), the hosts of -origin and the
+// -allowed-hosts. A wildcard listen address (-addr :8080, 0.0.0.0:8080,
+// [::]:8080) also answers to localhost and to every IP address literal,
+// which no rebinding page can send; to serve it under a DNS name, such as
+// a public name or Fly's app.fly.dev, name it with -allowed-hosts or
+// -origin. Host names are compared without case and without the port.
 //
 // The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
 // still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).

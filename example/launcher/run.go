@@ -43,7 +43,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, origins: c.origins, logger: log})
+	srv, err := newServer(serverOptions{
+		sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, origins: c.origins,
+		addr: c.addr, allowedHosts: c.allowedHosts, logger: log,
+	})
 	if err != nil {
 		return errors.Join(err, f.close())
 	}

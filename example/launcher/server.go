@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,11 @@ type serverOptions struct {
 	trustForwarded bool
 	// origins are extra allowed page origins (resume.Options.OriginPatterns).
 	origins []string
+	// addr is the listen address and allowedHosts the -allowed-hosts
+	// patterns: with the hosts of origins they are the Host values the
+	// launcher answers to (see hostPolicy). An empty addr is defaultAddr.
+	addr         string
+	allowedHosts []string
 	// maxLaunches bounds the launches started here and still running;
 	// 0 means defaultMaxLaunches.
 	maxLaunches int
@@ -55,6 +61,7 @@ type server struct {
 	app     *launchApp
 	resume  *resume.Handler[launchState]
 	tickets tickets
+	hosts   hostPolicy
 	log     *slog.Logger
 	pageData
 }
@@ -86,7 +93,11 @@ func newServer(o serverOptions) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{mux: http.NewServeMux(), log: o.logger, tickets: tickets{sealer: o.sealer, trustForwarded: o.trustForwarded}}
+	hosts, err := newHostPolicy(cmp.Or(o.addr, defaultAddr), o.origins, o.allowedHosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{mux: http.NewServeMux(), log: o.logger, hosts: hosts, tickets: tickets{sealer: o.sealer, trustForwarded: o.trustForwarded}}
 	s.app = &launchApp{
 		fly: o.fly, org: o.org, tickets: s.tickets, limiter: limiter,
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
@@ -146,9 +157,13 @@ func newServer(o serverOptions) (*server, error) {
 	return s, nil
 }
 
-// ServeHTTP adds the security headers to every launcher response (the
-// simulator's stand-in Livebook keeps its own) and routes.
+// ServeHTTP refuses hosts the launcher does not serve, adds the security
+// headers to every launcher response (the simulator's stand-in Livebook
+// keeps its own) and routes.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.hosts.checkHost(w, r) {
+		return
+	}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")

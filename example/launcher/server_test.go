@@ -40,7 +40,7 @@ func newTestServerWith(t *testing.T, speed float64, configure func(*serverOption
 	require.NoError(t, err)
 	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, log)
 	require.NoError(t, err)
-	o := serverOptions{sealer: sealer, fly: f, org: defaultOrg, logger: log}
+	o := serverOptions{sealer: sealer, fly: f, org: defaultOrg, addr: "127.0.0.1:0", logger: log}
 	configure(&o)
 	srv, err := newServer(o)
 	require.NoError(t, err)
