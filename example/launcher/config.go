@@ -38,6 +38,8 @@ type config struct {
 	// allowedHosts are host names (or patterns) the launcher answers to
 	// besides its listen host and the hosts of origins.
 	allowedHosts []string
+	// maxConnsPerClient caps one client's concurrent resume connections.
+	maxConnsPerClient int
 }
 
 // simulated reports whether the launcher runs its own in-process simulator.
@@ -58,6 +60,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
 	fs.StringVar(&allowedHosts, "allowed-hosts", "", "comma-separated host names the launcher answers to besides its listen host and the -origin hosts (e.g. launch.example.com)")
 	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
+	fs.IntVar(&c.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "concurrent page connections one client address (an IPv6 /64) may hold")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -69,6 +72,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if c.dataDir == "" {
 		return config{}, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
+	}
+	if c.maxConnsPerClient < 1 {
+		return config{}, fmt.Errorf("%w: -max-conns-per-client must be at least 1, got %d", errUsage, c.maxConnsPerClient)
 	}
 	var err error
 	if c.origins, err = splitHosts("-origin", origins, originHost); err != nil {

@@ -46,6 +46,9 @@ type serverOptions struct {
 	// launcher answers to (see hostPolicy). An empty addr is defaultAddr.
 	addr         string
 	allowedHosts []string
+	// maxConnsPerClient caps one client's concurrent resume connections;
+	// 0 means defaultMaxConnsPerClient.
+	maxConnsPerClient int
 	// maxLaunches bounds the launches started here and still running;
 	// 0 means defaultMaxLaunches.
 	maxLaunches int
@@ -90,6 +93,10 @@ func newServer(o serverOptions) (*server, error) {
 		o.maxLaunches = defaultMaxLaunches
 	}
 	limiter, err := newLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
+	if err != nil {
+		return nil, err
+	}
+	conns, err := newConnLimit(cmp.Or(o.maxConnsPerClient, defaultMaxConnsPerClient), o.trustForwarded)
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +152,8 @@ func newServer(o serverOptions) (*server, error) {
 	s.mux.Handle("GET /static/style.css", css)
 	s.mux.Handle("GET /favicon.svg", icon)
 	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
-	s.mux.Handle("/resume", s.resume)
-	s.mux.Handle("/resume/", s.resume)
+	s.mux.Handle("/resume", conns.wrap(s.resume))
+	s.mux.Handle("/resume/", conns.wrap(s.resume))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
