@@ -10,6 +10,7 @@ require (
 	github.com/superfly/fly-go v0.9.3
 	go.uber.org/goleak v1.3.0
 	golang.org/x/crypto v0.59.0
+	golang.org/x/time v0.16.0
 )
 
 require (

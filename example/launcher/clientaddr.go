@@ -6,24 +6,57 @@ import (
 	"strings"
 )
 
-// clientAddr returns the address of r's client: the TCP peer, or behind a
-// trusted reverse proxy (trustForwarded), the right-most X-Forwarded-For
-// address across all the header's lines, which is the one the proxy
-// appended; earlier entries are the client's own claims. An unparsable
-// right-most entry falls back to the peer, never to an earlier entry.
+// clientAddr returns the address of the client of r: the peer address of
+// the connection or, with trustForwarded (behind one trusted reverse proxy),
+// the right-most address of all X-Forwarded-For lines, which is the one
+// that proxy appended. Entries to its left came from the client and may be
+// forged, so a right-most entry that is not an address falls back to the
+// peer address, never to an earlier entry. The result is invalid only when
+// r.RemoteAddr is not an address (never so for a real connection).
 func clientAddr(r *http.Request, trustForwarded bool) netip.Addr {
 	if trustForwarded {
-		if lines := r.Header.Values("X-Forwarded-For"); len(lines) > 0 {
-			last := lines[len(lines)-1]
-			last = strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
-			if a, err := netip.ParseAddr(last); err == nil {
-				return a.Unmap()
-			}
+		if a, ok := rightMostForwarded(r.Header.Values("X-Forwarded-For")); ok {
+			return a
 		}
 	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
+	return parseAddr(r.RemoteAddr)
+}
+
+// rightMostForwarded returns the last entry of the X-Forwarded-For lines,
+// as sent (several lines form one comma-separated list).
+func rightMostForwarded(lines []string) (netip.Addr, bool) {
+	if len(lines) == 0 {
+		return netip.Addr{}, false
 	}
-	return ap.Addr().Unmap()
+	last := lines[len(lines)-1]
+	a := parseAddr(strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:]))
+	return a, a.IsValid()
+}
+
+// parseAddr parses an address with or without a port ("192.0.2.1",
+// "[2001:db8::1]:443"); IPv4-mapped IPv6 addresses come back as IPv4.
+func parseAddr(s string) netip.Addr {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap()
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.Unmap()
+	}
+	return netip.Addr{}
+}
+
+// clientKey is what the launch limiter and the connection cap count by: an
+// IPv4 address, or the /64 an IPv6 address is in, since one subscriber or
+// one cloud machine usually holds a whole /64 (RFC 6177) and could
+// otherwise pose as millions of clients. Invalid addresses share one key.
+func clientKey(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	switch {
+	case a.Is4():
+		return netip.PrefixFrom(a, 32)
+	case a.Is6():
+		p, _ := a.Prefix(64) // cannot fail for a valid IPv6 address
+		return p
+	}
+	return netip.Prefix{}
 }

@@ -35,6 +35,11 @@ type config struct {
 	// origins are extra page origins the resume endpoint accepts, for a
 	// proxy that does not pass the Host header through.
 	origins []string
+	// allowedHosts are host names (or patterns) the launcher answers to
+	// besides its listen host and the hosts of origins.
+	allowedHosts []string
+	// maxConnsPerClient caps one client's concurrent resume connections.
+	maxConnsPerClient int
 }
 
 // simulated reports whether the launcher runs its own in-process simulator.
@@ -46,14 +51,16 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs := flag.NewFlagSet("launcher", flag.ContinueOnError)
 	fs.SetOutput(out)
 	c := config{}
+	var origins, allowedHosts string
 	var flyAPI string
 	fs.StringVar(&c.addr, "addr", defaultAddr, "address to listen on")
 	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(getenv), "directory for the key base and the simulator's state")
 	fs.Float64Var(&c.simSpeed, "sim-speed", 1, "time scale of the simulated Fly: 1 is real time (30-60 s a launch), 10 is ten times faster")
 	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim")
-	var origins string
 	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
-	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: rate-limit by the client address in X-Forwarded-For")
+	fs.StringVar(&allowedHosts, "allowed-hosts", "", "comma-separated host names the launcher answers to besides its listen host and the -origin hosts (e.g. launch.example.com)")
+	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
+	fs.IntVar(&c.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "concurrent page connections one client address (an IPv6 /64) may hold")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -66,14 +73,15 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.dataDir == "" {
 		return config{}, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
 	}
-	for _, o := range strings.Split(origins, ",") {
-		if o = strings.TrimSpace(o); o == "" {
-			continue
-		}
-		if _, err := path.Match(o, ""); err != nil {
-			return config{}, fmt.Errorf("%w: -origin %q: %w", errUsage, o, err)
-		}
-		c.origins = append(c.origins, o)
+	if c.maxConnsPerClient < 1 {
+		return config{}, fmt.Errorf("%w: -max-conns-per-client must be at least 1, got %d", errUsage, c.maxConnsPerClient)
+	}
+	var err error
+	if c.origins, err = splitHosts("-origin", origins, originHost); err != nil {
+		return config{}, err
+	}
+	if c.allowedHosts, err = splitHosts("-allowed-hosts", allowedHosts, func(h string) string { return h }); err != nil {
+		return config{}, err
 	}
 	c.flyToken = getenv("FLY_API_TOKEN")
 	c.flyOrg = getenv("FLY_ORG")
@@ -91,6 +99,25 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		c.flyAPI = u
 	}
 	return c, nil
+}
+
+// splitHosts splits the comma-separated list of the flag name and checks
+// that the host of each entry (hostOf) is a host name or pattern.
+func splitHosts(name, list string, hostOf func(string) string) ([]string, error) {
+	var out []string
+	for _, e := range strings.Split(list, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		if _, err := path.Match(e, ""); err != nil {
+			return nil, fmt.Errorf("%w: %s %q: %w", errUsage, name, e, err)
+		}
+		if _, err := hostPattern(hostOf(e)); err != nil {
+			return nil, fmt.Errorf("%w: %s %q: %w", errUsage, name, e, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // defaultDataDir follows the XDG base directory spec, falling back to ./.data.

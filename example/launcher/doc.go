@@ -29,11 +29,42 @@
 //	                  makes it ten times faster
 //	-fly-api          URL of a Fly Machines API to use instead of Fly.io's,
 //	                  with FLY_API_TOKEN as its token
-//	-trust-forwarded  behind one trusted reverse proxy: take the client
-//	                  address for rate limiting from X-Forwarded-For
 //	-origin           comma-separated extra page origins the resume endpoint
 //	                  accepts, e.g. https://launch.example.com, for a proxy
 //	                  that does not pass the Host header through
+//	-allowed-hosts    comma-separated host names the launcher answers to
+//	                  besides its listen host and the -origin hosts, e.g.
+//	                  launch.example.com (path.Match patterns such as
+//	                  *.example.com allowed, ports ignored)
+//	-trust-forwarded  behind one trusted reverse proxy: take the client
+//	                  address for rate limiting and the connection cap from
+//	                  the right-most X-Forwarded-For entry, the one that
+//	                  proxy appended
+//	-max-conns-per-client
+//	                  concurrent page connections (WebSockets and fallback
+//	                  streams) one client may hold; more are answered 429
+//	                  (default 32)
+//
+// The launcher answers only to its own host names, against DNS rebinding (a
+// page on another name pointed at the launcher's address); any other Host
+// header gets 421 Misdirected Request, on every path including /healthz.
+// Its names are the listen host (for a loopback address such as the
+// default: 127.0.0.1, localhost and [::1]), the hosts of -origin and the
+// -allowed-hosts. A wildcard listen address (-addr :8080, 0.0.0.0:8080,
+// [::]:8080) also answers to localhost and to every IP address literal,
+// which no rebinding page can send; to serve it under a DNS name, such as
+// a public name or Fly's app.fly.dev, name it with -allowed-hosts or
+// -origin. Host names are compared without case and without the port.
+//
+// A client is an IPv4 address or an IPv6 /64 (the peer address, or with
+// -trust-forwarded the right-most X-Forwarded-For entry). Each client may
+// start 5 launches at once and one more every 20 seconds; a launch that is
+// refused (name taken, launcher busy) costs nothing. The launcher tracks
+// the 10,000 most recently seen clients and forgets the least recently used
+// one to make room, so no flood of addresses can lock new clients out. The
+// HTTP server bounds every ordinary request to 30 s and 32 KiB of headers
+// and closes keep-alive connections idle for 60 s; page connections live as
+// long as the page, up to -max-conns-per-client of them per client.
 //
 // The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
 // still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).

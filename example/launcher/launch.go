@@ -37,7 +37,7 @@ const stateMaxAge = time.Hour
 type launchApp struct {
 	fly     *fly
 	org     string
-	limiter *rateLimiter
+	limiter *limiter
 	slots   chan struct{} // one per deploy driven here and still running
 	log     *slog.Logger
 	now     func() time.Time
@@ -87,7 +87,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 		a.watch(c, st, dep)
 		return nil
 	}
-	release, err := a.admit(c.ClientAddr())
+	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
 		v := newTracker(st, a.now).running()
 		v.Step = err.Error() + " This page tries again by itself."
@@ -97,6 +97,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org), rec)
 	if err != nil {
 		release()
+		refund()
 		if errors.Is(err, flylaunch.ErrClosed) || ctx.Err() != nil {
 			return err // shutting down: the page keeps its state, it resumes elsewhere
 		}
@@ -112,17 +113,21 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 
 // admit charges a deploy that will drive Fly (a launch, or a resume nobody
 // here runs) to the client: a token of its rate limit, and one of this
-// instance's slots, which the returned release gives back.
-func (a *launchApp) admit(client netip.Addr) (release func(), err error) {
-	if !a.limiter.allow(client.String()) {
+// instance's slots. refund gives the token back, for a deploy refused
+// before it started (a taken name: only launches that really start cost a
+// token); release frees the slot once the deploy has ended.
+func (a *launchApp) admit(client netip.Addr) (refund, release func(), err error) {
+	refund, ok := a.limiter.reserve(client)
+	if !ok {
 		a.log.Warn("launch rate limited", "client", client)
-		return nil, errRateLimited
+		return nil, nil, errRateLimited
 	}
 	select {
 	case a.slots <- struct{}{}:
-		return func() { <-a.slots }, nil
+		return refund, func() { <-a.slots }, nil
 	default:
-		return nil, errBusy
+		refund()
+		return nil, nil, errBusy
 	}
 }
 
@@ -138,13 +143,14 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	if a.isWatching(c) {
 		return errAlreadyLaunching
 	}
-	release, err := a.admit(c.ClientAddr())
+	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
 		return err
 	}
 	password, err := newPassword()
 	if err != nil {
 		release()
+		refund()
 		return err
 	}
 	spec := flylaunch.Spec{
@@ -154,6 +160,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	dep, err := a.fly.launcher.Start(ctx, spec)
 	if err != nil {
 		release()
+		refund() // only launches that start cost a token
 		a.log.Warn("launch refused", "app", req.App, "err", err)
 		return friendlyStartError(req.App, err)
 	}

@@ -1,81 +1,84 @@
 package main
 
 import (
+	"container/list"
 	"errors"
+	"net/netip"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // errRateLimited reports a client that launched too often.
 var errRateLimited = errors.New("too many launches from this address, try again in a minute")
 
-// rateLimiter is a token bucket per client key (the remote IP): each client
-// may launch burst times at once, then once per interval.
-type rateLimiter struct {
-	interval time.Duration
-	burst    float64
-	now      func() time.Time
-	maxKeys  int
+// limiter is a token bucket per client (see clientKey: an IPv4 address or
+// an IPv6 /64): each client may launch burst times at once, then once per
+// interval. It tracks at most maxKeys clients and makes room by forgetting
+// the least recently used one, so a flood of addresses costs the flooder
+// its own history and never locks out a new client.
+type limiter struct {
+	every   rate.Limit
+	burst   int
+	maxKeys int
+	now     func() time.Time
 
 	mu      sync.Mutex
-	buckets map[string]*bucket
+	buckets map[netip.Prefix]*list.Element // of *bucket
+	lru     *list.List                     // most recently used first
 }
 
 type bucket struct {
-	tokens float64
-	at     time.Time
+	key netip.Prefix
+	lim *rate.Limiter
 }
 
-// newRateLimiter returns a limiter allowing burst launches at once and one
-// more per interval, for at most maxKeys clients tracked at a time.
-func newRateLimiter(interval time.Duration, burst, maxKeys int, now func() time.Time) (*rateLimiter, error) {
-	if interval <= 0 || burst < 1 || maxKeys < 1 || now == nil {
-		return nil, errors.New("rate limiter: interval, burst and maxKeys must be positive, now non-nil")
+// newLimiter returns a limiter allowing burst launches at once and one more
+// per every, for at most maxKeys clients tracked at a time. now is its
+// clock.
+func newLimiter(every time.Duration, burst, maxKeys int, now func() time.Time) (*limiter, error) {
+	if every <= 0 || burst < 1 || maxKeys < 1 || now == nil {
+		return nil, errors.New("rate limiter: every, burst and maxKeys must be positive, now non-nil")
 	}
-	return &rateLimiter{
-		interval: interval, burst: float64(burst), now: now, maxKeys: maxKeys,
-		buckets: make(map[string]*bucket),
+	return &limiter{
+		every: rate.Every(every), burst: burst, maxKeys: maxKeys, now: now,
+		buckets: make(map[netip.Prefix]*list.Element), lru: list.New(),
 	}, nil
 }
 
-// allow takes a token from key's bucket and reports whether there was one.
-func (l *rateLimiter) allow(key string) bool {
+// reserve takes a token from the bucket of addr's client. ok is false when
+// the client is limited now, and nothing is taken. Otherwise cancel gives
+// the token back, for a launch refused after the check; calling it more
+// than once gives back one token.
+func (l *limiter) reserve(addr netip.Addr) (cancel func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b, ok := l.buckets[key]
-	if !ok {
-		if len(l.buckets) >= l.maxKeys {
-			l.evict(now)
-		}
-		if len(l.buckets) >= l.maxKeys {
-			return false // every tracked client is still limited: fail closed
-		}
-		b = &bucket{tokens: l.burst, at: now}
-		l.buckets[key] = b
+	lim := l.bucket(clientKey(addr))
+	if lim.TokensAt(now) < 1 {
+		return func() {}, false
 	}
-	l.refill(b, now)
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	r := lim.ReserveN(now, 1)
+	// CancelAt restores nothing for a time after the reservation took
+	// effect, so cancel as of the moment the token was taken: the bucket
+	// ends up as if it never had been.
+	return sync.OnceFunc(func() { r.CancelAt(now) }), true
 }
 
-func (l *rateLimiter) refill(b *bucket, now time.Time) {
-	if elapsed := now.Sub(b.at); elapsed > 0 {
-		b.tokens = min(l.burst, b.tokens+float64(elapsed)/float64(l.interval))
-		b.at = now
+// bucket returns key's bucket, creating it (and evicting the least
+// recently used one when full) if needed. l.mu must be held.
+func (l *limiter) bucket(key netip.Prefix) *rate.Limiter {
+	if e, ok := l.buckets[key]; ok {
+		l.lru.MoveToFront(e)
+		return e.Value.(*bucket).lim
 	}
-}
-
-// evict forgets the clients whose buckets are full again: they are
-// indistinguishable from new ones.
-func (l *rateLimiter) evict(now time.Time) {
-	for k, b := range l.buckets {
-		l.refill(b, now)
-		if b.tokens >= l.burst {
-			delete(l.buckets, k)
-		}
+	if l.lru.Len() >= l.maxKeys {
+		oldest := l.lru.Back()
+		delete(l.buckets, oldest.Value.(*bucket).key)
+		l.lru.Remove(oldest)
 	}
+	b := &bucket{key: key, lim: rate.NewLimiter(l.every, l.burst)}
+	l.buckets[key] = l.lru.PushFront(b)
+	return b.lim
 }

@@ -17,6 +17,47 @@ import (
 // shutdownTimeout bounds a graceful stop.
 const shutdownTimeout = 10 * time.Second
 
+// httpLimits are the per-connection bounds of the HTTP server.
+type httpLimits struct {
+	readHeader, read, idle time.Duration
+	maxHeaderBytes         int
+}
+
+// defaultHTTPLimits are the launcher's HTTP server bounds. Every request
+// the launcher takes is small: a page load, a POST B/stream of at most
+// 1 KiB, a POST B/send of at most 65 KiB, a simulator API call.
+//
+//   - readHeader 10 s: a browser sends its headers in one go.
+//   - read 30 s for the whole request, body included: 65 KiB at about
+//     2 KB/s, a very poor mobile link, still fits; a drip-fed body is cut
+//     then. It does not end long-lived requests: net/http clears the read
+//     deadline when it hijacks a WebSocket and when it starts its
+//     background read after a request body is consumed, which a streaming
+//     POST B/stream has done (TestLongLivedConnectionsOutliveReadTimeout).
+//   - idle 60 s between keep-alive requests: a page reuses its connection
+//     for the fallback's POSTs and asset loads; an idle one is closed.
+//   - maxHeaderBytes 32 KiB instead of net/http's 1 MiB: the launcher
+//     sets no cookie, but on a subdomain it is sent its parent domain's
+//     cookies (browsers allow 4 KiB each); Node.js stops at 16 KiB.
+//
+// There is no write timeout: it would end the event streams, and resume
+// bounds each frame write itself (resume.Options.WriteTimeout).
+func defaultHTTPLimits() httpLimits {
+	return httpLimits{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 60 * time.Second, maxHeaderBytes: 32 << 10}
+}
+
+// newHTTPServer returns the launcher's http.Server for h with limits l.
+func newHTTPServer(h http.Handler, l httpLimits, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}
+
 // run is the whole launcher: it parses args and the environment, serves
 // until ctx is done, and shuts down gracefully. It prints the URL it serves
 // and its logs to stdout.
@@ -43,7 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, origins: c.origins, logger: log})
+	srv, err := newServer(serverOptions{
+		sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, origins: c.origins,
+		addr: c.addr, allowedHosts: c.allowedHosts, maxConnsPerClient: c.maxConnsPerClient, logger: log,
+	})
 	if err != nil {
 		return errors.Join(err, f.close())
 	}
@@ -52,11 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return errors.Join(err, stop(context.Background(), srv, f))
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := newHTTPServer(srv, defaultHTTPLimits(), log)
 	url := servingURL(ln.Addr())
 	fmt.Fprintf(stdout, "sealkit launcher serving %s (%s, data in %s)\n", url, f.mode, c.dataDir)
 

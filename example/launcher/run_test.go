@@ -189,7 +189,7 @@ func BenchmarkServePage(b *testing.B) {
 	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg})
 	require.NoError(b, err)
 	defer func() { require.NoError(b, stop(context.Background(), srv, f)) }()
-	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/", nil) // a host of defaultAddr
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,14 @@ type serverOptions struct {
 	trustForwarded bool
 	// origins are extra allowed page origins (resume.Options.OriginPatterns).
 	origins []string
+	// addr is the listen address and allowedHosts the -allowed-hosts
+	// patterns: with the hosts of origins they are the Host values the
+	// launcher answers to (see hostPolicy). An empty addr is defaultAddr.
+	addr         string
+	allowedHosts []string
+	// maxConnsPerClient caps one client's concurrent resume connections;
+	// 0 means defaultMaxConnsPerClient.
+	maxConnsPerClient int
 	// maxLaunches bounds the launches started here and still running;
 	// 0 means defaultMaxLaunches.
 	maxLaunches int
@@ -55,6 +64,7 @@ type server struct {
 	page   *template.Template
 	app    *launchApp
 	resume *resume.Handler[launchState]
+	hosts  hostPolicy
 	log    *slog.Logger
 	pageData
 }
@@ -82,11 +92,19 @@ func newServer(o serverOptions) (*server, error) {
 	if o.maxLaunches == 0 {
 		o.maxLaunches = defaultMaxLaunches
 	}
-	limiter, err := newRateLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
+	limiter, err := newLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{mux: http.NewServeMux(), log: o.logger}
+	conns, err := newConnLimit(cmp.Or(o.maxConnsPerClient, defaultMaxConnsPerClient), o.trustForwarded)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := newHostPolicy(cmp.Or(o.addr, defaultAddr), o.origins, o.allowedHosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{mux: http.NewServeMux(), log: o.logger, hosts: hosts}
 	s.app = &launchApp{
 		fly: o.fly, org: o.org, limiter: limiter,
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
@@ -135,8 +153,8 @@ func newServer(o serverOptions) (*server, error) {
 	s.mux.Handle("GET /static/style.css", css)
 	s.mux.Handle("GET /favicon.svg", icon)
 	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
-	s.mux.Handle("/resume", s.resume)
-	s.mux.Handle("/resume/", s.resume)
+	s.mux.Handle("/resume", conns.wrap(s.resume))
+	s.mux.Handle("/resume/", conns.wrap(s.resume))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
@@ -147,9 +165,13 @@ func newServer(o serverOptions) (*server, error) {
 	return s, nil
 }
 
-// ServeHTTP adds the security headers to every launcher response (the
-// simulator's stand-in Livebook keeps its own) and routes.
+// ServeHTTP refuses hosts the launcher does not serve, adds the security
+// headers to every launcher response (the simulator's stand-in Livebook
+// keeps its own) and routes.
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.hosts.checkHost(w, r) {
+		return
+	}
 	h := w.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")

@@ -28,13 +28,21 @@ type testServer struct {
 
 func newTestServer(t *testing.T, speed float64, maxLaunches int, origins ...string) *testServer {
 	t.Helper()
+	return newTestServerWith(t, speed, func(o *serverOptions) { o.maxLaunches, o.origins = maxLaunches, origins })
+}
+
+// newTestServerWith is newTestServer with the options configure sets.
+func newTestServerWith(t *testing.T, speed float64, configure func(*serverOptions)) *testServer {
+	t.Helper()
 	logs := newLogBuffer()
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
 	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, log)
 	require.NoError(t, err)
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg, maxLaunches: maxLaunches, origins: origins, logger: log})
+	o := serverOptions{sealer: sealer, fly: f, org: defaultOrg, addr: "127.0.0.1:0", logger: log}
+	configure(&o)
+	srv, err := newServer(o)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
@@ -77,10 +85,17 @@ func (s *testServer) connect(t *testing.T, blob string) (*wsClient, frame) {
 // dialResume connects to the resume endpoint of the launcher at baseURL.
 func dialResume(t *testing.T, baseURL, blob string) (*wsClient, frame) {
 	t.Helper()
+	return dialResumeHeader(t, baseURL, blob, nil)
+}
+
+// dialResumeHeader is dialResume with the request header h.
+func dialResumeHeader(t *testing.T, baseURL, blob string, h http.Header) (*wsClient, frame) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(strings.TrimSuffix(baseURL, "/"), "http")+"/resume", &websocket.DialOptions{
 		Subprotocols: []string{"sealkit.resume.v1"},
+		HTTPHeader:   h,
 	})
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.CloseNow() })
