@@ -59,7 +59,9 @@
 // A client is an IPv4 address or an IPv6 /64 (the peer address, or with
 // -trust-forwarded the right-most X-Forwarded-For entry). Each client may
 // start 5 launches at once and one more every 20 seconds; a launch that is
-// refused (name taken, launcher busy) costs nothing. The launcher tracks
+// refused (name taken, launcher busy) costs nothing, and a page that comes
+// back to an instance not running its deploy costs a launch (its resume
+// drives Fly), while one that re-attaches to a running deploy costs nothing. The launcher tracks
 // the 10,000 most recently seen clients and forgets the least recently used
 // one to make room, so no flood of addresses can lock new clients out. The
 // HTTP server bounds every ordinary request to 30 s and 32 KiB of headers
