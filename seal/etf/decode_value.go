@@ -11,10 +11,18 @@ func (r *reader) typeError(tag byte, t reflect.Type) error {
 	return r.errorf(ErrType, "cannot decode tag %d into Go %v", tag, t)
 }
 
-// isNilAtom reports whether the next term is the atom nil.
-func (r *reader) isNilAtom() bool {
+// nilAtomLen returns the length of the next term when it is the atom nil
+// in any of the four atom encodings (OTP 26 writes SMALL_ATOM_UTF8_EXT,
+// OTP 25 ATOM_EXT), and 0 otherwise.
+func (r *reader) nilAtomLen() int {
 	b := r.b[r.off:]
-	return len(b) >= 5 && (b[0] == tagSmallAtomUTF8 || b[0] == tagSmallAtom) && b[1] == 3 && string(b[2:5]) == "nil"
+	switch {
+	case len(b) >= 5 && (b[0] == tagSmallAtomUTF8 || b[0] == tagSmallAtom) && b[1] == 3 && string(b[2:5]) == "nil":
+		return 5
+	case len(b) >= 6 && (b[0] == tagAtom || b[0] == tagAtomUTF8) && b[1] == 0 && b[2] == 3 && string(b[3:6]) == "nil":
+		return 6
+	}
+	return 0
 }
 
 // decodeValue decodes the next term into v, like json.Unmarshal does.
@@ -36,8 +44,8 @@ func (r *reader) decodeValue(v reflect.Value) error {
 	}
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
-		if r.isNilAtom() {
-			r.off += 5
+		if n := r.nilAtomLen(); n > 0 {
+			r.off += n
 			v.SetZero()
 			return nil
 		}

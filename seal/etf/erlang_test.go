@@ -138,3 +138,72 @@ func TestErlangAgreesWithMarshal(t *testing.T) {
 	}
 	require.Equal(t, len(encoded), i, "erl answered fewer lines")
 }
+
+// atomEncodings returns name in each of the four atom encodings
+// binary_to_term accepts: ATOM_EXT (100), SMALL_ATOM_EXT (115),
+// ATOM_UTF8_EXT (118) and SMALL_ATOM_UTF8_EXT (119), with the version byte.
+func atomEncodings(name string) map[string][]byte {
+	n := byte(len(name))
+	return map[string][]byte{
+		"ATOM_EXT":            append([]byte{131, 100, 0, n}, name...),
+		"SMALL_ATOM_EXT":      append([]byte{131, 115, n}, name...),
+		"ATOM_UTF8_EXT":       append([]byte{131, 118, 0, n}, name...),
+		"SMALL_ATOM_UTF8_EXT": append([]byte{131, 119, n}, name...),
+	}
+}
+
+// TestEveryAtomEncodingIntoTypedDestinations has real Erlang confirm that
+// each encoding of nil, true and false is that atom, then decodes each,
+// alone and inside a list, into typed destinations.
+func TestEveryAtomEncodingIntoTypedDestinations(t *testing.T) {
+	erl := requireErl(t)
+	var input bytes.Buffer
+	type sample struct {
+		atom, enc string
+		b         []byte
+	}
+	var samples []sample
+	for _, atom := range []string{"nil", "true", "false"} {
+		for enc, b := range atomEncodings(atom) {
+			samples = append(samples, sample{atom, enc, b})
+			input.WriteString(hex.EncodeToString(b) + "\n")
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, erl, "-noshell", "-eval", erlReencode)
+	cmd.Stdin = &input
+	out, err := cmd.Output()
+	require.NoError(t, err, "erl failed")
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	require.Len(t, lines, len(samples))
+	for i, s := range samples {
+		t.Run(s.atom+"/"+s.enc, func(t *testing.T) {
+			want := mustMarshal(t, etf.Atom(s.atom))
+			v2, _, _ := strings.Cut(strings.ToLower(lines[i]), " ")
+			require.Equal(t, hex.EncodeToString(want), v2, "Erlang reads %x as the atom %s", s.b, s.atom)
+
+			// The same atom as the middle element of a list.
+			list := append(append([]byte{131, 108, 0, 0, 0, 3, 97, 1}, s.b[1:]...), 97, 2, 106)
+			if s.atom == "nil" {
+				one := 1
+				p := &one
+				require.NoError(t, etf.Unmarshal(s.b, &p))
+				require.Nil(t, p)
+				var ints []*int
+				require.NoError(t, etf.Unmarshal(list, &ints))
+				require.Equal(t, []*int{ptrTo(1), nil, ptrTo(2)}, ints)
+				m := map[string]int{"a": 1}
+				require.NoError(t, etf.Unmarshal(s.b, &m))
+				require.Nil(t, m)
+				return
+			}
+			b := s.atom == "false"
+			require.NoError(t, etf.Unmarshal(s.b, &b))
+			require.Equal(t, s.atom == "true", b)
+			var a etf.Atom
+			require.NoError(t, etf.Unmarshal(s.b, &a))
+			require.Equal(t, etf.Atom(s.atom), a)
+		})
+	}
+}
