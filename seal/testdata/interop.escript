@@ -10,8 +10,14 @@
 %%                                 (or the old {Data, SignedAt})
 %%                                 holds the term whose ETF is HEX.
 %% KEYBASE and SALT are hex. Prints "ok N" or "fail N REASON" per line.
+%%
+%% `escript interop.escript gen > otp25-tokens.json` instead makes tokens as
+%% an OTP 25 app's Plug.Crypto.encrypt and Plug.Crypto.sign do (see
+%% otp25-tokens.README.md).
 -mode(compile).
 
+main(["gen"]) ->
+    gen();
 main([File]) ->
     {ok, Bin} = file:read_file(File),
     Lines = [L || L <- binary:split(Bin, <<"\n">>, [global]), L =/= <<>>],
@@ -82,3 +88,100 @@ qr(S, Ia, Ib, Ic, Id) ->
 
 add(X, Y) -> (X + Y) band 16#ffffffff.
 rotl(X, N) -> ((X bsl N) bor (X bsr (32 - N))) band 16#ffffffff.
+
+%% ---- gen: tokens as Plug.Crypto makes them on this VM ----
+
+-define(KEY_BASE, <<"issue-10-key-base-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH">>).
+-define(SALT, <<"issue-10">>).
+-define(NOW, 1764172800000).
+
+gen() ->
+    %% {Name, Elixir source, Data, what Go must answer beyond Elixir's
+    %% answer: "" or "unsupported" for data with no Go form}.
+    Data = [
+        {"nil/string-keyed-fields",
+         "%{\"count\" => nil, \"id\" => 3, \"meta\" => nil, \"name\" => nil, \"tags\" => nil}",
+         #{<<"count">> => nil, <<"id">> => 3, <<"meta">> => nil, <<"name">> => nil, <<"tags">> => nil}, ""},
+        {"nil/list", "[nil, 1, nil]", [nil, 1, nil], ""},
+        {"nil/booleans", "%{\"on\" => true, \"off\" => false, \"maybe\" => nil}",
+         #{<<"on">> => true, <<"off">> => false, <<"maybe">> => nil}, ""},
+        {"opaque/pid", "self()", self(), "unsupported"},
+        {"opaque/pid-in-map", "%{\"owner\" => self()}", #{<<"owner">> => self()}, "unsupported"},
+        {"opaque/reference", "make_ref()", make_ref(), "unsupported"},
+        {"opaque/reference-in-list", "[1, make_ref()]", [1, make_ref()], "unsupported"}
+    ],
+    DataTokens = [token_json(K, Name, Src, T, ?NOW - 1000, 3600, none, 0, ?NOW, Error)
+                  || {Name, Src, T, Error} <- Data, K <- [encrypt, sign]],
+    %% A token signed at NOW + Delta with max age MaxAge, opened at NOW
+    %% with the max_age option Open (none: the embedded one) and a
+    %% tolerated clock skew of Skew ms.
+    Ages = [{"default", 86400, none}, {"infinity", infinity, none}, {"zero", 0, none},
+            {"open-zero", 86400, 0}, {"open-infinity", 86400, infinity}, {"one-second", 1, none}],
+    Deltas = [{"too-old", -86400001}, {"one-second-ago", -1000}, {"now", 0}, {"1ms-ahead", 1},
+              {"1s-ahead", 1000}, {"5s-ahead", 5000}, {"5001ms-ahead", 5001}, {"1min-ahead", 60000}],
+    Future = [token_json(K, "future/" ++ AgeName ++ "/" ++ DeltaName ++ "/skew-" ++ integer_to_list(Skew) ++ "ms",
+                         "\"v\"", <<"v">>, ?NOW + Delta, MaxAge, Open, Skew, ?NOW, "")
+              || {AgeName, MaxAge, Open} <- Ages, {DeltaName, Delta} <- Deltas,
+                 Skew <- [0, 5000], K <- [encrypt, sign]],
+    io:format("{\"generator\": \"interop.escript gen on Erlang/OTP ~s (erts ~s)\",~n"
+              "\"key_base\": \"~s\",~n\"salt\": \"~s\",~n\"tokens\": [~n~s~n]}~n",
+              [erlang:system_info(otp_release), erlang:system_info(version), ?KEY_BASE, ?SALT,
+               lists:join(",\n", DataTokens ++ Future)]),
+    halt(0).
+
+token_json(Kind, Name, Src, Data, SignedAt, MaxAge, Open, Skew, Now, DataError) ->
+    %% Plug.Crypto's encode/2: term_to_binary with the VM's defaults (on
+    %% OTP 25, minor_version 1: latin-1 atoms such as nil and infinity as
+    %% ATOM_EXT).
+    Payload = term_to_binary({Data, SignedAt, MaxAge}),
+    Key = crypto:pbkdf2_hmac(sha256, ?KEY_BASE, ?SALT, 1000, 32),
+    Token = case Kind of encrypt -> xcp_encrypt(Key, Payload); sign -> hs256_sign(Key, Payload) end,
+    Applied = case Open of none -> MaxAge; _ -> Open end,
+    io_lib:format("{\"name\": \"~s/~s\", \"kind\": \"~s\", \"elixir\": \"~s\", \"token\": \"~s\", "
+                  "\"data_etf_hex\": \"~s\", \"signed_at_ms\": ~b, \"max_age\": ~s, \"open_max_age\": ~s, "
+                  "\"now_ms\": ~b, \"skew_ms\": ~b, \"expect\": \"~s\", \"expect_v2_1_1\": \"~s\", \"data_error\": \"~s\"}",
+                  [Name, Kind, Kind, escape(Src), Token, string:lowercase(binary_to_list(binary:encode_hex(term_to_binary(Data)))),
+                   SignedAt, json_age(MaxAge), json_age(Open), Now, Skew,
+                   validate_age(SignedAt, Applied, Now, Skew), expired_v2_1_1(SignedAt, Applied, Now), DataError]).
+
+json_age(none) -> "null";
+json_age(infinity) -> "\"infinity\"";
+json_age(N) -> integer_to_list(N).
+
+escape(S) -> lists:flatten([case C of $" -> "\\\""; _ -> [C] end || C <- S]).
+
+%% plug_crypto main, lib/plug/crypto.ex validate_age/2, as added by commit
+%% b0665ea179e3 ("Reject tokens with future signed_at timestamps (#48)") and
+%% unchanged at c326c3c743b1, with Now = now_ms(); Skew = 0 is that
+%% function. A Skew > 0 is sealkit's seal.ClockSkew: signed_at may lie up
+%% to Skew ms after Now.
+validate_age(_Signed, infinity, _Now, _Skew) -> ok;
+validate_age(_Signed, MaxAge, _Now, _Skew) when MaxAge =< 0 -> expired;
+validate_age(Signed, MaxAge, Now, Skew) ->
+    if Signed > Now + Skew -> invalid;
+       Signed + trunc(MaxAge * 1000) < Now -> expired;
+       true -> ok
+    end.
+
+%% plug_crypto v2.1.1 (70af9d89e6bc), lib/plug/crypto.ex expired?/2: no
+%% future check at all.
+expired_v2_1_1(_Signed, infinity, _Now) -> ok;
+expired_v2_1_1(_Signed, MaxAge, _Now) when MaxAge =< 0 -> expired;
+expired_v2_1_1(Signed, MaxAge, Now) ->
+    case Signed + trunc(MaxAge * 1000) < Now of true -> expired; false -> ok end.
+
+%% Plug.Crypto.MessageEncryptor.encrypt/4 with aad "A128GCM".
+xcp_encrypt(Key, Plain) ->
+    Nonce = crypto:strong_rand_bytes(24),
+    <<N16:16/binary, N8:8/binary>> = Nonce,
+    {CipherText, Tag} = crypto:crypto_one_time_aead(chacha20_poly1305, hchacha20(Key, N16), <<0:32, N8/binary>>,
+                                                   Plain, <<"A128GCM">>, true),
+    <<"XCP.", (b64url_encode(<<Nonce/binary, Tag/binary, CipherText/binary>>))/binary>>.
+
+%% Plug.Crypto.MessageVerifier.sign/3 with :sha256.
+hs256_sign(Key, Payload) ->
+    PlainText = <<"SFMyNTY.", (b64url_encode(Payload))/binary>>,
+    <<PlainText/binary, ".", (b64url_encode(crypto:mac(hmac, sha256, Key, PlainText)))/binary>>.
+
+b64url_encode(B) ->
+    << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= base64:encode(B), C =/= $= >>.
