@@ -30,10 +30,12 @@
 //     older Phoenix wrote, {data, signed_at_ms} and %{data: data, signed:
 //     signed_at_ms}, open with a max age of one day.
 //
-// Opening follows Plug.Crypto: a token signed in the future is invalid; with
-// max age zero it is expired; otherwise it is expired when signed_at +
-// max_age < now. A [MaxAge] or [NoMaxAge] given when opening replaces the
-// embedded max age. Tokens longer than [MaxTokenSize] (64 KiB by default)
+// Opening follows Plug.Crypto's main branch, in its order: a token with no
+// max age (:infinity) is valid; with a max age of zero or less it is
+// expired; signed in the future it is invalid; otherwise it is expired
+// when signed_at + max_age < now. A [MaxAge] or [NoMaxAge] given when
+// opening replaces the embedded max age. plug_crypto v2.1.1 has no future
+// check; [ClockSkew] tolerates a peer whose clock runs ahead. Tokens longer than [MaxTokenSize] (64 KiB by default)
 // are rejected before any decoding. Errors wrap [ErrInvalid], [ErrExpired]
 // or [ErrMissing], never hold keys, plaintext or the token, and an opened
 // token only fills dst when it is authentic and within its max age.

@@ -62,6 +62,33 @@ func ExampleMaxAge() {
 	// true
 }
 
+func ExampleClockSkew() {
+	// An Elixir host whose clock runs 2 s ahead of ours mints a token.
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	elixir, err := seal.New(keyBase, seal.WithClock(func() time.Time { return now.Add(2 * time.Second) }))
+	if err != nil {
+		panic(err)
+	}
+	tok, err := elixir.Encrypt("invite", "team-42")
+	if err != nil {
+		panic(err)
+	}
+	var team string
+	strict, err := seal.New(keyBase, seal.WithClock(func() time.Time { return now }))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(errors.Is(strict.Decrypt("invite", tok, &team), seal.ErrInvalid))
+	tolerant, err := seal.New(keyBase, seal.WithClock(func() time.Time { return now }), seal.ClockSkew(5*time.Second))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(tolerant.Decrypt("invite", tok, &team), team)
+	// Output:
+	// true
+	// <nil> team-42
+}
+
 func ExamplePreviousKeyBases() {
 	oldBase := []byte("the key base we used until last week, now being retired")
 	before, err := seal.New(oldBase)

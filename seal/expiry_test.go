@@ -1,6 +1,7 @@
 package seal
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -92,27 +93,36 @@ func TestMaxAge(t *testing.T) {
 }
 
 func TestClockSkew(t *testing.T) {
-	s, clock := newTestSealer(t)
 	tests := []struct {
 		name     string
+		skew     time.Duration
 		signedAt time.Time
+		open     []TokenOption
 		want     error
 	}{
-		{"now", epoch, nil},
-		{"a second ago", epoch.Add(-time.Second), nil},
-		{"a millisecond ahead", epoch.Add(time.Millisecond), ErrInvalid},
-		{"a minute ahead", epoch.Add(time.Minute), ErrInvalid},
-		{"sub-millisecond ahead truncates", epoch.Add(999 * time.Microsecond), nil},
-		{"before 1970", time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), ErrExpired},
+		{"now", 0, epoch, nil, nil},
+		{"a second ago", 0, epoch.Add(-time.Second), nil, nil},
+		{"a millisecond ahead", 0, epoch.Add(time.Millisecond), nil, ErrInvalid},
+		{"a minute ahead", 0, epoch.Add(time.Minute), nil, ErrInvalid},
+		{"sub-millisecond ahead truncates", 0, epoch.Add(999 * time.Microsecond), nil, nil},
+		{"before 1970", 0, time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC), nil, ErrExpired},
+		{"ahead, no max age", 0, epoch.Add(time.Minute), []TokenOption{NoMaxAge()}, nil},
+		{"ahead, max age zero", 0, epoch.Add(time.Minute), []TokenOption{MaxAge(0)}, ErrExpired},
+		{"ahead within skew", time.Second, epoch.Add(time.Second), nil, nil},
+		{"ahead beyond skew", time.Second, epoch.Add(time.Second + time.Millisecond), nil, ErrInvalid},
+		{"skew counts whole milliseconds", 1999 * time.Microsecond, epoch.Add(2 * time.Millisecond), nil, ErrInvalid},
+		{"skew does not extend the max age", time.Hour, epoch.Add(-2 * time.Second), []TokenOption{MaxAge(time.Second)}, ErrExpired},
+		{"longest skew", time.Duration(math.MaxInt64), epoch.Add(290 * 365 * 24 * time.Hour), nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			s, clock := newTestSealer(t, ClockSkew(tt.skew))
 			clock.Set(epoch)
 			enc, err := s.Encrypt("p", "v", SignedAt(tt.signedAt))
 			require.NoError(t, err)
 			sig, err := s.Sign("p", "v", SignedAt(tt.signedAt))
 			require.NoError(t, err)
-			for _, err := range []error{s.Decrypt("p", enc, nil), s.Verify("p", sig, nil)} {
+			for _, err := range []error{s.Decrypt("p", enc, nil, tt.open...), s.Verify("p", sig, nil, tt.open...)} {
 				if tt.want == nil {
 					assert.NoError(t, err)
 				} else {
@@ -122,6 +132,7 @@ func TestClockSkew(t *testing.T) {
 		})
 	}
 	t.Run("server clock moved back", func(t *testing.T) {
+		s, clock := newTestSealer(t)
 		clock.Set(epoch)
 		tok, err := s.Encrypt("p", "v")
 		require.NoError(t, err)

@@ -44,6 +44,7 @@ type config struct {
 	maxTokenSize  int
 	defaultMaxAge maxAge
 	cacheSize     int
+	skewMs        int64
 }
 
 func defaultConfig() config {
@@ -110,6 +111,32 @@ func WithClock(now func() time.Time) Option {
 			return optionError("nil clock")
 		}
 		c.clock = now
+		return nil
+	}
+}
+
+// ClockSkew sets how far in the future a token's signed_at may lie when
+// opening, to tolerate a peer whose clock runs ahead of this one (default
+// 0). It must not be negative; it counts in whole milliseconds, as
+// signed_at does.
+//
+// The two Plug.Crypto versions differ here. plug_crypto v2.1.1, the newest
+// release, has no future check at all: an Elixir app accepts a token
+// signed at any future time, as long as its max age has not passed. Its
+// main branch (commit b0665ea, "Reject tokens with future signed_at
+// timestamps") answers :invalid for a token signed after its clock, after
+// the checks for an infinite max age (valid) and for a max age of zero or
+// less (expired). Opening follows main: with the default skew of 0 a
+// token signed 1 ms ahead of the clock is invalid, so a Go service opening
+// tokens minted by an Elixir host whose clock runs a little ahead should
+// set a skew of a few seconds. A skew longer than any token can be signed
+// ahead (a century, say) reproduces v2.1.1.
+func ClockSkew(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return optionError("negative clock skew %v", d)
+		}
+		c.skewMs = d.Milliseconds()
 		return nil
 	}
 }

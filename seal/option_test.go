@@ -31,6 +31,7 @@ func TestNewValidatesOptions(t *testing.T) {
 		{"negative default max age", testKeyBase, []Option{DefaultTokenMaxAge(-time.Second)}},
 		{"fractional default max age", testKeyBase, []Option{DefaultTokenMaxAge(1500 * time.Millisecond)}},
 		{"zero key cache", testKeyBase, []Option{KeyCacheSize(0)}},
+		{"negative clock skew", testKeyBase, []Option{ClockSkew(-time.Millisecond)}},
 		{"nil option", testKeyBase, []Option{nil}},
 	}
 	for _, tt := range tests {
@@ -43,7 +44,7 @@ func TestNewValidatesOptions(t *testing.T) {
 	t.Run("all valid", func(t *testing.T) {
 		s, err := New(testKeyBase, KeyIterations(2000), KeyLength(64), KeyDigest(crypto.SHA512),
 			WithClock(time.Now), WithRand(bytes.NewReader(make([]byte, 1024))), PreviousKeyBases(oldKeyBase),
-			MaxTokenSize(1<<20), DefaultTokenMaxAge(time.Hour), KeyCacheSize(8))
+			MaxTokenSize(1<<20), DefaultTokenMaxAge(time.Hour), KeyCacheSize(8), ClockSkew(time.Second))
 		require.NoError(t, err)
 		require.NotNil(t, s)
 	})

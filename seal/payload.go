@@ -46,20 +46,18 @@ func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
 	if err != nil {
 		return err
 	}
-	signed, err := signedAtMs(parts[1])
-	if err != nil {
-		return err
-	}
-	embedded := maxAgeMs{ms: DefaultMaxAge.Milliseconds()}
-	if len(parts) == 3 {
-		if embedded, err = embeddedMaxAge(parts[2]); err != nil {
+	// As Keyword.get(opts, :max_age, max_age): an option given when
+	// opening replaces the embedded max age, which is then not looked at.
+	ma := maxAgeMs{ms: DefaultMaxAge.Milliseconds()}
+	switch {
+	case tc.maxAge.set:
+		ma = maxAgeMs{infinite: tc.maxAge.infinite, expired: tc.maxAge.d <= 0, ms: tc.maxAge.d.Milliseconds()}
+	case len(parts) == 3:
+		if ma, err = embeddedMaxAge(parts[2]); err != nil {
 			return err
 		}
 	}
-	if tc.maxAge.set {
-		embedded = maxAgeMs{infinite: tc.maxAge.infinite, ms: tc.maxAge.d.Milliseconds()}
-	}
-	if err := checkAge(signed, s.cfg.clock().UnixMilli(), embedded); err != nil {
+	if err := checkAge(parts[1], s.cfg.clock().UnixMilli(), ma, s.cfg.skewMs); err != nil {
 		return err
 	}
 	if dst == nil {
@@ -95,26 +93,36 @@ func payloadParts(payload []byte) ([]etf.RawTerm, error) {
 }
 
 // maxAgeMs is a max age in milliseconds, saturated at math.MaxInt64.
+// expired records a max age of zero or less as given, before it is
+// truncated to milliseconds (0.0001 seconds is positive but 0 ms).
 type maxAgeMs struct {
 	infinite bool
+	expired  bool
 	ms       int64
 }
 
-// checkAge applies Plug.Crypto's rules: a token signed in the future is
-// invalid; max age zero or less means expired; otherwise the token is expired
-// when signed + max_age < now.
-func checkAge(signed, now int64, ma maxAgeMs) error {
-	if signed > now {
-		return invalid("signed in the future")
-	}
+// checkAge applies Plug.Crypto's validate_age/2 as on plug_crypto's main
+// branch (lib/plug/crypto.ex, added by commit b0665ea179e3 "Reject tokens
+// with future signed_at timestamps (#48)", unchanged at c326c3c743b1), in
+// its order: an infinite max age is valid, whatever signed_at holds; a
+// max age of zero or less is expired; a token signed more than skew ms
+// after now is invalid; one with signed + max_age < now is expired.
+func checkAge(signedRaw etf.RawTerm, now int64, ma maxAgeMs, skew int64) error {
 	if ma.infinite {
 		return nil
 	}
-	if ma.ms <= 0 {
+	if ma.expired {
 		return ErrExpired
 	}
-	// now-signed as unsigned cannot overflow since signed <= now.
-	if uint64(now)-uint64(signed) > uint64(ma.ms) {
+	signed, err := signedAtMs(signedRaw)
+	if err != nil {
+		return err
+	}
+	// The differences are taken in the direction that cannot overflow.
+	if signed > now && uint64(signed)-uint64(now) > uint64(skew) {
+		return invalid("signed in the future")
+	}
+	if signed < now && uint64(now)-uint64(signed) > uint64(ma.ms) {
 		return ErrExpired
 	}
 	return nil
@@ -150,18 +158,18 @@ func embeddedMaxAge(raw etf.RawTerm) (maxAgeMs, error) {
 		if n > math.MaxInt64/1000 {
 			return maxAgeMs{ms: math.MaxInt64}, nil
 		}
-		return maxAgeMs{ms: n * 1000}, nil
+		return maxAgeMs{expired: n <= 0, ms: n * 1000}, nil
 	case float64: // Elixir allows float seconds: trunc(max_age * 1000)
 		ms := math.Trunc(n * 1000)
 		if ms >= math.MaxInt64 {
 			return maxAgeMs{ms: math.MaxInt64}, nil
 		}
-		return maxAgeMs{ms: int64(ms)}, nil
+		return maxAgeMs{expired: n <= 0, ms: int64(ms)}, nil
 	case *big.Int:
 		if n.Sign() > 0 {
 			return maxAgeMs{ms: math.MaxInt64}, nil
 		}
-		return maxAgeMs{ms: 0}, nil
+		return maxAgeMs{expired: true}, nil
 	}
 	return maxAgeMs{}, invalid("bad max_age")
 }

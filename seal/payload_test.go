@@ -66,6 +66,12 @@ func TestPayloadShapes(t *testing.T) {
 		{"other atom max age", marshal(t, etf.Tuple{"v", now, etf.Atom("forever")}), 0, ErrInvalid},
 		{"nil max age", marshal(t, etf.Tuple{"v", now, nil}), 0, ErrInvalid},
 		{"float signed_at", marshal(t, etf.Tuple{"v", float64(now), int64(60)}), 0, ErrInvalid},
+		// plug_crypto looks at signed_at only for a finite, positive max age.
+		{"bad signed_at, infinity", marshal(t, etf.Tuple{"v", "yesterday", etf.Atom("infinity")}), 0, nil},
+		{"bad signed_at, max age 0", marshal(t, etf.Tuple{"v", "yesterday", int64(0)}), 0, ErrExpired},
+		{"tiny float max age", marshal(t, etf.Tuple{"v", now, 0.0001}), 0, nil},
+		{"tiny float max age expired", marshal(t, etf.Tuple{"v", now, 0.0001}), time.Millisecond, ErrExpired},
+		{"negative float max age", marshal(t, etf.Tuple{"v", now, -0.5}), 0, ErrExpired},
 		{"huge signed_at", marshal(t, etf.Tuple{"v", hugeInt, int64(60)}), 0, ErrInvalid},
 		{"ancient signed_at", marshal(t, etf.Tuple{"v", negHuge, int64(60)}), 0, ErrExpired},
 		{"ancient signed_at, infinity", marshal(t, etf.Tuple{"v", negHuge, etf.Atom("infinity")}), 0, nil},
