@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/seal/etf"
 )
 
 // otp25Token is one token made by real Erlang/OTP 25 as Plug.Crypto does;
@@ -163,4 +165,27 @@ func TestClockSkewBeyondAnyAgeIsPlugCryptoV211(t *testing.T) {
 			require.Equal(t, tok.ExpectV2_11, outcome(t, err), "%v", err)
 		})
 	}
+}
+
+// TestOpaqueDataWrapsUnsupported opens authentic tokens whose data holds a
+// pid or a reference, which Go has no form for: the error is ErrInvalid
+// and, as for any data error, wraps the etf sentinel.
+func TestOpaqueDataWrapsUnsupported(t *testing.T) {
+	f := loadOTP25Tokens(t)
+	n := 0
+	for _, tok := range f.Tokens {
+		if tok.DataError == "" {
+			continue
+		}
+		require.Equal(t, "unsupported", tok.DataError)
+		n++
+		t.Run(tok.Name, func(t *testing.T) {
+			for _, dst := range []any{new(any), new(etf.RawTerm), new(map[string]any)} {
+				err := f.open(t, tok, dst)
+				require.ErrorIs(t, err, ErrInvalid)
+				require.ErrorIs(t, err, etf.ErrUnsupported, "%v", err)
+			}
+		})
+	}
+	require.Equal(t, 8, n)
 }

@@ -71,13 +71,18 @@ func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
 
 // payloadParts splits a payload into data, signed_at and, when present,
 // max_age: {data, signed_at, max_age}, {data, signed_at} (Plug.Crypto 1.1),
-// or %{data: data, signed: signed_at} (Phoenix before Plug.Crypto).
+// or %{data: data, signed: signed_at} (Phoenix before Plug.Crypto). A
+// payload that is not well-formed ETF, such as one whose data holds a pid,
+// gives an error that also wraps the etf sentinel.
 func payloadParts(payload []byte) ([]etf.RawTerm, error) {
 	const smallTupleExt, largeTupleExt = 104, 105 // tags of the term after the version byte
 	if len(payload) > 1 && (payload[1] == smallTupleExt || payload[1] == largeTupleExt) {
 		// The parts alias payload, a buffer Decrypt owns: no copy of the data.
 		parts, err := etf.TupleElements(payload)
-		if err != nil || (len(parts) != 2 && len(parts) != 3) {
+		if err != nil {
+			return nil, payloadError(err)
+		}
+		if len(parts) != 2 && len(parts) != 3 {
 			return nil, invalid("payload is not {data, signed_at, max_age}")
 		}
 		return parts, nil
@@ -86,10 +91,18 @@ func payloadParts(payload []byte) ([]etf.RawTerm, error) {
 		Data   etf.RawTerm `etf:"data"`
 		Signed etf.RawTerm `etf:"signed"`
 	}
-	if err := etf.Unmarshal(payload, &old); err == nil && old.Data != nil && old.Signed != nil {
-		return []etf.RawTerm{old.Data, old.Signed}, nil
+	if err := etf.Unmarshal(payload, &old); err != nil {
+		return nil, payloadError(err)
 	}
-	return nil, invalid("payload is not {data, signed_at, max_age}")
+	if old.Data == nil || old.Signed == nil {
+		return nil, invalid("payload is not {data, signed_at, max_age}")
+	}
+	return []etf.RawTerm{old.Data, old.Signed}, nil
+}
+
+// payloadError reports an authentic payload that etf cannot decode.
+func payloadError(err error) error {
+	return fmt.Errorf("%w: payload is not {data, signed_at, max_age}: %w", ErrInvalid, etfSentinel(err))
 }
 
 // maxAgeMs is a max age in milliseconds, saturated at math.MaxInt64.

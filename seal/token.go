@@ -47,7 +47,9 @@ func (s *Sealer) Encrypt(secret string, data any, opts ...TokenOption) (string, 
 //
 // Errors wrap [ErrMissing] (empty token), [ErrExpired], or [ErrInvalid]
 // (anything else about the token, including data that does not fit dst; that
-// error also wraps the etf sentinel, such as etf.ErrType). dst is untouched
+// error also wraps the etf sentinel, such as etf.ErrType, or
+// etf.ErrUnsupported for data holding a pid, reference, port or fun, which
+// has no Go form and fails before the age is checked). dst is untouched
 // unless the token is authentic and within its max age; data that does not
 // fit may leave dst partly filled, as with json.Unmarshal.
 // Option: [MaxAge] or [NoMaxAge] override the max age embedded in the token.

@@ -6,7 +6,13 @@ import (
 	"reflect"
 )
 
+// typeError reports a term (tag consumed) that does not fit t; a tag this
+// package does not decode at all (a pid, a fun) is ErrUnsupported instead,
+// whatever the destination.
 func (r *reader) typeError(tag byte, t reflect.Type) error {
+	if rankOf(tag) == rankInvalid {
+		return r.unsupported(tag)
+	}
 	r.off--
 	return r.errorf(ErrType, "cannot decode tag %d into Go %v", tag, t)
 }

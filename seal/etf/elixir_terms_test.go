@@ -122,3 +122,36 @@ func TestOTP25AtomsIntoTypedDestinations(t *testing.T) {
 		})
 	}
 }
+
+// TestOpaqueTermsUnsupported decodes Erlang-made pids, references, ports
+// and funs, alone and nested: every destination that could hold the term's
+// shape answers ErrUnsupported, and so does TupleElements when one is
+// inside a tuple.
+func TestOpaqueTermsUnsupported(t *testing.T) {
+	scalar := func() []any {
+		return []any{new(map[string]any), new([]int), new(struct{ ID int }), new(int), new(*string)}
+	}
+	typed := map[string][]any{
+		"opaque/pid":               scalar(),
+		"opaque/reference":         scalar(),
+		"opaque/port":              scalar(),
+		"opaque/fun":               scalar(),
+		"opaque/export":            scalar(),
+		"opaque/pid-in-map":        {new(map[string]any), new(struct{ Owner any }), new(map[string]int)},
+		"opaque/reference-in-list": {new([]any), new([]int), new([2]*int)},
+	}
+	terms := elixirTerms(t)
+	for name, dsts := range typed {
+		t.Run(name, func(t *testing.T) {
+			term, ok := terms[name]
+			require.True(t, ok)
+			for _, dst := range append(dsts, new(any), new(etf.RawTerm)) {
+				require.ErrorIs(t, etf.Unmarshal(term.bytes, dst), etf.ErrUnsupported, "%s into %T", term.Elixir, dst)
+			}
+			tuple := append([]byte{131, 104, 3}, term.bytes[1:]...)
+			tuple = append(tuple, 97, 1, 97, 2)
+			_, err := etf.TupleElements(tuple)
+			require.ErrorIs(t, err, etf.ErrUnsupported)
+		})
+	}
+}
