@@ -194,6 +194,11 @@ func (r *reader) decodeValue(v reflect.Value) error {
 		return r.decodeMapValue(v)
 	case reflect.Struct:
 		switch t {
+		case timeType:
+			if tag != tagMap {
+				return r.typeError(tag, t)
+			}
+			return r.decodeTime(v)
 		case bitstringType, improperType:
 			r.off--
 			x, err := r.decodeAny()

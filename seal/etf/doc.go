@@ -26,6 +26,8 @@
 //	  integers/floats/booleans/nil
 //	map with other keys (tuples,      Map (pairs in key term order)
 //	  lists, maps, big integers, ±0.0)
+//	Elixir struct (%DateTime{}, ...)  map[any]any, like any map; decode into
+//	                                    time.Time to convert (see Time)
 //
 // Binaries decode to string because a string is immutable and compares by
 // value; decode into a []byte destination to get bytes. Atom keys and binary
@@ -54,6 +56,8 @@
 //	struct                            map with atom keys (see below)
 //	RawTerm                           its bytes, once checked to be one term;
 //	                                    an empty RawTerm is the atom nil
+//	time.Time                         %DateTime{} of the instant in UTC,
+//	                                    microsecond precision 6 (see Time)
 //
 // Go types with no Erlang form (channels, functions, complex numbers) fail
 // with ErrUnsupported. Only the exact type Atom encodes as an atom; other
@@ -93,10 +97,38 @@
 // interface, or an empty slice, map, array or string. Fields of embedded
 // structs (by value, untagged) are promoted with Go's rules, as in
 // encoding/json; an embedded pointer is an ordinary field. A struct whose
-// fields are all unexported (time.Time, for one) fails with ErrUnsupported
-// rather than becoming an empty map: convert such values first, for example
-// to Unix milliseconds. Decoding into a struct accepts atom or binary keys
-// and ignores unknown keys.
+// fields are all unexported (sync.Mutex, for one) fails with ErrUnsupported
+// rather than becoming an empty map: convert such values first. time.Time
+// is the exception: it is an Elixir DateTime (see Time). Decoding into a
+// struct accepts atom or binary keys and ignores unknown keys.
+//
+// # Time
+//
+// A time.Time encodes as the %DateTime{} struct Elixir builds for the same
+// instant in UTC, as DateTime.utc_now() or DateTime.from_unix!(µs,
+// :microsecond) do: a map with the atom keys __struct__
+// (:"Elixir.DateTime"), calendar (:"Elixir.Calendar.ISO"), year, month,
+// day, hour, minute, second, microsecond ({µs, 6}: precision 6, as
+// utc_now gives), time_zone ("Etc/UTC"), zone_abbr ("UTC"), utc_offset (0)
+// and std_offset (0). Nanoseconds below the microsecond are dropped, the
+// time's own zone is not kept (Elixir needs a time zone database for any
+// other), and a time whose UTC year is outside Calendar.ISO's -9999..9999
+// fails with ErrType. A time.Time
+// destination accepts Elixir's three calendar structs (Calendar.ISO only):
+//
+//	Elixir term                       time.Time
+//	%DateTime{}                       its instant, in time.UTC for Etc/UTC,
+//	                                    otherwise in a time.FixedZone named
+//	                                    zone_abbr, utc_offset + std_offset
+//	                                    seconds east of UTC
+//	%NaiveDateTime{}                  its wall clock, read as UTC
+//	%Date{}                           midnight UTC that day
+//
+// The fields are checked as Calendar.ISO checks them (years -9999..9999,
+// real days of the month, no leap seconds, microsecond {0..999999, 0..6};
+// offsets within a day). Another calendar fails with ErrUnsupported; other
+// structs, maps and terms fail with ErrType. A round trip keeps the
+// instant to the microsecond.
 //
 // # Decoding into typed destinations
 //
@@ -105,9 +137,12 @@
 // arrays (from lists or tuples; an array's length must match), string (from
 // a binary, a charlist of bytes or []), []byte and [N]byte, every integer
 // and float kind (out-of-range values fail with ErrType; floats also accept
-// integers), bool, time.Duration (an integer of nanoseconds), *big.Int,
-// pointers (allocated as needed), and any. The atom nil sets a pointer,
-// slice, map or interface to nil. A RawTerm destination captures a copy of
+// integers), bool, time.Duration (an integer of nanoseconds), time.Time
+// (from an Elixir DateTime, NaiveDateTime or Date, see Time), *big.Int,
+// pointers (allocated as needed), and any. The atom nil, in any of the four
+// atom encodings (OTP 25 writes ATOM_EXT, OTP 26 SMALL_ATOM_UTF8_EXT), sets
+// a pointer, slice, map or interface to nil; true, false and other atoms
+// decode into bool and Atom in every encoding too. A RawTerm destination captures a copy of
 // the term's bytes, so a tuple {data, signed_at, max_age} decodes into a
 // []RawTerm whose parts UnmarshalRaw decodes further; TupleElements does
 // the same split without copying, its parts aliasing the input. Decoding
@@ -120,7 +155,8 @@
 // length is checked against the bytes actually present before anything is
 // allocated for it, trailing bytes and duplicate map keys fail with
 // ErrSyntax, and tags this package does not handle (pids, ports, references,
-// funs, ...) fail with ErrUnsupported naming the tag. Compressed terms (tag
+// funs, ...) fail with ErrUnsupported naming the tag, whatever the
+// destination. Compressed terms (tag
 // 80, term_to_binary(T, [compressed])) are rejected with ErrUnsupported:
 // Phoenix tokens never compress, and inflating attacker-supplied data is a
 // risk with no use here.

@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"slices"
 	"sync"
+	"time"
 )
 
 // Marshal returns term_to_binary of v as Erlang/OTP 26 and later write it:
@@ -117,6 +118,8 @@ func (e *encoder) encode(v any) error {
 		return e.raw(x)
 	case Map:
 		return e.pairs(x)
+	case time.Time:
+		return e.time(x)
 	case map[string]any:
 		return e.stringMap(x)
 	case map[Atom]any:
@@ -354,6 +357,12 @@ func (e *encoder) bitstring(b Bitstring) error {
 	e.buf = append(e.buf, b.Bytes...)
 	e.buf[len(e.buf)-1] &^= 0xff >> b.TailBits
 	return nil
+}
+
+func (e *encoder) time(t time.Time) error {
+	b, err := appendDateTime(e.buf, t)
+	e.buf = b
+	return err
 }
 
 func (e *encoder) raw(t RawTerm) error {

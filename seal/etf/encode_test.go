@@ -142,7 +142,9 @@ func TestMarshalErrors(t *testing.T) {
 		{"bitstring without bits", etf.Bitstring{Bytes: []byte{1}}, etf.ErrType},
 		{"empty bitstring", etf.Bitstring{TailBits: 3}, etf.ErrType},
 		{"nested error", map[string]any{"x": []any{math.NaN()}}, etf.ErrType},
-		{"time.Time", time.Now(), etf.ErrUnsupported},
+		{"time.Time after year 9999", time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), etf.ErrType},
+		{"time.Time before year -9999", time.Date(-10000, 12, 31, 23, 59, 59, 0, time.UTC), etf.ErrType},
+		{"time.Time in year 9999 in UTC only", time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("X", -3600)), etf.ErrType},
 		{"struct of unexported fields", struct{ x int }{}, etf.ErrUnsupported},
 		{"field name not an atom", struct {
 			X int `etf:"\xff"`

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"reflect"
 	"slices"
+	"time"
 )
 
 var (
@@ -24,7 +25,7 @@ func reflectValueOf(v any) reflect.Value { return reflect.ValueOf(v) }
 // big.Int), which encode through the type switch in encode.
 func isSpecial(t reflect.Type) bool {
 	switch t {
-	case atomType, tupleType, rawTermType, mapPairsType, bitstringType, improperType, bigIntPtrType, bigIntType:
+	case atomType, tupleType, rawTermType, mapPairsType, bitstringType, improperType, bigIntPtrType, bigIntType, timeType:
 		return true
 	}
 	return false
@@ -81,6 +82,9 @@ func (e *encoder) value(v reflect.Value) error {
 		if t == bigIntType && v.CanAddr() {
 			e.buf = appendBig(e.buf, v.Addr().Interface().(*big.Int))
 			return nil
+		}
+		if t == timeType && v.CanAddr() { // no copy of the time into an interface
+			return e.time(*v.Addr().Interface().(*time.Time))
 		}
 		return e.encode(v.Interface())
 	}

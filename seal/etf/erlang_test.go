@@ -89,6 +89,8 @@ func TestErlangAgreesWithMarshal(t *testing.T) {
 		etf.ImproperList{Elems: []any{1, "x"}, Tail: etf.Tuple{}},
 		etf.Map{{Key: etf.Tuple{1}, Value: 1}, {Key: etf.Tuple{1.0}, Value: 2}, {Key: []any{}, Value: 3}, {Key: "", Value: 4}, {Key: etf.Atom(""), Value: 5}},
 		int64(math.MinInt64), uint64(math.MaxUint64),
+		time.Date(2025, 11, 26, 16, 0, 0, 123456789, time.UTC), // a %DateTime{}
+		time.Unix(-1, 0),
 	} {
 		b, err := etf.Marshal(v)
 		require.NoError(t, err)

@@ -2,6 +2,7 @@ package etf_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/sealkit/sealkit/seal/etf"
 )
@@ -79,4 +80,28 @@ func ExampleTupleElements() {
 	fmt.Println(len(parts), signedAt, maxAge, data.LaunchID, data.Step)
 	// Output:
 	// 3 1764172800000 86400 l-42 3
+}
+
+// A time.Time travels as the %DateTime{} Elixir builds in UTC, and an
+// Elixir DateTime in any zone comes back as its instant.
+func ExampleMarshal_time() {
+	at := time.Date(2025, 11, 26, 17, 0, 0, 123456789, time.FixedZone("CET", 3600))
+	b, err := etf.Marshal(at)
+	if err != nil {
+		panic(err)
+	}
+	var fields map[etf.Atom]any
+	if err := etf.Unmarshal(b, &fields); err != nil {
+		panic(err)
+	}
+	fmt.Println(fields["__struct__"], fields["hour"], fields["microsecond"], fields["time_zone"])
+
+	var back time.Time
+	if err := etf.Unmarshal(b, &back); err != nil {
+		panic(err)
+	}
+	fmt.Println(back, back.Equal(at.Truncate(time.Microsecond)))
+	// Output:
+	// Elixir.DateTime 16 [123456 6] Etc/UTC
+	// 2025-11-26 16:00:00.123456 +0000 UTC true
 }

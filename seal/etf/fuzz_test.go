@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,8 +15,9 @@ import (
 // panic; RawTerm validation must accept exactly what decoding into any
 // accepts; and whatever decodes must encode and decode again to an equal
 // value with identical bytes; TupleElements must split exactly the tuples
-// that decode. Seeds: testdata/fuzz/FuzzUnmarshal (the
-// Phoenix.Token vector terms among them).
+// that decode; a time.Time that decodes must survive Marshal. Seeds:
+// testdata/fuzz/FuzzUnmarshal (the Phoenix.Token vector terms and
+// Erlang-made OTP 25 atoms and Elixir calendar structs among them).
 func FuzzUnmarshal(f *testing.F) {
 	for _, b := range vectorTerms(f) {
 		f.Add(b)
@@ -31,8 +33,26 @@ func FuzzUnmarshal(f *testing.F) {
 			new(account), new(map[string][]string), new([]etf.RawTerm), new(map[etf.Atom]any),
 			new(etf.Map), new(etf.Tuple), new([]int), new(string), new(*big.Int), new([3]uint8),
 			new(map[int]float32), new(etf.Bitstring), new(etf.ImproperList), new([]*account),
+			new(*time.Time), new(struct {
+				At    time.Time
+				Times []time.Time
+			}),
 		} {
 			_ = etf.Unmarshal(data, dst)
+		}
+		// A time.Time that decodes encodes as a UTC DateTime that decodes
+		// to the same instant, unless its UTC year is beyond Calendar.ISO's.
+		var tm time.Time
+		if etf.Unmarshal(data, &tm) == nil {
+			b, err := etf.Marshal(tm)
+			if y := tm.UTC().Year(); y < -9999 || y > 9999 {
+				require.ErrorIs(t, err, etf.ErrType)
+			} else {
+				require.NoError(t, err)
+				var back time.Time
+				require.NoError(t, etf.Unmarshal(b, &back))
+				require.True(t, tm.Equal(back), "%v != %v", tm, back)
+			}
 		}
 		if elems, err := etf.TupleElements(data); err == nil {
 			// Aliased elements are exactly what decoding copies.
@@ -72,6 +92,7 @@ type fuzzRecord struct {
 	Blob    []byte
 	On      bool
 	Tags    []string
+	At      time.Time
 	Payload any
 }
 
@@ -99,6 +120,7 @@ func FuzzRoundTrip(f *testing.F) {
 			Blob:    src.bytes(int(src.byte() % 8)),
 			On:      src.byte()%2 == 0,
 			Tags:    []string{string(src.bytes(2)), string(src.bytes(1))},
+			At:      fuzzTime(src.uint64()),
 			Payload: genTerm(src, 2),
 		}
 		if math.IsNaN(rec.Ratio) || math.IsInf(rec.Ratio, 0) {
@@ -110,4 +132,12 @@ func FuzzRoundTrip(f *testing.F) {
 		require.NoError(t, etf.Unmarshal(b, &back))
 		require.Equal(t, rec, back)
 	})
+}
+
+// fuzzTime maps u to a time in Calendar.ISO's years, to the microsecond,
+// in UTC: what a DateTime decodes to.
+func fuzzTime(u uint64) time.Time {
+	lo := time.Date(-9999, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	hi := time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+	return time.UnixMicro(lo + int64(u%uint64(hi-lo+1))).UTC()
 }

@@ -109,7 +109,8 @@ func TestUnmarshalTyped(t *testing.T) {
 		{"struct field mismatch", map[etf.Atom]any{"x": "no"}, ptr(new(struct{ X int })), nil, etf.ErrType},
 		{"non-empty interface", 1, ptr(new(error)), nil, etf.ErrType},
 		{"chan", 1, ptr(new(chan int)), nil, etf.ErrUnsupported},
-		{"time.Time", map[etf.Atom]any{}, ptr(new(time.Time)), nil, etf.ErrUnsupported},
+		{"time.Time from a map that is no struct", map[etf.Atom]any{}, ptr(new(time.Time)), nil, etf.ErrType},
+		{"time.Time from an integer", 1764172800, ptr(new(time.Time)), nil, etf.ErrType},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
