@@ -12,8 +12,8 @@
 // A token's payload is :erlang.term_to_binary({data, signed_at_ms,
 // max_age_seconds}) (max age may be the atom infinity), written with package
 // etf, so an Elixir app receives data as the matching term: Go maps and
-// structs become maps with binary or atom keys, strings become binaries, and
-// so on. The key is PBKDF2(key base, salt, 1000 iterations, 32 bytes,
+// structs become maps with binary or atom keys, strings become binaries, a
+// time.Time becomes a DateTime, and so on. The key is PBKDF2(key base, salt, 1000 iterations, 32 bytes,
 // HMAC-SHA256) by default, as Plug.Crypto.KeyGenerator; the salt (Phoenix's
 // "salt" or "secret" argument) names the token's purpose.
 //

@@ -32,8 +32,10 @@ type erlangState struct {
 
 // TestErlangReadsGoOutput has real Erlang/OTP check what Go writes:
 // binary_to_term reads Go's ETF of every vector term and of a Go struct and
-// re-encodes it to the same bytes, and :crypto opens Go's XCP. tokens of
-// the same terms (testdata/interop.escript, independent of Go's code).
+// re-encodes it to the same bytes, :crypto opens Go's XCP. tokens of the
+// same terms, and Go's time.Time values decode to exactly the %DateTime{}
+// Elixir builds for them (testdata/interop.escript, independent of Go's
+// code).
 func TestErlangReadsGoOutput(t *testing.T) {
 	escript := erlangTool(t)
 	keyBase := []byte("erlang-interop-key-base-0123456789-abcdefghijklmnopqrstuvwxyz-00")
@@ -72,6 +74,27 @@ func TestErlangReadsGoOutput(t *testing.T) {
 	}
 	add(erlangState{App: "lb-1", LaunchID: "lch_1", MachineID: "m1", SecretsVersion: 7,
 		Password: "pässwörd", Steps: []string{"app", "secrets"}, Done: true})
+	at := time.Date(2025, 11, 26, 16, 0, 0, 123456789, time.UTC)
+	add(map[string]any{"at": at, "log": []time.Time{at, at.Add(time.Hour)}})
+
+	// Go's time.Time is the DateTime Elixir builds for the same instant
+	// (the escript builds it from the Unix microseconds, independently).
+	datetimes := 0
+	for _, tm := range []time.Time{
+		at,
+		time.Now(),
+		time.Unix(-1, 999_999_999), // 1969-12-31T23:59:59.999999Z
+		time.Unix(-14182940, 0),    // before 1970
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(2024, 2, 29, 23, 30, 0, 5000, time.FixedZone("CET", 3600)), // written in UTC
+		time.Date(2025, 7, 1, 2, 0, 0, 0, time.FixedZone("EDT", -4*3600)),
+	} {
+		b, err := etf.Marshal(tm)
+		require.NoError(t, err)
+		lines = append(lines, fmt.Sprintf("datetime %x %d", b, tm.UnixMicro()))
+		datetimes++
+	}
 
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.txt")
@@ -98,7 +121,8 @@ func TestErlangReadsGoOutput(t *testing.T) {
 		t.Errorf("unexpected escript output: %s", line)
 	}
 	require.Equal(t, len(lines), ok, "every line checked and accepted by Erlang")
-	t.Logf("erlang accepted %d ETF encodings and %d XCP. tokens", ok/2, ok/2)
+	t.Logf("erlang accepted %d ETF encodings, %d XCP. tokens and %d DateTimes",
+		(ok-datetimes)/2, (ok-datetimes)/2, datetimes)
 }
 
 // erlangTool finds escript with :crypto, skipping when it is missing unless

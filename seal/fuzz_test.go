@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/seal/etf"
 )
 
 // fuzzSealer opens the interop vectors made with the default key options.
@@ -117,12 +119,32 @@ func FuzzPayload(f *testing.F) {
 			f.Add(payload)
 		}
 	}
+	// Payloads an OTP 25 app writes: nil as ATOM_EXT, pids, future times.
+	otp25 := loadOTP25Tokens(f)
+	s25, err := New([]byte(otp25.KeyBase))
+	require.NoError(f, err)
+	for _, tok := range otp25.Tokens {
+		if tok.Kind == "encrypt" && (!strings.HasPrefix(tok.Name, "future/") || strings.Contains(tok.Name, "/1s-ahead/skew-0ms")) {
+			payload, err := s25.openEncrypted(otp25.Salt, tok.Token, new([]byte))
+			require.NoError(f, err)
+			f.Add(payload)
+		}
+	}
+	// A DateTime in the data.
+	withTime, err := etf.Marshal(etf.Tuple{map[string]any{"at": time.UnixMicro(vs[0].NowMs * 1000)}, vs[0].NowMs, int64(60)})
+	require.NoError(f, err)
+	f.Add(withTime)
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		tok := sealRaw(t, s, "livebook", payload)
 		var v any
 		checkOpenError(t, s.Decrypt("livebook", tok, &v), v)
 		var st session
 		err := s.Decrypt("livebook", tok, &st)
+		if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) {
+			t.Fatalf("unexpected error %v", err)
+		}
+		var at struct{ At *time.Time }
+		err = s.Decrypt("livebook", tok, &at)
 		if err != nil && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrExpired) {
 			t.Fatalf("unexpected error %v", err)
 		}

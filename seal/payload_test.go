@@ -134,3 +134,23 @@ func TestDecodedValuesDoNotAliasScratch(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.Equal(t, "first bytes", string(got.Bytes))
 }
+
+// TestTimeInTokens seals a time.Time, which travels as an Elixir DateTime,
+// and opens it to the microsecond.
+func TestTimeInTokens(t *testing.T) {
+	s, _ := newTestSealer(t)
+	type deadline struct {
+		At time.Time `etf:"at"`
+	}
+	in := deadline{At: time.Date(2025, 11, 26, 17, 0, 0, 123456789, time.FixedZone("CET", 3600))}
+	want := deadline{At: time.Date(2025, 11, 26, 16, 0, 0, 123456000, time.UTC)}
+	enc, err := s.Encrypt("p", in)
+	require.NoError(t, err)
+	sig, err := s.Sign("p", in)
+	require.NoError(t, err)
+	var fromEnc, fromSig deadline
+	require.NoError(t, s.Decrypt("p", enc, &fromEnc))
+	require.NoError(t, s.Verify("p", sig, &fromSig))
+	assert.Equal(t, want, fromEnc)
+	assert.Equal(t, want, fromSig)
+}

@@ -9,6 +9,10 @@
 %%                                 and the payload {Data, SignedAt, MaxAge}
 %%                                 (or the old {Data, SignedAt})
 %%                                 holds the term whose ETF is HEX.
+%%   datetime HEX UNIX_US          binary_to_term of Go's bytes is exactly
+%%                                 (=:=) the %DateTime{} Elixir builds with
+%%                                 DateTime.from_unix!(UNIX_US, :microsecond),
+%%                                 which datetime_from_unix/1 builds here.
 %% KEYBASE and SALT are hex. Prints "ok N" or "fail N REASON" per line.
 %%
 %% `escript interop.escript gen > otp25-tokens.json` instead makes tokens as
@@ -55,7 +59,25 @@ run([<<"xcp">>, KeyBaseHex, SaltHex, Token, DataHex]) ->
                 {Want, SignedAt} when is_integer(SignedAt) -> ok; % Phoenix < 1.4 payloads
                 Got -> {fail, {payload, Got}}
             end
+    end;
+run([<<"datetime">>, Hex, UnixUs]) ->
+    Want = datetime_from_unix(binary_to_integer(UnixUs)),
+    case binary_to_term(binary:decode_hex(Hex)) of
+        Want -> ok; % a bound variable matches only an exactly equal term
+        Got -> {fail, {datetime, Got, Want}}
     end.
+
+%% DateTime.from_unix!(Us, :microsecond) (elixir-lang/elixir
+%% lib/elixir/lib/calendar/datetime.ex from_unix/3, with Calendar.ISO.from_unix/2
+%% from iso.ex: floor division into seconds and microseconds, precision 6
+%% for :microsecond). Erlang's calendar module covers years 0 to 9999.
+datetime_from_unix(Us) ->
+    Micro = ((Us rem 1000000) + 1000000) rem 1000000,
+    {{Y, Mo, D}, {H, Mi, S}} = calendar:gregorian_seconds_to_datetime((Us - Micro) div 1000000 + 62167219200),
+    #{'__struct__' => 'Elixir.DateTime', calendar => 'Elixir.Calendar.ISO',
+      year => Y, month => Mo, day => D, hour => H, minute => Mi, second => S,
+      microsecond => {Micro, 6}, std_offset => 0, utc_offset => 0,
+      time_zone => <<"Etc/UTC">>, zone_abbr => <<"UTC">>}.
 
 b64url(B) ->
     Std = << <<(case C of $- -> $+; $_ -> $/; _ -> C end)>> || <<C>> <= B >>,
