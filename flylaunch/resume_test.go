@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -55,7 +56,8 @@ func TestResumeFromEveryStepBoundary(t *testing.T) {
 					// Interrupted before its app was created: a record
 					// cannot tell that from an app deleted since, so the
 					// resume ends and creates nothing (the name stays free).
-					d, err := e.launcher(t).Resume(waitCtx(t), spec, rec)
+					l := e.launcher(t, func(o *Options) { o.CallTimeout = 500 * time.Millisecond }) // how long the app may take to appear
+					d, err := l.Resume(waitCtx(t), spec, rec)
 					require.NoError(t, err)
 					_, err = d.Wait(waitCtx(t))
 					require.ErrorIs(t, err, ErrGone)

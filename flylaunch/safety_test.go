@@ -196,7 +196,8 @@ func TestResumeNeverRecreates(t *testing.T) {
 				}
 				before := e.sim.Calls()
 
-				d, err := e.launcher(t).Resume(waitCtx(t), spec, early)
+				l := e.launcher(t, func(o *Options) { o.CallTimeout = 500 * time.Millisecond }) // how long a missing app may take to appear
+				d, err := l.Resume(waitCtx(t), spec, early)
 				require.NoError(t, err)
 				_, err = d.Wait(waitCtx(t))
 				require.ErrorIs(t, err, ErrGone)
