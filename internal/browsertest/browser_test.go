@@ -111,3 +111,64 @@ func TestFlags(t *testing.T) {
 		assert.Contains(t, cmd, flag)
 	}
 }
+
+// Without the command, Tool skips, unless SEALKIT_REQUIRE_TOOLS=1: then it
+// fails and says how to install it.
+func TestTool(t *testing.T) {
+	tests := []struct {
+		env, name  string
+		want       bool // a path comes back
+		skip, fail bool
+	}{
+		{env: "1", name: "sh", want: true},
+		{env: "", name: "no-such-tool-here", skip: true},
+		{env: "1", name: "no-such-tool-here", fail: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"/SEALKIT_REQUIRE_TOOLS="+tt.env, func(t *testing.T) {
+			t.Setenv(browsertest.RequireToolsEnv, tt.env)
+			tb := &fakeTB{TB: t}
+			path := browsertest.Tool(tb, tt.name, "apt-get install it")
+			assert.Equal(t, tt.want, path != "", "path %q", path)
+			assert.Equal(t, tt.skip, tb.skipped != "", "skipped: %q", tb.skipped)
+			assert.Equal(t, tt.fail, tb.failed != "", "failed: %q", tb.failed)
+			if tt.skip || tt.fail {
+				assert.Contains(t, tb.skipped+tb.failed, tt.name+" not found on PATH")
+				assert.Contains(t, tb.skipped+tb.failed, "apt-get install it")
+			}
+		})
+	}
+}
+
+// The recorder sees console calls, uncaught exceptions and unhandled
+// rejections, and Sync orders a check after everything the page wrote.
+func TestRecordConsole(t *testing.T) {
+	srv := page(t)
+	ctx := browser.Tab(t)
+	console := browsertest.RecordConsole(t, ctx)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?t=console")))
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`
+		console.error("an error");
+		setTimeout(() => { throw new Error("thrown"); });
+		Promise.reject(new Error("rejected"));
+		undefined`))
+	require.NoError(t, err)
+	// The timer fires after this evaluation: wait for it in the page first.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`new Promise((r) => setTimeout(() => r(true), 10))`, chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.NoError(t, console.Sync(ctx))
+
+	var texts []string
+	for _, m := range console.Messages() {
+		texts = append(texts, string(m.Type)+": "+m.Text)
+	}
+	assert.Contains(t, texts, "log: hello from console")
+	assert.Contains(t, texts, "error: an error")
+	var exceptions []string
+	for _, m := range console.Exceptions() {
+		exceptions = append(exceptions, m.Text)
+	}
+	require.Len(t, exceptions, 2, "%q", texts)
+	assert.Contains(t, exceptions[0]+exceptions[1], "rejected")
+	assert.Contains(t, exceptions[0]+exceptions[1], "thrown")
+}

@@ -14,6 +14,10 @@
 //		...
 //	}
 //
+// [RecordConsole] keeps a tab's console messages, uncaught exceptions and
+// unhandled promise rejections for a test to check, and [Tool] finds another
+// command a browser test drives (node, npm), skipping or failing like Tab.
+//
 // Nothing starts until the first Tab, so a package whose browser tests are
 // filtered out with -run never starts Chromium.
 package browsertest
