@@ -44,10 +44,11 @@ func openHarness(t *testing.T) context.Context {
 	return ctx
 }
 
-// eval runs a JavaScript function body in the page and decodes its result.
+// eval runs a JavaScript async function body in the page and decodes its
+// result.
 func eval[T any](t *testing.T, ctx context.Context, body string) T {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](`(() => {`+body+`})()`))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](`(async () => {`+body+`})()`, chromedp.EvalAwaitPromise))
 	require.NoError(t, err, "evaluating: %s", body)
 	return v
 }
@@ -117,17 +118,37 @@ func TestResumeHook(t *testing.T) {
 		},
 		{
 			name:   "reconnected answers the last restore again, with the current blob",
-			script: `h.dispatch("restore", {key: "launch", event: "r"}); h.hook.pushed = []; h.dispatch("store", {key: "launch", data: "new"}); h.hook.reconnected();`,
+			script: `h.dispatch("restore", {key: "launch", event: "r"}); h.hook.pushed = []; h.hook.disconnected(); h.dispatch("store", {key: "launch", data: "new"}); h.hook.reconnected();`,
 			want:   restored{Pushed: one("r", "launch", str("new")), Storage: str("new")},
 		},
 		{
+			name:   "reconnected does not answer again after a restore since disconnected",
+			script: `h.dispatch("restore", {key: "launch"}); h.hook.disconnected(); h.dispatch("restore", {key: "launch"}); h.hook.pushed = []; h.hook.reconnected();`,
+			want:   restored{},
+		},
+		{
 			name:   "reconnected before any restore pushes nothing",
-			script: `h.dispatch("store", {key: "launch", data: "x"}); h.hook.reconnected();`,
+			script: `h.dispatch("store", {key: "launch", data: "x"}); h.hook.disconnected(); h.hook.reconnected();`,
 			want:   restored{Storage: str("x")},
 		},
 		{
 			name:   "instances made from one definition share no state",
-			script: `h.dispatch("restore", {key: "launch"}); h.hook.pushed = []; const other = mount(); other.hook.reconnected(); h.hook.pushed = other.hook.pushed;`,
+			script: `h.dispatch("restore", {key: "launch"}); h.hook.pushed = []; const other = mount(); other.hook.disconnected(); other.hook.reconnected(); h.hook.pushed = other.hook.pushed;`,
+			want:   restored{},
+		},
+		{
+			name:   "store with data null or missing clears the key",
+			script: `h.dispatch("store", {key: "launch", data: "x"}); h.dispatch("store", {key: "launch", data: null}); sessionStorage.setItem("k2", "y"); h.dispatch("store", {key: "k2"}); h.dispatch("restore", {key: "launch"}); h.dispatch("restore", {key: "k2"});`,
+			want:   restored{Pushed: append(one("restore", "launch", nil), one("restore", "k2", nil)...)},
+		},
+		{
+			name:   "an element with data-key handles that key only",
+			script: `const a = mount(undefined, Object.assign(document.createElement("div"), {id: "a"})); a.hook.el.dataset.key = "launch"; a.dispatch("store", {key: "other", data: "o"}); a.dispatch("restore", {key: "other"}); a.dispatch("store", {key: "launch", data: "x"}); a.dispatch("restore", {key: "launch"}); h.hook.pushed = a.hook.pushed; h.hook.pushed.push({event: "stored other", payload: {key: "other", data: sessionStorage.getItem("other")}});`,
+			want:   restored{Pushed: append(one("restore", "launch", str("x")), one("stored other", "other", nil)...), Storage: str("x")},
+		},
+		{
+			name:   "a pushEvent that rejects is caught",
+			script: `h.hook.pushEvent = () => Promise.reject(new Error("Failed to push hook event")); let unhandled = 0; addEventListener("unhandledrejection", () => unhandled++, {once: true}); h.dispatch("restore", {key: "launch"}); await new Promise((r) => setTimeout(r, 10)); h.hook.pushed = unhandled ? [{event: "unhandled", payload: {key: ""}}] : [];`,
 			want:   restored{},
 		},
 		{

@@ -4,10 +4,10 @@
 /** The WebSocket subprotocol of the resume protocol v1. */
 export declare const PROTOCOL: "sealkit.resume.v1";
 
-/** Payload of the LiveView "store" event. */
+/** Payload of the LiveView "store" event. A data that is not a string (null, or missing) clears the key instead. */
 export interface StorePayload {
 	key: string;
-	data: string;
+	data?: string | null;
 }
 
 /** Payload of the LiveView "clear" event. */
@@ -30,21 +30,31 @@ export interface RestoredPayload {
 
 /** The part of a LiveView hook instance that ResumeHook uses. */
 export interface ResumeHookThis {
+	/** The hook's element; its data-key attribute, when present, is the only key it handles. */
+	el: HTMLElement;
 	handleEvent(event: string, callback: (payload: any) => void): void;
+	/** LiveView 1.x returns a promise; ResumeHook catches its rejection. */
 	pushEvent(event: string, payload: RestoredPayload): unknown;
 	/** The last restore request, answered again by reconnected(). */
 	lastRestore?: RestorePayload;
+	/** Whether a restore request arrived since disconnected(). */
+	askedSinceDown?: boolean;
 }
 
 /**
  * A Phoenix LiveView hook that keeps sealed blobs in sessionStorage:
  * `new LiveSocket("/live", Socket, {hooks: {Resume: ResumeHook}})`.
  * It handles the server events "store", "clear" and "restore" and answers a
- * restore with `pushEvent(event || "restore", {key, data})`, again after
- * every reconnect.
+ * restore with `pushEvent(event || "restore", {key, data})`. After a
+ * reconnect it answers the last restore again only when no restore request
+ * arrived since the disconnect (a LiveView whose mount pushes "restore" gets
+ * one answer). An element with a data-key attribute handles the events of
+ * that key only; one without handles every key. A failed push (an error
+ * reply, or while disconnected) is dropped, never an uncaught error.
  */
 export declare const ResumeHook: {
 	mounted(this: ResumeHookThis): void;
+	disconnected(this: ResumeHookThis): void;
 	reconnected(this: ResumeHookThis): void;
 	store(this: ResumeHookThis, payload: StorePayload): void;
 	clear(this: ResumeHookThis, payload: ClearPayload): void;

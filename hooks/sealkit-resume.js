@@ -13,22 +13,48 @@ const read = (s, key) => safe(() => s.getItem(key));
 const write = (s, key, data) => safe(() => s.setItem(key, data));
 const remove = (s, key) => safe(() => s.removeItem(key));
 const parse = (text) => safe(() => JSON.parse(text));
-const hasKey = (p) => typeof p?.key === "string";
+const ignore = () => {};
+
+// A blob is a string; anything else (null, missing) means "no blob".
+function keep(s, key, data) {
+	if (typeof data === "string") write(s, key, data);
+	else remove(s, key);
+}
 
 // A Phoenix LiveView hook. LiveView copies its properties onto the hook, so
-// state lives on `this`.
+// state lives on `this`. An element with a data-key attribute handles the
+// events of that key only; one without handles every key.
 export const ResumeHook = {
 	mounted() {
-		for (const ev of ["store", "clear", "restore"]) this.handleEvent(ev, (p) => this[ev](p));
+		for (const ev of ["store", "clear", "restore"]) {
+			this.handleEvent(ev, (p) => {
+				const mine = this.el?.dataset?.key;
+				if (typeof p?.key === "string" && (mine === undefined || mine === p.key)) this[ev](p);
+			});
+		}
 	},
-	// The server lost the answer: send it again.
-	reconnected() { if (this.lastRestore) this.restore(this.lastRestore); },
-	store(p) { if (hasKey(p)) write(sessionStorage, p.key, String(p.data)); },
-	clear(p) { if (hasKey(p)) remove(sessionStorage, p.key); },
+	disconnected() {
+		this.askedSinceDown = false;
+	},
+	// The server may have lost the answer: send it again, unless it asked
+	// again itself (LiveView mounts afresh on rejoin, and a mount that
+	// pushes "restore" has had its answer already).
+	reconnected() {
+		if (this.lastRestore && !this.askedSinceDown) this.restore(this.lastRestore);
+	},
+	store(p) {
+		keep(sessionStorage, p.key, p.data);
+	},
+	clear(p) {
+		remove(sessionStorage, p.key);
+	},
 	restore(p) {
-		if (!hasKey(p)) return;
 		this.lastRestore = p;
-		this.pushEvent(p.event || "restore", { key: p.key, data: read(sessionStorage, p.key) });
+		this.askedSinceDown = true;
+		const sent = this.pushEvent(p.event || "restore", { key: p.key, data: read(sessionStorage, p.key) });
+		// LiveView 1.x returns a promise that rejects on an error reply or
+		// while disconnected; unhandled, that is an uncaught error.
+		if (typeof sent?.catch === "function") sent.catch(ignore);
 	},
 };
 
