@@ -8,7 +8,13 @@ const FATAL = ["unsupported_version", "forbidden_origin"]; // a retry cannot hel
 const sseOnly = new Set();
 
 // Storage can throw (quota, privacy mode): that reads as "no blob".
-const safe = (f) => { try { return f(); } catch { return null; } };
+function safe(f) {
+	try {
+		return f();
+	} catch {
+		return null;
+	}
+}
 const read = (s, key) => safe(() => s.getItem(key));
 const write = (s, key, data) => safe(() => s.setItem(key, data));
 const remove = (s, key) => safe(() => s.removeItem(key));
@@ -60,34 +66,68 @@ export const ResumeHook = {
 
 // Transports: (base, {frame, open, down}) => {send, close}; down() runs once.
 function webSocket(base, on) {
-	let ws, done = false;
-	const end = () => { if (!done) { done = true; on.down(); } };
-	try { ws = new WebSocket(base.replace(/^http/, "ws"), PROTOCOL); } catch { setTimeout(end); return { close() {} }; }
+	let done = false;
+	function end() {
+		if (done) return;
+		done = true;
+		on.down();
+	}
+	let ws;
+	try {
+		ws = new WebSocket(base.replace(/^http/, "ws"), PROTOCOL);
+	} catch {
+		setTimeout(end);
+		return { close: ignore };
+	}
 	ws.onopen = on.open;
 	ws.onmessage = (e) => on.frame(parse(e.data));
 	ws.onclose = end; // "error" is always followed by "close"
-	return { send: (f) => ws.send(JSON.stringify(f)), close() { end(); ws.close(); } };
+	return {
+		send: (f) => ws.send(JSON.stringify(f)),
+		close() {
+			end();
+			ws.close();
+		},
+	};
 }
 
 // SSE by a streaming fetch of POST B/stream; frames up go as POST B/send.
 function sse(base, on) {
 	const abort = new AbortController();
-	let done = false, sent = Promise.resolve();
-	const end = () => { if (!done) { done = true; abort.abort(); on.down(); } };
-	const post = (path, body) => fetch(base + path, {
-		method: "POST", body, signal: abort.signal, cache: "no-store", headers: { "Content-Type": "application/json" },
-	});
-	const self = {
-		// In order; a failure (404 unknown_conn) ends the link.
-		send(f) { sent = sent.then(() => done || post("/send", JSON.stringify({ conn: self.id, frame: f })).then((r) => r.ok || end())).catch(end); },
-		close: end,
-	};
-	(async () => {
+	let done = false;
+	let sent = Promise.resolve();
+	function end() {
+		if (done) return;
+		done = true;
+		abort.abort();
+		on.down();
+	}
+	function post(path, body) {
+		return fetch(base + path, {
+			method: "POST",
+			body,
+			signal: abort.signal,
+			cache: "no-store",
+			headers: { "Content-Type": "application/json" },
+		});
+	}
+	// One POST at a time, in order; a failure (404 unknown_conn) ends the link.
+	async function postFrame(f) {
+		if (done) return;
+		try {
+			const r = await post("/send", JSON.stringify({ conn: self.id, frame: f }));
+			if (!r.ok) end();
+		} catch {
+			end();
+		}
+	}
+	async function stream() {
 		const r = await post("/stream", '{"v":1}');
 		if (!r.ok) return;
 		on.open();
 		const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
-		let buf = "", data = [];
+		let buf = "";
+		let data = [];
 		for (;;) {
 			const { value, done: eof } = await reader.read();
 			if (eof || done) return;
@@ -95,11 +135,22 @@ function sse(base, on) {
 			buf = lines.pop(); // an unfinished line waits for more
 			for (let line of lines) {
 				line = line.replace(/\r$/, "");
-				if (!line) { if (data.length) on.frame(parse(data.join("\n"))); data = []; }
-				else if (line.startsWith("data:")) data.push(line.slice(line[5] === " " ? 6 : 5));
+				if (line.startsWith("data:")) {
+					data.push(line.slice(line[5] === " " ? 6 : 5));
+				} else if (!line && data.length) {
+					on.frame(parse(data.join("\n")));
+					data = [];
+				}
 			}
 		}
-	})().then(end, end);
+	}
+	const self = {
+		send(f) {
+			sent = sent.then(() => postFrame(f));
+		},
+		close: end,
+	};
+	stream().then(end, end);
 	return self;
 }
 
@@ -113,15 +164,30 @@ export function connectResume(options = {}) {
 	const storage = options.storage || sessionStorage;
 	const base = new URL(options.url || "/resume", location.href).href.replace(/\/+$/, "");
 	const { baseMs = 200, maxMs = 10000 } = options.backoff || {};
-	const call = (name, ...args) => { try { options[name]?.(...args); } catch (e) { console.error(e); } };
 	const away = () => document.hidden || navigator.onLine === false;
+	function call(name, ...args) {
+		try {
+			options[name]?.(...args);
+		} catch (e) {
+			console.error(e);
+		}
+	}
 
 	let link = null; // the live transport
 	let ready = false; // restore answered: actions may go out
-	let closed = false, attempt = 0, timer = null, lastSeq = null, nextId = 0, state = "";
+	let closed = false;
+	let attempt = 0;
+	let timer = null;
+	let lastSeq = null;
+	let nextId = 0;
+	let state = "";
 	const queue = []; // actions not sent yet
 	const pending = new Map(); // sent actions by id, waiting for their reply
-	const status = (s) => { if (s !== state) call("onStatus", (state = s)); };
+	function status(s) {
+		if (s === state) return;
+		state = s;
+		call("onStatus", s);
+	}
 
 	function connect() {
 		timer = null;
@@ -145,8 +211,10 @@ export function connectResume(options = {}) {
 				if (closed) return;
 				// Died before it opened: try the next transport at once.
 				if (!opened && kinds[1]) return start(kinds.slice(1), fellBack || kinds[0] === "websocket");
-				status("retrying"); // exponential backoff, full jitter, capped
-				timer = setTimeout(connect, Math.random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt++, 30)));
+				status("retrying");
+				// Exponential backoff, full jitter, capped.
+				const delay = Math.random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt++, 30));
+				timer = setTimeout(connect, delay);
 			},
 		});
 		l.fellBack = fellBack;
@@ -160,14 +228,18 @@ export function connectResume(options = {}) {
 				l.id = f.conn;
 				if (l.fellBack) sseOnly.add(base);
 				return status("open");
-			case "restore": return l.send({ t: "restored", v: 1, key: f.key, data: read(storage, f.key) });
+			case "restore":
+				return l.send({ t: "restored", v: 1, key: f.key, data: read(storage, f.key) });
 			case "result":
 				ready = true;
 				attempt = 0;
 				call("onResult", { status: f.status, message: f.message || "" });
 				return flush();
-			case "store": return typeof f.data === "string" && write(storage, f.key, f.data);
-			case "clear": return remove(storage, f.key);
+			case "store": // a frame without a string blob is ignored
+				if (typeof f.data === "string") write(storage, f.key, f.data);
+				return;
+			case "clear":
+				return remove(storage, f.key);
 			case "snapshot": // resets the sequence, up or down
 				lastSeq = f.seq;
 				return call("onSnapshot", f.seq, f.data);
@@ -179,11 +251,13 @@ export function connectResume(options = {}) {
 				const p = pending.get(f.id);
 				if (!p) return;
 				pending.delete(f.id);
-				return f.ok ? p.resolve() : p.reject(new Error(f.error || "sealkit: action failed"));
+				if (f.ok) p.resolve();
+				else p.reject(new Error(f.error || "sealkit: action failed"));
+				return;
 			}
 			case "error":
 				call("onError", { code: f.code, message: f.message || "" });
-						if (FATAL.includes(f.code)) client.close();
+				if (FATAL.includes(f.code)) client.close();
 			// "ping" and unknown types: ignored.
 		}
 	}
@@ -197,7 +271,11 @@ export function connectResume(options = {}) {
 	}
 
 	// Pause while hidden or offline; come back at once when that ends.
-	const wake = () => { if (!closed && !link && !away()) { clearTimeout(timer); connect(); } };
+	function wake() {
+		if (closed || link || away()) return;
+		clearTimeout(timer);
+		connect();
+	}
 	document.addEventListener("visibilitychange", wake);
 	addEventListener("online", wake);
 
@@ -220,7 +298,9 @@ export function connectResume(options = {}) {
 			link?.close();
 			status("closed");
 		},
-		get status() { return state; },
+		get status() {
+			return state;
+		},
 	};
 	connect();
 	return client;
