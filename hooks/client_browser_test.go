@@ -127,3 +127,19 @@ func TestConnectResumeBackoff(t *testing.T) {
 	}
 	assert.Zero(t, s.wsUpgrades.Load()+s.streams.Load())
 }
+
+// TestConnectResumeRefusesOtherKey: options.key is the only storage key the
+// client reads or writes. A server that names another key (a misconfigured
+// one, or one fishing for another blob) gets nothing: the client reports
+// wrong_key and closes for good, since a retry cannot help.
+func TestConnectResumeRefusesOtherKey(t *testing.T) {
+	s := newSite(t, resume.Options{}, nil) // the server's key is "launch"
+	p := openPage(t, s, "autostart=0&key=other")
+	js[any](p, `sessionStorage.setItem("launch", "XCP.not-yours"); sessionStorage.setItem("other", "XCP.mine"); start()`)
+	p.wait(`errors.length === 1 && client.status === "closed"`)
+	assert.Equal(t, "wrong_key", js[string](p, `errors[0].code`))
+	assert.Equal(t, []string{"connecting", "open", "closed"}, js[[]string](p, `statuses`))
+	assert.Equal(t, "XCP.not-yours", *p.stored(), "the other key's blob is untouched")
+	assert.Empty(t, s.app().results(), "the server got no blob")
+	assert.Empty(t, js[[]result](p, `results`))
+}

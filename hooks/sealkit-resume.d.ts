@@ -70,9 +70,12 @@ export interface ResumeResult {
 	message: string;
 }
 
-/** A protocol error frame from the server. */
+/**
+ * A protocol error frame from the server, or the client's own refusal
+ * "wrong_key": the server named another key than options.key.
+ */
 export interface ResumeProtocolError {
-	code: "bad_frame" | "too_large" | "unsupported_version" | "unknown_conn" | "forbidden_origin" | "internal" | string;
+	code: "bad_frame" | "too_large" | "unsupported_version" | "unknown_conn" | "forbidden_origin" | "internal" | "wrong_key" | string;
 	message: string;
 }
 
@@ -84,7 +87,12 @@ export type Transport = "websocket" | "sse";
 
 /** Options of connectResume. */
 export interface ConnectResumeOptions {
-	/** sessionStorage key of the sealed blob; required. */
+	/**
+	 * The storage key of the sealed blob, and the only key the client reads or
+	 * writes; required. It must equal the server's key (resume.Options.Key):
+	 * a restore, store or clear frame for another key is refused with
+	 * onError({code: "wrong_key"}) and the client closes for good.
+	 */
 	key: string;
 	/** Base URL of the resume handler, absolute or relative to the page; default "/resume". */
 	url?: string | URL;
@@ -103,7 +111,10 @@ export interface ConnectResumeOptions {
 	/** A job event; called in order, never twice for one seq. */
 	onEvent?(seq: number, data: unknown): void;
 	onStatus?(status: ConnectionStatus): void;
-	/** A protocol error frame; the connection then closes and, unless fatal, reconnects. */
+	/**
+	 * A protocol error frame; the connection then closes and, unless fatal
+	 * (unsupported_version, forbidden_origin, wrong_key), reconnects.
+	 */
 	onError?(error: ResumeProtocolError): void;
 	/** Reconnect delay: random in [0, min(maxMs, baseMs * 2^attempt)); default 200 and 10000. */
 	backoff?: { baseMs?: number; maxMs?: number };

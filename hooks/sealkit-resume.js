@@ -155,6 +155,7 @@ function sse(base, on) {
 }
 
 // Connects to the resume handler at options.url, and reconnects by itself.
+// It reads and writes options.storage under options.key only.
 export function connectResume(options = {}) {
 	const { key, transports = ["websocket", "sse"] } = options;
 	if (typeof key !== "string" || !key) throw new TypeError("connectResume: bad options.key");
@@ -223,23 +224,28 @@ export function connectResume(options = {}) {
 
 	function frame(l, f) {
 		if (link !== l || typeof f?.t !== "string") return;
+		if (["restore", "store", "clear"].includes(f.t) && f.key !== key) {
+			// Another key's blob is not ours to hand out or overwrite.
+			call("onError", { code: "wrong_key", message: `the server named key ${JSON.stringify(f.key)}, not options.key` });
+			return client.close();
+		}
 		switch (f.t) {
 			case "welcome":
 				l.id = f.conn;
 				if (l.fellBack) sseOnly.add(base);
 				return status("open");
 			case "restore":
-				return l.send({ t: "restored", v: 1, key: f.key, data: read(storage, f.key) });
+				return l.send({ t: "restored", v: 1, key, data: read(storage, key) });
 			case "result":
 				ready = true;
 				attempt = 0;
 				call("onResult", { status: f.status, message: f.message || "" });
 				return flush();
 			case "store": // a frame without a string blob is ignored
-				if (typeof f.data === "string") write(storage, f.key, f.data);
+				if (typeof f.data === "string") write(storage, key, f.data);
 				return;
 			case "clear":
-				return remove(storage, f.key);
+				return remove(storage, key);
 			case "snapshot": // resets the sequence, up or down
 				lastSeq = f.seq;
 				return call("onSnapshot", f.seq, f.data);
