@@ -6,8 +6,10 @@ FUZZTIME  ?= 30s
 TESTFLAGS ?= -race -timeout 40m
 
 # System packages the tests drive for real: headless Chromium for the browser
-# tests, and Erlang (with :crypto) to check Go's ETF and tokens.
-APT_PKGS  := chromium erlang-base erlang-crypto
+# tests, Erlang (with :crypto) to check Go's ETF and tokens, and Node.js with
+# npm for the hooks test that installs and bundles the real Phoenix LiveView
+# client (Debian 12's nodejs is 18; the test needs 18 or later).
+APT_PKGS  := chromium erlang-base erlang-crypto nodejs npm
 
 .PHONY: test deps fmt-check vet staticcheck gotest bench-check bench fuzz launcher
 
@@ -17,6 +19,8 @@ deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v erl >/dev/null 2>&1 && erl -noshell -eval 'ok = application:start(crypto), halt().' >/dev/null 2>&1 || missing="$$missing erlang-base erlang-crypto"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -36,8 +40,9 @@ staticcheck:
 	$(GOBIN)/staticcheck ./...
 	cd bench && $(GOBIN)/staticcheck ./...
 
-# SEALKIT_REQUIRE_TOOLS makes the browser and Erlang tests fail, not skip, when
-# chromium or erl is missing: `make test` installs them, so none may be skipped.
+# SEALKIT_REQUIRE_TOOLS makes the browser, Node and Erlang tests fail, not skip,
+# when chromium, node, npm or erl is missing: `make test` installs them, so none
+# may be skipped. The hooks LiveView test runs npm ci against the npm registry.
 gotest:
 	SEALKIT_REQUIRE_TOOLS=1 $(GO) test $(TESTFLAGS) ./...
 
