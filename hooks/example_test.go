@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/sealkit/sealkit/hooks"
+	"github.com/sealkit/sealkit/seal"
 )
 
 // Mount the handler under /hooks/ and fetch the module, then revalidate it
@@ -61,4 +63,32 @@ func ExampleHandler_ScriptTag() {
 	// true
 	// true
 	// true 71
+}
+
+// A Phoenix LiveView stores its state in the browser through ResumeHook as
+// Phoenix.Token.encrypt(endpoint, "livebook", state, max_age: 3600) (see
+// hooks/PHOENIX.md); the hook hands that blob back in its "restore" event. A
+// Go service with the same secret_key_base opens the same blob with package
+// seal. The blob below was made by Phoenix.Token.encrypt itself (plug_crypto
+// 2.1.1 on Erlang/OTP; the launcher-state vector of seal's interop tests)
+// from a map with string keys.
+func Example_phoenixBlob() {
+	secretKeyBase := []byte("u6Q7yq0H1f3nJ2mXoQ9rT4sVbW8cZ1dE5gH7jK0lM3nP6qR9sU2vX5yA8bC1dF4g")
+	blob := "XCP.Rml9YaFaG3vJYhb6dJlIfmAfDluPb2_jOths8gRigYf4AUcmk9snT7YSWSeARXdWCCa0uQsz6YcifgV-FY19ddJLB2pMdFoKIXyPmGMEbzOFEO3bH9j58CM9v6hrnPTfdn9P4IFzDuljOCtNCJMsrsmFQnHPsgICIAJy_bUL5kFH_NErpbGkN3aP5rXtmfkFotEw21OMJq6iE8XXAGD5bN_9BQHEIjac6WOWtkDyaqaEPmQYNZdVEkB-O-Jvl0sfaXR6MoeG43c3MR8fhMLc1MbzmSv-dJ_xoHCWgDiP55-Nha-N"
+	// The token expires an hour after it was made; the example reads it one
+	// second after. A service uses the real clock: leave WithClock out.
+	s, err := seal.New(secretKeyBase, seal.WithClock(func() time.Time { return time.UnixMilli(1764172801000) }))
+	if err != nil {
+		panic(err)
+	}
+	// Keys map to fields in snake_case: MachineID reads "machine_id".
+	var launch struct {
+		App, MachineID, Region, Password string
+		StartedAt                        int64
+	}
+	if err := s.Decrypt("livebook", blob, &launch); err != nil {
+		panic(err) // errors.Is(err, seal.ErrExpired) or seal.ErrInvalid
+	}
+	fmt.Println(launch.App, launch.MachineID, launch.Region, launch.StartedAt)
+	// Output: livebook-quiet-river-1234 e784e903f5e318 fra 1764172800
 }
