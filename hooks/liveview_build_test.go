@@ -66,8 +66,10 @@ func npmCI(t *testing.T, node, npm, dir string) {
 	want := installFingerprint(t, node, dir)
 	stamp := filepath.Join(dir, "node_modules", installStamp)
 	if got, err := os.ReadFile(stamp); err == nil && string(got) == want && pinsInstalled(t, dir) == nil {
+		t.Logf("npm ci skipped: node_modules matches %s", installStamp)
 		return
 	}
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund")
@@ -76,6 +78,7 @@ func npmCI(t *testing.T, node, npm, dir string) {
 	require.NoError(t, err, "npm ci in %s:\n%s", dir, out)
 	require.NoError(t, pinsInstalled(t, dir))
 	require.NoError(t, os.WriteFile(stamp, []byte(want), 0o644))
+	t.Logf("npm ci: %v", time.Since(start).Round(time.Millisecond))
 }
 
 // installFingerprint names what an install depends on.
@@ -151,6 +154,7 @@ func buildLiveViewApp(t *testing.T) liveViewApp {
 	assets := filepath.Join(app, "assets")
 	copyFile(t, filepath.Join(dir, "assets", "js", "app.js"), filepath.Join(assets, "js", "app.js"))
 	copyFile(t, hooks.ScriptFile, filepath.Join(assets, "vendor", hooks.ScriptFile))
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Join(dir, "node_modules", "esbuild", "bin", "esbuild"),
@@ -162,6 +166,7 @@ func buildLiveViewApp(t *testing.T) liveViewApp {
 	require.NoError(t, err, "esbuild:\n%s", out)
 	bundle, err := os.ReadFile(filepath.Join(app, "priv", "static", "assets", "js", "app.js"))
 	require.NoError(t, err)
+	t.Logf("esbuild: %d bytes in %v", len(bundle), time.Since(start).Round(time.Millisecond))
 	return liveViewApp{bundle: bundle, version: packageVersions(t, filepath.Join(dir, "package.json"))["phoenix_live_view"]}
 }
 
