@@ -54,6 +54,8 @@ export interface ResumeHookThis {
  */
 export declare const ResumeHook: {
 	mounted(this: ResumeHookThis): void;
+	/** Whether this element handles an event with this payload. */
+	handles(this: ResumeHookThis, payload: unknown): boolean;
 	disconnected(this: ResumeHookThis): void;
 	reconnected(this: ResumeHookThis): void;
 	store(this: ResumeHookThis, payload: StorePayload): void;

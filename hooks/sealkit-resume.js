@@ -28,16 +28,20 @@ function keep(s, key, data) {
 }
 
 // A Phoenix LiveView hook. LiveView copies its properties onto the hook, so
-// state lives on `this`. An element with a data-key attribute handles the
-// events of that key only; one without handles every key.
+// state lives on `this`.
 export const ResumeHook = {
 	mounted() {
 		for (const ev of ["store", "clear", "restore"]) {
 			this.handleEvent(ev, (p) => {
-				const mine = this.el?.dataset?.key;
-				if (typeof p?.key === "string" && (mine === undefined || mine === p.key)) this[ev](p);
+				if (this.handles(p)) this[ev](p);
 			});
 		}
+	},
+	// handleEvent listens on window: every hook sees every event. An element
+	// with a data-key attribute handles that key only; one without, every key.
+	handles(p) {
+		const mine = this.el?.dataset?.key;
+		return typeof p?.key === "string" && (mine === undefined || mine === p.key);
 	},
 	disconnected() {
 		this.askedSinceDown = false;
