@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -51,24 +50,10 @@ func newSimWorld(t *testing.T) *simWorld {
 // without cancelling them.
 func (w *simWorld) launcher(t *testing.T) *testServer {
 	t.Helper()
-	logs := newLogBuffer()
-	log := slog.New(slog.NewTextHandler(logs, nil))
-	sealer, err := seal.New([]byte(testKeyBase))
+	api, err := url.Parse(w.url)
 	require.NoError(t, err)
-	api, err := parseFlyAPI(w.url)
-	require.NoError(t, err)
-	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: worldToken}, log)
-	require.NoError(t, err)
-	srv, err := newServer(serverOptions{sealer: sealer, fly: f, org: defaultOrg, logger: log})
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		assert.NoError(t, stop(ctx, srv, f))
-		ts.Close()
-	})
-	return &testServer{srv: srv, fly: f, http: ts, logs: logs}
+	c := config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: worldToken}
+	return startTestServer(t, c, func(*serverOptions) {})
 }
 
 // quiesce waits until the launcher's watchers and cleanups have all run to
@@ -276,8 +261,6 @@ func waitCtx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
-
-func parseFlyAPI(raw string) (*url.URL, error) { return url.Parse(raw) }
 
 // callsSince returns the simulator's API calls since the snapshot before.
 func callsSince(sim *flysim.Server, before map[string]int) map[string]int {

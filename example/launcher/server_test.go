@@ -34,11 +34,17 @@ func newTestServer(t *testing.T, speed float64, maxLaunches int, origins ...stri
 // newTestServerWith is newTestServer with the options configure sets.
 func newTestServerWith(t *testing.T, speed float64, configure func(*serverOptions)) *testServer {
 	t.Helper()
+	return startTestServer(t, config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, configure)
+}
+
+// startTestServer runs an in-process launcher on the Fly that c names.
+func startTestServer(t *testing.T, c config, configure func(*serverOptions)) *testServer {
+	t.Helper()
 	logs := newLogBuffer()
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
-	f, err := newFly(context.Background(), config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, log)
+	f, err := newFly(context.Background(), c, log)
 	require.NoError(t, err)
 	o := serverOptions{sealer: sealer, fly: f, org: defaultOrg, addr: "127.0.0.1:0", logger: log}
 	configure(&o)
