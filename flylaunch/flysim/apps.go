@@ -27,23 +27,27 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The name check is strongly consistent: an app the API cannot see
+	// yet still holds its name.
 	if _, taken := s.st.Apps[in.Name]; taken || s.st.Reserved[in.Name] {
-		writeError(w, http.StatusUnprocessableEntity, "Validation failed: Name has already been taken")
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: "Validation failed: Name has already been taken", Status: "name_taken"})
 		return
 	}
 	network := in.Network
 	if network == "" {
 		network = "default"
 	}
+	now := s.now().UTC()
 	a := &app{
 		ID:                s.randHex(20),
 		Name:              in.Name,
 		InternalNumericID: int32(s.rng.Uint32() >> 1),
 		Network:           network,
-		Org:               in.Org,
-		CreatedAt:         s.now().UTC(),
+		Org:               canonicalOrg(in.Org),
+		CreatedAt:         now,
 		Secrets:           map[string]*secret{},
 		Machines:          map[string]*machine{},
+		VisibleAt:         s.propagatedAt(now, s.prof.AppPropagation),
 	}
 	s.st.Apps[in.Name] = a
 	if !s.commit(w) {
@@ -79,18 +83,23 @@ func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// findApp looks up {app}, answering 404 (or 401 for a reserved name) when
-// it does not exist. Callers hold s.mu.
+// findApp looks up {app}, answering 404 when it does not exist, 403 for a
+// name another organization holds (Fly finds the app, then refuses the
+// read; 401 is for a bad token) and 404 or 401 while a new app has not
+// propagated yet. Callers hold s.mu.
 func (s *Server) findApp(w http.ResponseWriter, r *http.Request) *app {
 	name := r.PathValue("app")
-	if a, ok := s.st.Apps[name]; ok {
+	a, ok := s.st.Apps[name]
+	switch {
+	case ok && visible(a.VisibleAt, s.now()):
 		return a
+	case ok:
+		s.writeAppNotVisible(w)
+	case s.st.Reserved[name]:
+		writeError(w, http.StatusForbidden, "unauthorized")
+	default:
+		writeError(w, http.StatusNotFound, "app not found")
 	}
-	if s.st.Reserved[name] {
-		writeError(w, http.StatusUnauthorized, "unauthorized")
-		return nil
-	}
-	writeError(w, http.StatusNotFound, "app not found")
 	return nil
 }
 
@@ -100,11 +109,12 @@ func (s *Server) appView(a *app) flaps.App {
 	var machines int64
 	status := "pending"
 	for _, m := range a.Machines {
-		if m.DestroyedAt != nil {
+		st := s.stateAt(m, now)
+		if st == stateDestroyed || st == stateDestroying {
 			continue
 		}
 		machines++
-		if s.stateAt(m, now) == "started" {
+		if st == stateStarted {
 			status = "deployed"
 		}
 	}
@@ -116,9 +126,9 @@ func (s *Server) appView(a *app) flaps.App {
 		Status:            status,
 		MachineCount:      machines,
 		Organization: flaps.AppOrganizationInfo{
-			Name:              a.Org,
-			Slug:              a.Org,
-			InternalNumericID: orgNumericID(a.Org),
+			Name:              canonicalOrg(a.Org),
+			Slug:              canonicalOrg(a.Org),
+			InternalNumericID: orgNumericID(canonicalOrg(a.Org)),
 		},
 		CnameTarget: a.Name + ".fly.dev",
 	}
@@ -157,18 +167,21 @@ func (s *Server) randULID() string {
 	return string(b)
 }
 
-// listApps serves GET /v1/apps?org_slug=ORG (flaps ListApps).
+// listApps serves GET /v1/apps?org_slug=ORG (flaps ListApps): the apps the
+// API can see in that organization, either slug of the personal one
+// naming it.
 func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
-	org := r.URL.Query().Get("org_slug")
+	org := canonicalOrg(r.URL.Query().Get("org_slug"))
 	if org == "" {
 		writeError(w, http.StatusBadRequest, "invalid_argument: org_slug is required")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
 	names := make([]string, 0, len(s.st.Apps))
 	for n, a := range s.st.Apps {
-		if a.Org == org {
+		if canonicalOrg(a.Org) == org && visible(a.VisibleAt, now) {
 			names = append(names, n)
 		}
 	}

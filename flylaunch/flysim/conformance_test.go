@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
@@ -59,8 +60,8 @@ func TestConformanceApps(t *testing.T) {
 	_, err = e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "someone-elses", Org: "personal"})
 	requireFlapsError(t, err, http.StatusUnprocessableEntity)
 	_, err = e.client.GetApp(ctx, "someone-elses")
-	fe = requireFlapsError(t, err, http.StatusUnauthorized)
-	assert.Equal(t, "unauthorized", fe.Error())
+	fe = requireFlapsError(t, err, http.StatusForbidden)
+	assert.Equal(t, "unauthorized", fe.Error(), "Fly's body for another organization's app")
 
 	require.NoError(t, e.client.DeleteApp(ctx, "lb-one"))
 	_, _, exists := e.sim.Counts("lb-one")
@@ -383,7 +384,9 @@ func TestConformanceLaunchErrors(t *testing.T) {
 	})
 }
 
-func TestConformanceWaitTimeout(t *testing.T) {
+// testWait408: a wait whose timeout passes first answers 408; a wait on a
+// machine that does not exist, 404.
+func testWait408(t *testing.T) {
 	e := newEnv(t, flysim.Options{Speed: 50})
 	ctx := ctxT(t)
 	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "wt", Org: "personal"})
@@ -499,7 +502,9 @@ func TestConformanceLeases(t *testing.T) {
 	assert.Equal(t, m3.LeaseNonce, found.Data.Nonce)
 }
 
-func TestDestroyForce(t *testing.T) {
+// testDestroyForce: a running machine is destroyed only with force (or
+// fly-go's kill).
+func testDestroyForce(t *testing.T) {
 	e := newEnv(t, flysim.Options{})
 	ctx := ctxT(t)
 	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "force", Org: "personal"})
@@ -520,26 +525,59 @@ func TestDestroyForce(t *testing.T) {
 }
 
 func TestErrorShape(t *testing.T) {
-	e := newEnv(t, flysim.Options{})
+	prof := flysim.Realistic()
+	prof.AppUnauthorizedRate = 0 // a new app answers 404 here; 401 is testAppPropagation's
+	e := newEnv(t, flysim.Options{Profile: prof})
+	ctx := ctxT(t)
+	e.sim.ReserveName("theirs")
+	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "mine", Org: "personal"})
+	require.NoError(t, err)
+	e.clock.Advance(10 * time.Second)
+	for region, how := range map[string]flysim.NoCapacity{
+		"cap": flysim.InsufficientCapacity, "mem": flysim.InsufficientMemory, "res": flysim.InsufficientResources,
+		"quo": flysim.OverQuota, "una": flysim.Unavailable503, "bad": flysim.BadGateway502,
+	} {
+		e.sim.SetNoCapacity(region, how)
+	}
+	launch := func(region string) string { return `{"region":"` + region + `","config":{"image":"nginx"}}` }
+	_, err = e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "fresh", Org: "personal"})
+	require.NoError(t, err)
+	m, err := e.client.Launch(ctx, "mine", livebookMachine())
+	require.NoError(t, err)
 	tests := []struct {
 		method, path, body string
 		status             int
+		code               string // Fly's "status" field, if any
 	}{
-		{http.MethodGet, "/v1/apps/nope", "", http.StatusNotFound},
-		{http.MethodPost, "/v1/apps", "{", http.StatusBadRequest},
-		{http.MethodPost, "/v1/apps", `{"name":"Bad_Name","org_slug":"personal"}`, http.StatusUnprocessableEntity},
-		{http.MethodPost, "/v1/apps", `{"name":"ok"}`, http.StatusBadRequest},
-		{http.MethodGet, "/v1/nothing/here", "", http.StatusNotFound},
-		{http.MethodGet, "/v1/apps", "", http.StatusBadRequest},
+		{http.MethodGet, "/v1/apps/nope", "", http.StatusNotFound, ""},
+		{http.MethodPost, "/v1/apps", "{", http.StatusBadRequest, ""},
+		{http.MethodPost, "/v1/apps", `{"name":"Bad_Name","org_slug":"personal"}`, http.StatusUnprocessableEntity, ""},
+		{http.MethodPost, "/v1/apps", `{"name":"ok"}`, http.StatusBadRequest, ""},
+		{http.MethodGet, "/v1/nothing/here", "", http.StatusNotFound, ""},
+		{http.MethodGet, "/v1/apps", "", http.StatusBadRequest, ""},
+		{http.MethodPost, "/v1/apps", `{"name":"theirs","org_slug":"personal"}`, http.StatusUnprocessableEntity, "name_taken"},
+		{http.MethodPost, "/v1/apps", `{"name":"mine","org_slug":"personal"}`, http.StatusUnprocessableEntity, "name_taken"},
+		{http.MethodGet, "/v1/apps/theirs", "", http.StatusForbidden, ""},
+		{http.MethodGet, "/v1/apps/fresh/secrets", "", http.StatusNotFound, ""},
+		{http.MethodGet, "/v1/apps/mine/machines/" + m.ID, "", http.StatusNotFound, ""},
+		{http.MethodGet, "/v1/apps/mine/machines/" + m.ID + "/wait?state=started", "", http.StatusNotFound, ""},
+		{http.MethodPost, "/v1/apps/mine/machines", launch("cap"), http.StatusPreconditionFailed, "insufficient_capacity"},
+		{http.MethodPost, "/v1/apps/mine/machines", launch("mem"), http.StatusConflict, ""},
+		{http.MethodPost, "/v1/apps/mine/machines", launch("res"), http.StatusPreconditionFailed, ""},
+		{http.MethodPost, "/v1/apps/mine/machines", launch("quo"), http.StatusForbidden, ""},
+		{http.MethodPost, "/v1/apps/mine/machines", launch("una"), http.StatusServiceUnavailable, ""},
+		{http.MethodPost, "/v1/apps/mine/machines", launch("bad"), http.StatusBadGateway, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+		t.Run(tt.method+" "+tt.path+" "+tt.body, func(t *testing.T) {
 			res, body := e.rawDo(t, tt.method, tt.path, tt.body, nil)
-			assert.Equal(t, tt.status, res.StatusCode)
+			assert.Equal(t, tt.status, res.StatusCode, body)
 			assert.NotEmpty(t, res.Header.Get("Fly-Request-Id"))
-			var shape struct{ Error string }
+			assert.Equal(t, "application/json; charset=utf-8", res.Header.Get("Content-Type"))
+			var shape struct{ Error, Status string }
 			require.NoError(t, json.Unmarshal([]byte(body), &shape), body)
 			assert.NotEmpty(t, shape.Error)
+			assert.Equal(t, tt.code, shape.Status)
 		})
 	}
 	res, _ := e.rawDo(t, http.MethodGet, "/v1/apps/nope", "", nil)
@@ -559,4 +597,82 @@ func TestListApps(t *testing.T) {
 	require.Len(t, apps, 2)
 	assert.Equal(t, "a", apps[0].Name)
 	assert.Equal(t, "b", apps[1].Name)
+}
+
+// TestConformanceRealistic runs a whole Livebook launch and teardown
+// through fly-go against the realistic profile, the way a client that
+// copes with Fly must: WaitForApp after the create, /wait retried on 404,
+// checks polled, the machine list polled until it shows the launch. Every
+// answer decodes into fly-go's types; fake time (testing/synctest) makes
+// the windows free.
+func TestConformanceRealistic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sim, c := newBubbleEnv(t, flysim.Options{Profile: flysim.Realistic(), Seed: 9})
+		ctx := t.Context()
+		poll := func(what string, done func() (bool, error)) {
+			t.Helper()
+			for range 600 {
+				ok, err := done()
+				require.NoError(t, err, what)
+				if ok {
+					return
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+			t.Fatalf("%s: never", what)
+		}
+		notFound := func(err error) (bool, error) {
+			if statusOf(t, err) == http.StatusNotFound {
+				return false, nil
+			}
+			return err == nil, err
+		}
+
+		app, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: "real", Org: flysim.PersonalOrgRawSlug})
+		require.NoError(t, err)
+		assert.Equal(t, "personal", app.Organization.Slug)
+		require.NoError(t, c.WaitForApp(ctx, "real"))
+		secrets, err := c.UpdateAppSecrets(ctx, "real", map[string]*string{"LIVEBOOK_PASSWORD": &[]string{goodPassword}[0]})
+		require.NoError(t, err)
+		for _, typ := range []string{"v6", "shared_v4"} {
+			_, err = c.AssignIP(ctx, "real", flaps.AssignIPRequest{Type: typ})
+			require.NoError(t, err)
+		}
+		in := livebookMachine()
+		in.MinSecretsVersion = &secrets.Version
+		m, err := c.Launch(ctx, "real", in)
+		require.NoError(t, err)
+		assert.Equal(t, "created", m.State)
+
+		poll("wait started", func() (bool, error) {
+			return notFound(c.Wait(ctx, "real", m.ID, flaps.WithWaitStates("started"), flaps.WithWaitTimeout(60*time.Second)))
+		})
+		poll("checks passing", func() (bool, error) {
+			got, err := c.Get(ctx, "real", m.ID)
+			return err == nil && got.AllHealthChecks().AllPassing(), err
+		})
+		poll("listed by launch ID", func() (bool, error) {
+			list, err := c.List(ctx, "real", "metadata.sealkit_launch=abc123")
+			return len(list) == 1, err
+		})
+		req := httptest.NewRequest(http.MethodPost, "/livebook/real/", stringsReader("password="+goodPassword))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		assert.Equal(t, http.StatusOK, rec.Code, "the stand-in Livebook takes the password")
+
+		require.NoError(t, c.Suspend(ctx, "real", m.ID, ""))
+		require.NoError(t, c.Wait(ctx, "real", m.ID, flaps.WithWaitStates("suspended"), flaps.WithWaitTimeout(10*time.Second)))
+		res, err := c.Start(ctx, "real", m.ID, "")
+		require.NoError(t, err)
+		assert.Equal(t, "suspended", res.PreviousState)
+		require.NoError(t, c.Wait(ctx, "real", m.ID, flaps.WithWaitStates("started"), flaps.WithWaitTimeout(60*time.Second)))
+		require.NoError(t, c.Stop(ctx, "real", fly.StopMachineInput{ID: m.ID}, ""))
+		require.NoError(t, c.Wait(ctx, "real", m.ID, flaps.WithWaitStates("stopped"), flaps.WithWaitTimeout(10*time.Second)))
+		require.NoError(t, c.Destroy(ctx, "real", fly.RemoveMachineInput{ID: m.ID}, ""))
+		require.NoError(t, c.Wait(ctx, "real", m.ID, flaps.WithWaitStates("destroyed"), flaps.WithWaitTimeout(10*time.Second)))
+		require.NoError(t, c.DeleteApp(ctx, "real"))
+		_, _, exists := sim.Counts("real")
+		assert.False(t, exists)
+	})
 }

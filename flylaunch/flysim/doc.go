@@ -3,21 +3,40 @@
 //
 // A [Server] is an [http.Handler] that serves the subset of the Machines API
 // a launcher needs — apps, write-only app secrets, IP assignments, machines
-// (launch, get, list with metadata filters, wait, start, kill, destroy),
-// machine metadata and leases — with Fly's paths, query strings, status
-// codes, JSON shapes ({"error": "..."} bodies) and a Fly-Request-Id header on
-// every response. Machines progress created → starting → started and their
-// health checks go critical → passing, computed from stored timestamps scaled
-// by [Options.Speed], so a simulator restarted on the same [Options.DataDir]
-// sees machines where they were and still progressing.
+// (launch, get, list with metadata filters, wait, start, stop, suspend,
+// kill, destroy), machine metadata and leases — with Fly's paths, query
+// strings, status codes, JSON shapes ({"error": "..."} bodies, with Fly's
+// "status" code where Fly sets one, such as name_taken) and a Fly-Request-Id
+// header on every response. Machines progress created → starting → started
+// and their health checks go critical → passing, computed from stored
+// timestamps scaled by [Options.Speed], so a simulator restarted on the
+// same [Options.DataDir] sees machines where they were and still
+// progressing.
+//
+// [Options.Profile] sets how hard the simulator is. [Instant] agrees with
+// itself the moment a write returns and runs any image; it is the default
+// for now. [Realistic] is at least as hard as Fly: a new app, a new
+// machine and the machine list become visible only after propagation
+// windows (404, or 401 for an app, meanwhile), only the Livebook image
+// boots, health checks pass only on the port and path Livebook serves, a
+// Livebook without a 12-character LIVEBOOK_PASSWORD crash-loops under its
+// restart policy, and machines go through the states Fly reports
+// (replacing, stopping, suspending, failed, launch_failed, ...). The
+// default becomes Realistic once flylaunch copes with it (issue 9,
+// phase 2).
 //
 // Each app with a started machine also serves a stand-in Livebook under
 // /livebook/{app}/ (no bearer auth): a health endpoint and a password login
 // that accepts exactly the LIVEBOOK_PASSWORD secret the machine was launched
 // with.
 //
+// The personal organization answers to [PersonalOrg] and to
+// [PersonalOrgRawSlug]; responses say [PersonalOrg].
+//
 // fly-go has no base-URL option; point its client at a simulator with
-// [Transport]. Faults (status codes, latency, ambiguous commits), taken app
-// names and regions without capacity can be injected at any time with
-// [Server.AddFault], [Server.ReserveName] and [Server.SetCapacity].
+// [Transport]. Faults (status codes, bodies in Fly's shapes, Retry-After,
+// latency, ambiguous commits), taken app names and regions without
+// capacity (in each of the ways Fly says so, see [NoCapacity]) can be
+// injected at any time with [Server.AddFault], [Server.ReserveName] and
+// [Server.SetNoCapacity].
 package flysim

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
 	fly "github.com/superfly/fly-go"
@@ -106,4 +107,59 @@ func ExampleServer_AddFault() {
 	// true 504
 	// machines: 1
 	// launch calls: 1
+}
+
+// ExampleRealistic shows what a client of the realistic profile must cope
+// with: a new app the API does not see yet, a new machine whose routes
+// answer 404 for a moment, and an image flysim cannot run.
+func ExampleRealistic() {
+	sim, err := flysim.New(flysim.Options{Speed: 100, Token: "t", Profile: flysim.Realistic()})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ctx := context.Background()
+	client, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
+		Tokens:    tokens.Parse("t"),
+		Transport: flysim.Transport(srv.URL, srv.Client().Transport),
+	})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := client.CreateApp(ctx, flaps.CreateAppRequest{Name: "eventually", Org: "personal"}); err != nil {
+		panic(err)
+	}
+	_, err = client.GetApp(ctx, "eventually")
+	fmt.Println("visible at once:", err == nil)
+	if err := client.WaitForApp(ctx, "eventually"); err != nil { // retries 404 and 401
+		panic(err)
+	}
+	fmt.Println("visible after WaitForApp: true")
+
+	m, err := client.Launch(ctx, "eventually", fly.LaunchMachineInput{Config: &fly.MachineConfig{Image: "nginx"}})
+	if err != nil {
+		panic(err)
+	}
+	for { // a machine just created may answer 404 for a moment: retry
+		err = client.Wait(ctx, "eventually", m.ID, flaps.WithWaitStates("launch_failed"), flaps.WithWaitTimeout(10*time.Second))
+		var fe *flaps.FlapsError
+		if !errors.As(err, &fe) || fe.ResponseStatusCode != 404 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err != nil {
+		panic(err)
+	}
+	m, err = client.Get(ctx, "eventually", m.ID)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("nginx:", m.State)
+	// Output:
+	// visible at once: false
+	// visible after WaitForApp: true
+	// nginx: launch_failed
 }

@@ -1,7 +1,9 @@
 package flysim
 
 import (
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +27,16 @@ type Fault struct {
 	// CommitThenFail performs the request's effect, then answers Status
 	// (500 if Status is 0): the ambiguous "did my create happen?" failure.
 	CommitThenFail bool
+	// Message replaces the "error" text of the answer's body; "" keeps
+	// the default for Status.
+	Message string
+	// Code sets the body's "status" field, Fly's machine-readable error
+	// code (e.g. "insufficient_capacity", "name_taken"); "" leaves it out.
+	Code string
+	// RetryAfter sets the Retry-After header, in whole seconds rounded up
+	// (a 429 without it says 1 second). It is wall time: the client
+	// waits it as it is.
+	RetryAfter time.Duration
 }
 
 type faultState struct {
@@ -98,23 +110,31 @@ func (s *Server) serveWithFaults(w http.ResponseWriter, r *http.Request, h http.
 		h(w, r)
 	case f.CommitThenFail:
 		h(&discardWriter{h: http.Header{}}, r)
-		writeFault(w, f.Status)
+		writeFault(w, f)
 	default:
-		writeFault(w, f.Status)
+		writeFault(w, f)
 	}
 }
 
-func writeFault(w http.ResponseWriter, status int) {
-	msg := strings.ToLower(http.StatusText(status))
-	switch status {
+// writeFault answers f in Fly's shape: {"error": ...[, "status": ...]},
+// with Retry-After on a 429 or when f sets one.
+func writeFault(w http.ResponseWriter, f Fault) {
+	msg := strings.ToLower(http.StatusText(f.Status))
+	switch f.Status {
 	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
 		msg = "deadline_exceeded: " + msg
 	case http.StatusTooManyRequests:
 		w.Header().Set("Retry-After", "1")
 		msg = "rate limit exceeded"
 	}
+	if f.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(math.Ceil(f.RetryAfter.Seconds())), 10))
+	}
+	if f.Message != "" {
+		msg = f.Message
+	}
 	if msg == "" {
 		msg = "injected fault"
 	}
-	writeError(w, status, msg)
+	writeJSON(w, f.Status, apiError{Error: msg, Status: f.Code})
 }

@@ -30,9 +30,10 @@ type livebookData struct {
 	OK, Failed bool
 }
 
-// livebookMachine returns the newest started machine of {app}, answering
-// 404 for an unknown app and 503 when none is started yet. Callers hold
-// s.mu.
+// livebookMachine returns the newest started machine of {app} (under a
+// strict Profile, the newest one actually serving Livebook behind its
+// services), answering 404 for an unknown app and 503 when there is none.
+// Callers hold s.mu.
 func (s *Server) livebookMachine(w http.ResponseWriter, r *http.Request) *machine {
 	a, ok := s.st.Apps[r.PathValue("app")]
 	if !ok {
@@ -42,7 +43,10 @@ func (s *Server) livebookMachine(w http.ResponseWriter, r *http.Request) *machin
 	now := s.now()
 	var best *machine
 	for _, m := range a.Machines {
-		if s.stateAt(m, now) == "started" && (best == nil || m.StartAt.After(*best.StartAt)) {
+		if s.stateAt(m, now) != stateStarted || (s.prof.StrictMachines && !servesLivebook(m)) {
+			continue
+		}
+		if best == nil || m.StartAt.After(*best.StartAt) {
 			best = m
 		}
 	}
@@ -80,7 +84,7 @@ func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	var want string
 	var set bool
 	if m != nil {
-		want, set = m.SecretEnv[livebookPasswordSecret]
+		want, set = envOf(m, livebookPasswordSecret)
 	}
 	s.mu.Unlock()
 	if m == nil {
@@ -106,4 +110,19 @@ func passwordEqual(got, want string) bool {
 	g := sha256.Sum256([]byte(got))
 	h := sha256.Sum256([]byte(want))
 	return subtle.ConstantTimeCompare(g[:], h[:]) == 1
+}
+
+// servesLivebook reports whether m runs the stand-in Livebook and every
+// service of m reaches it.
+func servesLivebook(m *machine) bool {
+	p := programOf(m)
+	if !p.known || p.crash != "" {
+		return false
+	}
+	for _, svc := range m.Config.Services {
+		if svc.InternalPort != p.port {
+			return false
+		}
+	}
+	return true
 }

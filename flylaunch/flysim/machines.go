@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	fly "github.com/superfly/fly-go"
 )
@@ -52,11 +53,7 @@ func (s *Server) launchMachine(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	if ok, set := s.capacity[region]; set && !ok {
-		writeJSON(w, http.StatusPreconditionFailed, apiError{
-			Error:  "insufficient resources available to fulfill request: could not reserve resource for machine in " + region,
-			Status: "insufficient_capacity",
-		})
+	if s.refuseForCapacity(w, region, a.Org) {
 		return
 	}
 	if v := in.MinSecretsVersion; v != nil && *v > a.SecretsVersion {
@@ -69,7 +66,7 @@ func (s *Server) launchMachine(w http.ResponseWriter, r *http.Request) {
 		Name:       in.Name,
 		Region:     region,
 		InstanceID: s.randULID(),
-		PrivateIP:  fmt.Sprintf("fdaa:0:%x:a7b:%x:%x:%x:2", orgNumericID(a.Org)&0xffff, s.rng.IntN(0xffff), s.rng.IntN(0xffff), s.rng.IntN(0xffff)),
+		PrivateIP:  fmt.Sprintf("fdaa:0:%x:a7b:%x:%x:%x:2", orgNumericID(canonicalOrg(a.Org))&0xffff, s.rng.IntN(0xffff), s.rng.IntN(0xffff), s.rng.IntN(0xffff)),
 		Config:     in.Config,
 		CreatedAt:  now,
 		UpdatedAt:  now,
@@ -77,15 +74,15 @@ func (s *Server) launchMachine(w http.ResponseWriter, r *http.Request) {
 	if m.Name == "" {
 		m.Name = s.machineName()
 	}
-	for _, other := range a.Machines {
-		if other.DestroyedAt == nil && other.Name == m.Name {
-			writeError(w, http.StatusConflict, "already_exists: a machine named "+quoteName(m.Name)+" already exists")
-			return
-		}
+	if other := s.machineNamed(a, m.Name, now); other != nil {
+		writeError(w, http.StatusConflict, "already_exists: unique machine name violation, a machine named "+quoteName(m.Name)+" already exists")
+		return
 	}
 	if !in.SkipLaunch {
-		m.StartAt = &now
+		m.StartAt, m.Boot = &now, bootLaunch
 	}
+	m.VisibleAt = s.propagatedAt(now, s.prof.MachinePropagation)
+	m.ListedAt = s.propagatedAt(now, s.prof.ListLag)
 	if !in.SkipSecrets {
 		m.SecretEnv = map[string]string{}
 		for name, sec := range a.Secrets {
@@ -126,15 +123,30 @@ func (s *Server) machineName() string {
 	return fmt.Sprintf("%s-%s-%04d", nameAdjectives[s.rng.IntN(len(nameAdjectives))], nameNouns[s.rng.IntN(len(nameNouns))], s.rng.IntN(10000))
 }
 
+// machineNamed returns the active machine of a called name as the
+// uniqueness check sees it: through the machine list, so a machine still
+// within the Profile's ListLag is not seen. Callers hold s.mu.
+func (s *Server) machineNamed(a *app, name string, now time.Time) *machine {
+	for _, other := range a.Machines {
+		if other.Name != name || !visible(other.ListedAt, now) {
+			continue
+		}
+		if st := s.stateAt(other, now); st != stateDestroyed && st != stateDestroying {
+			return other
+		}
+	}
+	return nil
+}
+
 // findMachine looks up {app} and {id}, answering 404 when either is
-// missing. Callers hold s.mu.
+// missing or the machine has not propagated yet. Callers hold s.mu.
 func (s *Server) findMachine(w http.ResponseWriter, r *http.Request) (*app, *machine) {
 	a := s.findApp(w, r)
 	if a == nil {
 		return nil, nil
 	}
 	m, ok := a.Machines[r.PathValue("id")]
-	if !ok {
+	if !ok || !visible(m.VisibleAt, s.now()) {
 		writeError(w, http.StatusNotFound, "machine not found")
 		return nil, nil
 	}
@@ -157,6 +169,8 @@ func (s *Server) getMachine(w http.ResponseWriter, r *http.Request) {
 // match), region=, state= (comma-separated or repeated; a bare state name
 // as the whole query, as flaps' List sends it, works too) and
 // include_deleted=true to see destroyed machines.
+// Machines still within the Profile's ListLag are left out, whatever the
+// filters.
 func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
@@ -192,8 +206,11 @@ func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	out := make([]*fly.Machine, 0, len(a.Machines))
 	for _, m := range a.Machines {
+		if !visible(m.ListedAt, now) {
+			continue
+		}
 		st := s.stateAt(m, now)
-		if !includeDeleted && len(states) == 0 && (st == fly.MachineStateDestroyed) {
+		if !includeDeleted && len(states) == 0 && st == stateDestroyed {
 			continue
 		}
 		if len(states) > 0 && !states[st] {
@@ -214,14 +231,6 @@ func (s *Server) listMachines(w http.ResponseWriter, r *http.Request) {
 		return out[i].ID < out[j].ID
 	})
 	writeJSON(w, http.StatusOK, out)
-}
-
-func isMachineState(s string) bool {
-	switch s {
-	case "created", "starting", "started", "stopping", "stopped", "suspended", "destroying", "destroyed", "replacing", "failed":
-		return true
-	}
-	return false
 }
 
 func metadataMatches(c *fly.MachineConfig, want map[string]string) bool {
@@ -251,7 +260,8 @@ func (s *Server) updateMachine(w http.ResponseWriter, r *http.Request) {
 	if m == nil || !s.leaseAllows(w, r, m) {
 		return
 	}
-	if m.DestroyedAt != nil {
+	now := s.now().UTC()
+	if s.gone(m, now) {
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
 		return
 	}
@@ -259,7 +269,6 @@ func (s *Server) updateMachine(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_argument: a machine cannot change region")
 		return
 	}
-	now := s.now().UTC()
 	m.Config, m.UpdatedAt, m.InstanceID = in.Config, now, s.randULID()
 	if in.Name != "" {
 		m.Name = in.Name
@@ -271,7 +280,7 @@ func (s *Server) updateMachine(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if m.StoppedAt == nil && !in.SkipLaunch {
-		m.StartAt = &now
+		m.StartAt, m.Boot = &now, bootUpdate
 	}
 	if !s.commit(w) {
 		return

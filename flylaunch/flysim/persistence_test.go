@@ -171,5 +171,5 @@ func TestPersistenceGoldenState(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `data-test="livebook-ok"`)
 	_, err = e.client.GetApp(ctx, "taken")
-	requireFlapsError(t, err, http.StatusUnauthorized)
+	requireFlapsError(t, err, http.StatusForbidden)
 }

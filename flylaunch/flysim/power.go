@@ -8,7 +8,9 @@ import (
 	fly "github.com/superfly/fly-go"
 )
 
-// startMachine serves POST /v1/apps/{app}/machines/{id}/start.
+// startMachine serves POST /v1/apps/{app}/machines/{id}/start. A machine
+// that is created (never started), stopped, suspended or failed starts
+// again; one already booting or running is left alone.
 func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -19,12 +21,12 @@ func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 	now := s.now().UTC()
 	prev := s.stateAt(m, now)
 	switch prev {
-	case fly.MachineStateDestroyed, fly.MachineStateDestroying:
+	case stateDestroyed, stateDestroying:
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
 		return
-	case fly.MachineStateCreated, fly.MachineStateStopped:
-		if m.StartAt == nil || m.StoppedAt != nil {
-			m.StartAt, m.StoppedAt, m.UpdatedAt = &now, nil, now
+	case stateCreated, stateStopped, stateStopping, stateSuspended, stateSuspending, stateFailed:
+		if m.StartAt == nil || m.StoppedAt != nil || prev != stateCreated {
+			m.StartAt, m.StoppedAt, m.Suspended, m.UpdatedAt, m.Boot = &now, nil, false, now, bootStart
 			m.InstanceID = s.randULID()
 		}
 	}
@@ -36,17 +38,28 @@ func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 
 // stopMachine serves POST /v1/apps/{app}/machines/{id}/stop.
 func (s *Server) stopMachine(w http.ResponseWriter, r *http.Request) {
+	s.haltMachine(w, r, false)
+}
+
+// suspendMachine serves POST /v1/apps/{app}/machines/{id}/suspend: like a
+// stop, but the machine reports suspending, then suspended.
+func (s *Server) suspendMachine(w http.ResponseWriter, r *http.Request) {
+	s.haltMachine(w, r, true)
+}
+
+// haltMachine stops or suspends {id}.
+func (s *Server) haltMachine(w http.ResponseWriter, r *http.Request, suspend bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, m := s.findMachine(w, r)
 	if m == nil || !s.leaseAllows(w, r, m) {
 		return
 	}
-	if m.DestroyedAt != nil {
+	if s.gone(m, s.now()) {
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
 		return
 	}
-	s.markStopped(m)
+	s.markStopped(m, suspend)
 	if !s.commit(w) {
 		return
 	}
@@ -69,13 +82,13 @@ func (s *Server) signalMachine(w http.ResponseWriter, r *http.Request) {
 	if m == nil || !s.leaseAllows(w, r, m) {
 		return
 	}
-	if m.DestroyedAt != nil {
+	if s.gone(m, s.now()) {
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
 		return
 	}
 	switch sig {
 	case "9", "15", "SIGKILL", "SIGTERM":
-		s.markStopped(m)
+		s.markStopped(m, false)
 	}
 	if !s.commit(w) {
 		return
@@ -96,11 +109,12 @@ func (s *Server) destroyMachine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now().UTC()
-	if m.DestroyedAt != nil {
+	st := s.stateAt(m, now)
+	if m.DestroyedAt != nil || st == stateDestroyed {
 		writeOK(w)
 		return
 	}
-	if idle := m.StoppedAt != nil || m.StartAt == nil; !idle && !kill && !force {
+	if !idle(m, st) && !kill && !force {
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: unable to destroy machine, not currently stopped, suspended or destroyed")
 		return
 	}
@@ -111,10 +125,21 @@ func (s *Server) destroyMachine(w http.ResponseWriter, r *http.Request) {
 	writeOK(w)
 }
 
-// markStopped records that m stopped now, unless it already had.
-func (s *Server) markStopped(m *machine) {
+// idle reports whether m, in state st, may be destroyed without force:
+// never started, or stopped, suspended or failed.
+func idle(m *machine, st string) bool {
+	switch st {
+	case stateStopped, stateSuspended, stateFailed, stateLaunchFailed:
+		return true
+	}
+	return m.StartAt == nil
+}
+
+// markStopped records that m stopped (or suspended) now, unless it already
+// had.
+func (s *Server) markStopped(m *machine, suspend bool) {
 	if m.StoppedAt == nil {
 		now := s.now().UTC()
-		m.StoppedAt, m.UpdatedAt = &now, now
+		m.StoppedAt, m.UpdatedAt, m.Suspended = &now, now, suspend
 	}
 }

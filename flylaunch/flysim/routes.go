@@ -28,6 +28,7 @@ func (s *Server) routes() *http.ServeMux {
 	api("DELETE /v1/apps/{app}/machines/{id}", s.destroyMachine)
 	api("POST /v1/apps/{app}/machines/{id}/stop", s.stopMachine)
 	api("POST /v1/apps/{app}/machines/{id}/start", s.startMachine)
+	api("POST /v1/apps/{app}/machines/{id}/suspend", s.suspendMachine)
 	api("POST /v1/apps/{app}/machines/{id}/signal", s.signalMachine)
 	api("GET /v1/apps/{app}/machines/{id}/wait", s.waitMachine)
 	api("GET /v1/apps/{app}/machines/{id}/metadata", s.getMetadata)

@@ -27,8 +27,9 @@ type Options struct {
 	// Speed scales simulated time: 1 is realistic (a whole launch takes
 	// 30-60 s: "starting" after 2 s, "started" after 20 s, health checks
 	// passing 15 s plus their grace period later), 100 is a hundred times
-	// faster. Wait timeouts shrink by the same factor; lease TTLs do not
-	// (they are wall-clock seconds by Clock). 0 means 1.
+	// faster. Wait timeouts and the Profile's windows shrink by the same
+	// factor; lease TTLs and Retry-After do not (they are wall-clock
+	// seconds by Clock). 0 means 1.
 	Speed float64
 	// Token, if set, is the only bearer token accepted; "" accepts any
 	// non-empty token. Requests without one get 401.
@@ -40,8 +41,13 @@ type Options struct {
 	// Logger receives one line per request; nil discards. Secret values are
 	// never logged.
 	Logger *slog.Logger
-	// Seed seeds fault rates and generated IDs, for deterministic tests.
+	// Seed seeds fault rates, generated IDs and the propagation delays and
+	// 401-or-404 choices of the Profile, for deterministic tests.
 	Seed int64
+	// Profile sets how slow to agree and how strict the simulator is. The
+	// zero value is the default profile: [Instant] for now, [Realistic]
+	// once flylaunch copes with it (issue 9, phase 2).
+	Profile Profile
 }
 
 // Server is a simulated Fly Machines API. It is an http.Handler; all methods
@@ -49,6 +55,7 @@ type Options struct {
 type Server struct {
 	dir    string
 	speed  float64
+	prof   Profile
 	token  string
 	clock  func() time.Time
 	log    *slog.Logger
@@ -56,14 +63,14 @@ type Server struct {
 	done   chan struct{}
 	closed sync.Once
 
-	mu       sync.Mutex
-	st       *state
-	rng      *rand.Rand
-	faults   []*faultState
-	capacity map[string]bool
-	calls    map[string]int
-	changed  chan struct{} // closed and replaced on every state change
-	reqSeq   uint64
+	mu      sync.Mutex
+	st      *state
+	rng     *rand.Rand
+	faults  []*faultState
+	full    map[string]NoCapacity // regions without room, and how they say so
+	calls   map[string]int
+	changed chan struct{} // closed and replaced on every state change
+	reqSeq  uint64
 }
 
 // New validates opts, loads DataDir state if present and returns a Server.
@@ -78,18 +85,23 @@ func New(opts Options) (*Server, error) {
 	if strings.ContainsAny(opts.Token, " \t\r\n") {
 		return nil, fmt.Errorf("%w: Token must not contain whitespace", ErrInvalidOptions)
 	}
+	prof, err := opts.Profile.resolve()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		dir:      opts.DataDir,
-		speed:    speed,
-		token:    opts.Token,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		done:     make(chan struct{}),
-		st:       newState(),
-		rng:      rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f1e5)),
-		capacity: map[string]bool{},
-		calls:    map[string]int{},
-		changed:  make(chan struct{}),
+		dir:     opts.DataDir,
+		speed:   speed,
+		prof:    prof,
+		token:   opts.Token,
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		done:    make(chan struct{}),
+		st:      newState(),
+		rng:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f1e5)),
+		full:    map[string]NoCapacity{},
+		calls:   map[string]int{},
+		changed: make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -166,8 +178,9 @@ func (s *Server) Calls() map[string]int {
 	return out
 }
 
-// Counts reports an app's machines (not destroyed) and IP assignments, and
-// whether the app exists.
+// Counts reports an app's machines (neither destroying nor destroyed) and
+// IP assignments, and whether the app exists, as they are: propagation
+// windows do not hide anything from Counts.
 func (s *Server) Counts(appName string) (machines, ips int, exists bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,8 +188,9 @@ func (s *Server) Counts(appName string) (machines, ips int, exists bool) {
 	if !ok {
 		return 0, 0, false
 	}
+	now := s.now()
 	for _, m := range a.Machines {
-		if m.DestroyedAt == nil {
+		if st := s.stateAt(m, now); st != stateDestroyed && st != stateDestroying {
 			machines++
 		}
 	}
@@ -184,26 +198,15 @@ func (s *Server) Counts(appName string) (machines, ips int, exists bool) {
 }
 
 // ReserveName marks an app name as taken by another organization:
-// CreateApp answers 422 "Name has already been taken" and GetApp answers
-// 401 "unauthorized", as Fly does for apps the token cannot see.
+// CreateApp answers 422 "Name has already been taken" with the name_taken
+// status code, and GetApp (like every route naming the app) answers 403
+// "unauthorized", as Fly does for an app in an organization the token
+// does not cover.
 func (s *Server) ReserveName(appName string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.Reserved[appName] = true
 	_ = s.changedLocked()
-}
-
-// SetCapacity sets whether a region can host new machines; launches in a
-// region set to false answer 412 with Fly's insufficient_capacity status.
-// Capacity is not persisted: every region has room after a restart.
-func (s *Server) SetCapacity(region string, ok bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if ok {
-		delete(s.capacity, region)
-	} else {
-		s.capacity[region] = false
-	}
 }
 
 func (s *Server) authorized(r *http.Request) bool {

@@ -41,6 +41,9 @@ type app struct {
 	Secrets           map[string]*secret   `json:"secrets"`
 	IPs               []flaps.IPAssignment `json:"ips"`
 	Machines          map[string]*machine  `json:"machines"`
+	// VisibleAt is when the Machines API starts to see the app (the
+	// Profile's AppPropagation); nil means at once.
+	VisibleAt *time.Time `json:"visible_at,omitempty"`
 }
 
 type secret struct {
@@ -61,8 +64,18 @@ type machine struct {
 	UpdatedAt  time.Time          `json:"updated_at"`
 	// StartAt is when the latest start was requested; nil while the machine
 	// was created with skip_launch and never started.
-	StartAt     *time.Time        `json:"start_at,omitempty"`
-	StoppedAt   *time.Time        `json:"stopped_at,omitempty"`
+	StartAt *time.Time `json:"start_at,omitempty"`
+	// Boot says what the latest start was: bootLaunch (the create),
+	// bootStart or bootUpdate; "" in older state files means bootLaunch.
+	Boot      string     `json:"boot,omitempty"`
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
+	// Suspended says the stop at StoppedAt was a suspend.
+	Suspended bool `json:"suspended,omitempty"`
+	// VisibleAt is when routes naming the machine start to find it, and
+	// ListedAt when machine lists start to show it (the Profile's
+	// MachinePropagation and ListLag); nil means at once.
+	VisibleAt   *time.Time        `json:"visible_at,omitempty"`
+	ListedAt    *time.Time        `json:"listed_at,omitempty"`
 	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
 	Lease       *lease            `json:"lease,omitempty"`
 	SecretEnv   map[string]string `json:"secret_env,omitempty"`

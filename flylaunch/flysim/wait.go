@@ -92,7 +92,7 @@ func (s *Server) waitMachine(w http.ResponseWriter, r *http.Request) {
 
 func stateList(want map[string]bool) string {
 	var out []string
-	for _, st := range []string{"created", "starting", "started", "stopping", "stopped", "suspended", "destroying", "destroyed", "replacing", "failed"} {
+	for _, st := range machineStates() {
 		if want[st] {
 			out = append(out, st)
 		}

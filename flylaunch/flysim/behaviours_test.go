@@ -1,0 +1,145 @@
+package flysim_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+)
+
+// TestFlyBehaviours lists each behaviour flysim simulates with the source
+// it copies (a Fly docs page, or a flyctl / fly-go file and function, or
+// a public report of Fly's answers) and asserts it through fly-go's real
+// client. flyctl and fly-go paths are in github.com/superfly/flyctl and
+// github.com/superfly/fly-go; "fly-go v0.9.3" is the version sealkit uses.
+func TestFlyBehaviours(t *testing.T) {
+	behaviours := []struct {
+		behaviour string
+		source    string
+		check     func(*testing.T)
+	}{
+		// Propagation.
+		{"after CreateApp, routes naming the app answer 404 (sometimes 401) for a while; the name is taken at once",
+			"fly-go v0.9.3 flaps/flaps_apps.go WaitForApp (retries 404 and 401); flyctl internal/command/apps/create.go (CreateApp, then WaitForApp), commit d37ad7d \"Don't continue after creating app until machines API can see it\" (#3112)",
+			testAppPropagation},
+		{"fly-go's WaitForApp gets through the app propagation window",
+			"fly-go v0.9.3 flaps/flaps_apps.go WaitForApp, flaps/retry.go Retry",
+			testWaitForApp},
+		{"a new machine's Get, /wait and other routes naming it answer 404 for a while",
+			"flyctl internal/machine/leasable_machine.go WaitForState with WithJustCreated, commit d170dd1 \"Make `deploy` more robust to propagation delays\" (#4618)",
+			testMachinePropagation},
+		{"retrying /wait on 404 for a machine just created gets through",
+			"flyctl internal/machine/leasable_machine.go WaitForState (case notFoundResponse && options.justCreated)",
+			testWaitRetriedOn404},
+		{"machine lists (metadata filter or not) lag creation; a name repeated within the lag makes a duplicate, after it 409 already_exists",
+			"flyctl internal/command/deploy/strategy_bluegreen.go launchLookupDelay and launchGreenMachineWithRetry (list store is Corrosion, a lookup delay \"reduces but does not eliminate\" duplicates); https://fly.io/infra-log/machines-api-duplicates/ (an empty list made fly deploy create duplicates); 409 \"already_exists: unique machine name violation\": fly-go flaps/flaps_error_test.go TestCapacityScopeOf. That the name check reads the lagging store is flysim's assumption.",
+			testListLag},
+
+		// Machines and their config.
+		{"health checks pass only on the port Livebook listens on (LIVEBOOK_PORT, default 8080), behind services pointing there, and over HTTP only for GET /public/health",
+			"livebook-dev/livebook lib/livebook/config.ex port!, config/prod.exs (port 8080), lib/livebook_web/router.ex (scope \"/public\", get \"/health\", no auth); check fields: https://fly.io/docs/machines/api/machines-resource/ (config.checks, services[].checks)",
+			testStrictHealth},
+		{"an image flysim cannot run: created, launch_failed, then destroyed",
+			"https://fly.io/docs/machines/machine-states/ (launch_failed: \"Machine failed to launch; will transition to destroyed\")",
+			testUnknownImage},
+		{"an update or start to an image flysim cannot run: replacing, then failed, which stays",
+			"https://fly.io/docs/machines/machine-states/ (replacing, failed); flyctl internal/machine/update.go (after Update, waits to settle and checks state == \"failed\")",
+			testFailedUpdate},
+		{"a Livebook that cannot start (no or short LIVEBOOK_PASSWORD, bad LIVEBOOK_PORT) crash-loops under its restart policy, exit events as flyd reports them",
+			"livebook-dev/livebook lib/livebook/config.ex password! (\"must be at least 12 characters\"), port!; https://fly.io/docs/machines/guides-examples/machine-restart-policy/ (no, always, on-fail up to 10 times); fly-go v0.9.3 machine_types.go MachineRestart, MachineExitEvent; flyctl internal/machine/leasable_machine.go isConstantlyRestarting",
+			testCrashLoop},
+		{"stop: stopping then stopped; suspend: suspending then suspended; start resumes",
+			"https://fly.io/docs/machines/machine-states/ (stopping, suspending, suspended); fly-go v0.9.3 flaps/flaps_machines.go Suspend",
+			testStopAndSuspend},
+		{"every state Fly has shows where it applies",
+			"https://fly.io/docs/machines/machine-states/",
+			testEveryState},
+
+		// Error shapes.
+		{"no capacity, five ways: 412 insufficient_capacity, 409 insufficient memory, 412 insufficient resources, 403 over quota, 502/503 with a body (resent by fly-go)",
+			"fly-go v0.9.3 flaps/flaps_error.go (insufficient_capacity, Suggestion); https://github.com/Kilo-Org/cloud/pull/412 (Fly's 409 \"aborted: could not reserve resource for machine: insufficient memory available to fulfill request\" next to 412 insufficient resources); https://github.com/Kilo-Org/cloud/pull/516 (403 \"... which is over the allowed quota. please consider other regions\"); https://community.fly.io/t/capacity-fixes-improvements/17276 (\"no capacity available in fra\"); fly-go v0.9.3 http.go NewHTTPClient (rehttp RetryStatuses(502, 503), 3 retries)",
+			testNoCapacityShapes},
+		{"a taken app name: 422 with status name_taken",
+			"fly-go flaps/flaps_error.go IsNameTakenError, commit c4069b8 \"Add a name_taken status code for app-name collisions\" (#279)",
+			testNameTakenShape},
+		{"another organization's app: 403 {\"error\":\"unauthorized\"}; a bad token: 401",
+			"fly-go flaps/flaps_apps.go AppNameAvailable, commit 2c33879 \"Report an app held by another org as taken, not as an error\" (#282)",
+			testForeignAppVersusBadToken},
+		{"\"personal\" and the raw personal slug name one organization; responses say \"personal\"",
+			"flyctl internal/command/launch/plan_builder.go (\"The personal org's canonical Slug is always \\\"personal\\\", but callers ... may supply the real/raw slug\"), internal/command/mpg/mpg.go AliasedOrganizationSlug",
+			testPersonalOrgSlugs},
+		{"injected answers in Fly's shape: message, status code, Retry-After (429 says 1 s unless told)",
+			"fly-go v0.9.3 flaps/flaps.go handleAPIError ({\"error\"}), flaps/flaps_error.go errorResponse ({\"status\"}); flyctl internal/flapsutil/retry.go IsTransientFlapsError (408, 429, 5xx are transient); https://community.fly.io/t/understanding-fly-io-api-rate-hard-limits/20636 (per-action rate limits)",
+			testFaultShapes},
+		{"a wait that times out answers 408 deadline_exceeded",
+			"fly-go v0.9.3 flaps/flaps_machines_wait.go Wait (timeout query, 60 s cap); flyctl internal/flapsutil/retry.go (\"408 Request Timeout (typically a context.DeadlineExceeded that flaps hit talking to flyd)\")",
+			testWait408},
+		{"destroying a running machine without force answers 412",
+			"https://fly.io/docs/flyctl/machine-destroy/ (\"requires a machine to be in a stopped state unless the force flag is used\")",
+			testDestroyForce},
+	}
+	for _, b := range behaviours {
+		require.NotEmpty(t, b.source, b.behaviour)
+		t.Run(b.behaviour, b.check)
+	}
+}
+
+// testEveryState walks machines through every state Fly documents.
+func testEveryState(t *testing.T) {
+	prof := strictOnly()
+	prof.Stopping = 2 * time.Second
+	e := newEnv(t, flysim.Options{Profile: prof})
+	ctx := ctxT(t)
+	m := strictApp(t, e, "states", goodPassword, livebookMachine())
+	bad := strictApp(t, e, "states-bad", goodPassword, livebookMachine(func(c *fly.MachineConfig) { c.Image = "nginx" }))
+	seen := map[string]bool{}
+	step := func(app, id string, d time.Duration, want string) {
+		t.Helper()
+		e.clock.Advance(d)
+		got, err := e.client.Get(ctx, app, id)
+		require.NoError(t, err)
+		require.Equal(t, want, got.State)
+		require.NoError(t, e.client.Wait(ctx, app, id, flaps.WithWaitStates(want), flaps.WithWaitTimeout(time.Second)), "wait accepts %s", want)
+		seen[want] = true
+	}
+	step("states", m.ID, 0, "created")
+	step("states-bad", bad.ID, 0, "created")
+	step("states", m.ID, 2*time.Second, "starting")
+	step("states-bad", bad.ID, 0, "launch_failed")
+	step("states", m.ID, 20*time.Second, "started")
+	step("states-bad", bad.ID, 40*time.Second, "destroyed")
+
+	up := livebookMachine()
+	up.ID = m.ID
+	_, err := e.client.Update(ctx, "states", up, "")
+	require.NoError(t, err)
+	step("states", m.ID, 0, "replacing")
+	step("states", m.ID, 20*time.Second, "started")
+	require.NoError(t, e.client.Stop(ctx, "states", fly.StopMachineInput{ID: m.ID}, ""))
+	step("states", m.ID, 0, "stopping")
+	step("states", m.ID, 2*time.Second, "stopped")
+	_, err = e.client.Start(ctx, "states", m.ID, "")
+	require.NoError(t, err)
+	step("states", m.ID, 20*time.Second, "started")
+	require.NoError(t, e.client.Suspend(ctx, "states", m.ID, ""))
+	step("states", m.ID, 0, "suspending")
+	step("states", m.ID, 2*time.Second, "suspended")
+
+	up.Config.Image = "nginx"
+	_, err = e.client.Update(ctx, "states", up, "")
+	require.NoError(t, err)
+	_, err = e.client.Start(ctx, "states", m.ID, "")
+	require.NoError(t, err)
+	step("states", m.ID, 2*time.Second, "failed")
+	require.NoError(t, e.client.Destroy(ctx, "states", fly.RemoveMachineInput{ID: m.ID}, ""), "a failed machine is idle")
+	step("states", m.ID, 0, "destroying")
+	step("states", m.ID, time.Second, "destroyed")
+
+	for _, st := range []string{"created", "starting", "started", "stopping", "stopped", "replacing", "destroying", "destroyed", "failed", "launch_failed", "suspended"} {
+		assert.True(t, seen[st], st)
+	}
+}
