@@ -31,18 +31,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dataDir := fs.String("data-dir", "", "directory for flysim.json state (empty: in memory)")
 	speed := fs.Float64("speed", 1, "time scale: 1 realistic, 100 a hundred times faster")
 	token := fs.String("token", "", "the only bearer token accepted (empty: any)")
+	profile := fs.String("profile", "instant", "instant (agrees at once, runs any image) or realistic (slow to agree, strict about machine config)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%w: %w (flags: -addr, -data-dir, -speed, -token, -v)", errUsage, err)
+		return fmt.Errorf("%w: %w (flags: -addr, -data-dir, -speed, -token, -profile, -v)", errUsage, err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	prof, err := flysim.ProfileNamed(*profile)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	logger := slog.New(slog.DiscardHandler)
 	if *verbose {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	sim, err := flysim.New(flysim.Options{DataDir: *dataDir, Speed: *speed, Token: *token, Logger: logger})
+	sim, err := flysim.New(flysim.Options{DataDir: *dataDir, Speed: *speed, Token: *token, Logger: logger, Profile: prof})
 	if err != nil {
 		return err
 	}

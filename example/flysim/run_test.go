@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -126,6 +127,7 @@ func TestRunErrors(t *testing.T) {
 		{"unknown flag", []string{"-nope"}, "usage"},
 		{"stray argument", []string{"extra"}, "unexpected argument"},
 		{"bad speed", []string{"-speed", "-3"}, "Speed"},
+		{"unknown profile", []string{"-profile", "kind"}, "unknown profile"},
 		{"bad address", []string{"-addr", "256.0.0.1:x"}, "listen"},
 		{"address in use", []string{"-addr", strings.TrimPrefix(busy, "http://")}, "listen"},
 		{"corrupt state", []string{"-addr", "127.0.0.1:0", "-data-dir", corrupt}, "corrupt state file"},
@@ -137,4 +139,49 @@ func TestRunErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
+}
+
+// TestRunRealistic: with -profile realistic the server is slow to agree
+// and strict about machine config: a client must wait for its new app and
+// retry a new machine's 404s, and only a Livebook with a password boots.
+func TestRunRealistic(t *testing.T) {
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-speed", "1000", "-token", "tok", "-profile", "realistic")
+	c := client(t, base, "tok", tr)
+	_, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: "real", Org: "personal"})
+	require.NoError(t, err)
+	require.NoError(t, c.WaitForApp(ctx, "real"))
+	_, err = c.SetAppSecret(ctx, "real", "LIVEBOOK_PASSWORD", "a-long-enough-password")
+	require.NoError(t, err)
+
+	launch := func(image string) *fly.Machine {
+		m, err := c.Launch(ctx, "real", fly.LaunchMachineInput{Config: &fly.MachineConfig{
+			Image:    image,
+			Services: []fly.MachineService{{Protocol: "tcp", InternalPort: 8080}},
+		}})
+		require.NoError(t, err)
+		return m
+	}
+	// waitFor retries the wait while the new machine is not visible yet.
+	waitFor := func(m *fly.Machine, state string) error {
+		for {
+			err := c.Wait(ctx, "real", m.ID, flaps.WithWaitStates(state), flaps.WithWaitTimeout(60*time.Second))
+			var fe *flaps.FlapsError
+			if !errors.As(err, &fe) || fe.ResponseStatusCode != http.StatusNotFound {
+				return err
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	require.NoError(t, waitFor(launch("nginx"), "launch_failed"), "an image flysim cannot run")
+	require.NoError(t, waitFor(launch("ghcr.io/livebook-dev/livebook:latest"), "started"))
+	res, err := (&http.Client{Transport: tr}).Get(base + "/livebook/real/public/health")
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	tr.CloseIdleConnections()
+	require.NoError(t, stop())
 }
