@@ -61,7 +61,7 @@ func TestFlyBehaviours(t *testing.T) {
 
 		// Error shapes.
 		{"no capacity, five ways: 412 insufficient_capacity, 409 insufficient memory, 412 insufficient resources, 403 over quota, 502/503 with a body (resent by fly-go)",
-			"fly-go v0.9.3 flaps/flaps_error.go (insufficient_capacity, Suggestion); https://github.com/Kilo-Org/cloud/pull/412 (Fly's 409 \"aborted: could not reserve resource for machine: insufficient memory available to fulfill request\" next to 412 insufficient resources); https://github.com/Kilo-Org/cloud/pull/516 (403 \"... which is over the allowed quota. please consider other regions\"); https://community.fly.io/t/capacity-fixes-improvements/17276 (\"no capacity available in fra\"); fly-go v0.9.3 http.go NewHTTPClient (rehttp RetryStatuses(502, 503), 3 retries)",
+			"fly-go v0.9.3 flaps/flaps_error.go (insufficient_capacity, Suggestion); https://community.fly.io/t/409-conflict-error-from-machines-api/15555 (409 when the host lacks capacity); https://github.com/Kilo-Org/cloud/pull/412 (Fly's 409 \"aborted: could not reserve resource for machine: insufficient memory available to fulfill request\" next to 412 insufficient resources); https://github.com/Kilo-Org/cloud/pull/516 (403 \"... which is over the allowed quota. please consider other regions\"); https://community.fly.io/t/capacity-fixes-improvements/17276 (\"no capacity available in fra\"); fly-go v0.9.3 http.go NewHTTPClient (rehttp RetryStatuses(502, 503), 3 retries)",
 			testNoCapacityShapes},
 		{"a taken app name: 422 with status name_taken",
 			"fly-go flaps/flaps_error.go IsNameTakenError, commit c4069b8 \"Add a name_taken status code for app-name collisions\" (#279)",
