@@ -34,7 +34,9 @@ func (s *Sealer) appendPayload(buf []byte, data any, tc tokenConfig) ([]byte, er
 	}
 	out, err := etf.AppendMarshal(buf, etf.Tuple{data, signedAt.UnixMilli(), maxAgeTerm})
 	if err != nil {
-		return buf, fmt.Errorf("seal: encoding data: %w", etfSentinel(err))
+		// The data is the caller's own: etf's detail (a Go type, a float)
+		// says what to fix. Only opening reduces etf errors to sentinels.
+		return buf, fmt.Errorf("seal: encoding data: %w", err)
 	}
 	return out, nil
 }
@@ -192,8 +194,9 @@ func dataError(err error) error {
 	return fmt.Errorf("%w: data does not fit the destination: %w", ErrInvalid, etfSentinel(err))
 }
 
-// etfSentinel reduces an etf error to its sentinel: etf's detail could quote
-// the plaintext, which must not reach error strings or logs.
+// etfSentinel reduces an etf error met while opening a token to its
+// sentinel: etf's detail could quote the plaintext, which must not reach
+// error strings or logs.
 func etfSentinel(err error) error {
 	for _, sentinel := range []error{etf.ErrType, etf.ErrUnsupported, etf.ErrLimit, etf.ErrSyntax} {
 		if errors.Is(err, sentinel) {

@@ -3,6 +3,7 @@ package seal
 import (
 	"bytes"
 	"errors"
+	"math"
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
@@ -143,13 +144,34 @@ func TestErrorsHoldNoSecrets(t *testing.T) {
 	}
 }
 
+// TestEncodeErrors checks that sealing a value etf cannot encode keeps
+// etf's detail (the Go type, the float) next to its sentinel: the value is
+// the caller's own, and "etf: unsupported" alone names nothing to fix.
 func TestEncodeErrors(t *testing.T) {
 	s, _ := newTestSealer(t)
-	_, err := s.Encrypt("p", make(chan int))
-	require.ErrorIs(t, err, etf.ErrUnsupported)
-	assert.False(t, errors.Is(err, ErrInvalid))
-	_, err = s.Sign("p", func() {})
-	require.Error(t, err)
+	type withChan struct {
+		Name string
+		Jobs chan int
+	}
+	tests := []struct {
+		name string
+		seal func() (string, error)
+		want error
+		say  string
+	}{
+		{"encrypt a chan field", func() (string, error) { return s.Encrypt("p", withChan{Name: "x"}) }, etf.ErrUnsupported, "chan int"},
+		{"sign a func", func() (string, error) { return s.Sign("p", func() {}) }, etf.ErrUnsupported, "func()"},
+		{"encrypt NaN", func() (string, error) { return s.Encrypt("p", map[string]float64{"x": math.NaN()}) }, etf.ErrType, "NaN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.seal()
+			require.ErrorIs(t, err, tt.want)
+			assert.False(t, errors.Is(err, ErrInvalid))
+			assert.Contains(t, err.Error(), tt.say)
+			assert.True(t, strings.HasPrefix(err.Error(), "seal: encoding data: etf: "), err.Error())
+		})
+	}
 }
 
 func TestConcurrentUse(t *testing.T) {

@@ -13,7 +13,8 @@ const maxPooledBuffer = 64 << 10
 // secret names the purpose and binds the token to it. data is encoded in
 // Erlang's External Term Format (see package etf), so Elixir reads it as the
 // matching term. Options: [MaxAge], [NoMaxAge], [SignedAt]. Encrypt needs the
-// default key length of 32 bytes.
+// default key length of 32 bytes. Data etf cannot encode gives an error
+// wrapping the etf sentinel with etf's detail (the Go type or value at fault).
 func (s *Sealer) Encrypt(secret string, data any, opts ...TokenOption) (string, error) {
 	tc, err := tokenOptions(opts, true)
 	if err != nil {
