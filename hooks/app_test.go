@@ -6,16 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sealkit/sealkit/resume"
-	"github.com/sealkit/sealkit/seal"
 )
 
 // jobState is the private state the test App seals into the browser: which
-// job to re-attach to and a secret only the server may read.
+// job to re-attach to, a secret only the server may read, and when the job
+// started (a time, which must come back from the browser to the nanosecond).
 type jobState struct {
-	JobID  string
-	Secret string
+	JobID   string    `json:"job"`
+	Secret  string    `json:"secret"`
+	Started time.Time `json:"started"`
 }
 
 // backend plays the outside world that runs jobs (Fly.io in the launcher):
@@ -33,7 +35,7 @@ func (b *backend) start() *fakeJob {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.starts++
-	j := &fakeJob{id: rand.Text()[:8], secret: rand.Text(), changed: make(chan struct{})}
+	j := &fakeJob{id: rand.Text()[:8], secret: rand.Text(), started: time.Now().UTC().Round(0), changed: make(chan struct{})}
 	b.jobs[j.id] = j
 	return j
 }
@@ -53,12 +55,15 @@ func (b *backend) startCount() int {
 // fakeJob emits numbered events when the test says so: no clocks involved.
 type fakeJob struct {
 	id, secret string
+	started    time.Time
 	mu         sync.Mutex
 	seq        uint64
 	changed    chan struct{} // closed and replaced at every emit
 }
 
-func (j *fakeJob) state() jobState { return jobState{JobID: j.id, Secret: j.secret} }
+func (j *fakeJob) state() jobState {
+	return jobState{JobID: j.id, Secret: j.secret, Started: j.started}
+}
 
 // emit makes the job produce its next event.
 func (j *fakeJob) emit() {
@@ -79,11 +84,10 @@ func (j *fakeJob) current() (uint64, <-chan struct{}) {
 // stores its state, "finish" clears the blob; a resumed connection re-attaches
 // to its job and streams it (a snapshot, then the events).
 type testApp struct {
-	be        *backend
-	storeOpts []seal.TokenOption // e.g. seal.SignedAt in the past, for an expired blob
-	wg        sync.WaitGroup     // the followers; Wait after the handler shut down
-	mu        sync.Mutex
-	opened    []resume.Result[jobState]
+	be     *backend
+	wg     sync.WaitGroup // the followers; Wait after the handler shut down
+	mu     sync.Mutex
+	opened []resume.Result[jobState]
 }
 
 func (a *testApp) Open(ctx context.Context, c *resume.Conn[jobState], r resume.Result[jobState]) error {
@@ -105,7 +109,7 @@ func (a *testApp) Action(ctx context.Context, c *resume.Conn[jobState], name str
 	switch name {
 	case "launch":
 		j := a.be.start()
-		if err := c.Store(ctx, j.state(), a.storeOpts...); err != nil {
+		if err := c.Store(ctx, j.state()); err != nil {
 			return err
 		}
 		a.follow(ctx, c, j)

@@ -36,6 +36,11 @@ type site struct {
 	sealer *seal.Sealer
 	opts   resume.Options
 	setup  func(*testApp) // tweaks each new App
+	// ahead moves the sealer's clock forward (nanoseconds), to age blobs.
+	ahead atomic.Int64
+	// noWebSocket refuses WebSocket upgrades, as a proxy that does not
+	// carry WebSocket does: the page must fall back.
+	noWebSocket atomic.Bool
 
 	// Requests seen by all instances, by transport.
 	wsUpgrades, streams atomic.Int64
@@ -58,14 +63,20 @@ func newSite(t *testing.T, opts resume.Options, setup func(*testApp)) *site {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	sealer, err := seal.New(testKeyBase)
-	require.NoError(t, err)
 	opts.Key = "launch"
-	s := &site{t: t, addr: ln.Addr().String(), be: newBackend(), sealer: sealer, opts: opts, setup: setup}
+	s := &site{t: t, addr: ln.Addr().String(), be: newBackend(), opts: opts, setup: setup}
+	s.sealer, err = seal.New(testKeyBase, seal.WithClock(s.now))
+	require.NoError(t, err)
 	s.serve(ln)
 	t.Cleanup(s.crash)
 	return s
 }
+
+// now is the site's clock: the real one, moved forward by advance.
+func (s *site) now() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
+
+// advance moves the site's clock forward by d, so that blobs age by d.
+func (s *site) advance(d time.Duration) { s.ahead.Add(int64(d)) }
 
 func (s *site) url(query string) string {
 	if query != "" {
@@ -115,6 +126,10 @@ func (s *site) count(h http.Handler) http.Handler {
 		switch {
 		case strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 			s.wsUpgrades.Add(1)
+			if s.noWebSocket.Load() {
+				http.Error(w, "this proxy does not carry WebSocket", http.StatusBadGateway)
+				return
+			}
 		case strings.HasSuffix(r.URL.Path, "/stream"):
 			s.streams.Add(1)
 		}

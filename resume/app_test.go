@@ -60,12 +60,6 @@ func (a *testApp) Action(ctx context.Context, c *resume.Conn[launchState], name 
 			return err
 		}
 		return c.Store(ctx, s)
-	case "store-short": // a blob that lives one minute instead of MaxAge
-		var s launchState
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		return c.Store(ctx, s, seal.MaxAge(time.Minute))
 	case "event":
 		var n uint64
 		if err := json.Unmarshal(data, &n); err != nil {

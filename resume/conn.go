@@ -7,8 +7,6 @@ import (
 	"net/netip"
 	"sync"
 	"time"
-
-	"github.com/sealkit/sealkit/seal"
 )
 
 // Conn is one client connection, over either transport. Its send methods
@@ -74,11 +72,13 @@ func (c *Conn[S]) Host() string { return c.host }
 // Done returns a channel closed when the connection ends.
 func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
 
-// Store seals s (for Options.Key, bound to the connection's binding value,
-// valid for Options.MaxAge unless opts say otherwise) and sends it to the
-// client, which keeps it and hands it back on every reconnect.
-func (c *Conn[S]) Store(ctx context.Context, s S, opts ...seal.TokenOption) error {
-	tok, err := c.h.sealState(s, c.bind, opts)
+// Store seals s and sends it to the client, which keeps it and hands it
+// back on every reconnect. s is sealed as JSON (encoding/json, so JSON tags
+// apply and a time.Time keeps its instant), bound to the connection's
+// binding value, for Options.Key and valid for Options.MaxAge. A state that
+// does not encode gives an error naming S and the field at fault.
+func (c *Conn[S]) Store(ctx context.Context, s S) error {
+	tok, err := c.h.sealState(s, c.bind)
 	if err != nil {
 		return err
 	}

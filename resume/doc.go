@@ -19,7 +19,8 @@
 // [Conn] it stores a new state ([Conn.Store]), forgets it ([Conn.Clear]),
 // and streams the job ([Conn.Snapshot], [Conn.Event]).
 //
-// The state type S is sealed with the blob's purpose set to Options.Key.
+// The state S is sealed as JSON (encoding/json: JSON tags apply, a
+// time.Time keeps its instant) with the blob's purpose set to Options.Key.
 // With Options.Bind the blob also carries a binding value (a session id,
 // say), so a blob copied into another session is refused as
 // [StatusUnbound]. Expired, tampered, foreign or unbound blobs are

@@ -2,27 +2,40 @@ package resume
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/sealkit/sealkit/seal"
 )
 
-// envelope is what a blob seals: the application state and the binding
-// value (empty without Options.Bind). The binding sits inside the sealed
-// plaintext, so a blob copied to another session opens but is refused.
-type envelope[S any] struct {
-	State S      `etf:"state" json:"state"`
-	Bind  string `etf:"bind" json:"bind"`
+// stateVersion is the version of the blob format (PROTOCOL.md, section
+// 3.4). Version 1 sealed the envelope as Erlang terms; a version 1 blob
+// opens as StatusInvalid and is cleared.
+const stateVersion = 2
+
+// envelope is the JSON document a blob seals, as an Erlang binary: the
+// format version, the binding value (empty without Options.Bind) and the
+// application state. The binding sits inside the sealed plaintext, so a
+// blob copied to another session opens but is refused.
+type envelope struct {
+	V     int             `json:"v"`
+	Bind  string          `json:"bind"`
+	State json.RawMessage `json:"state"`
 }
 
-// sealState seals s for binding bind under Options.Key. opts come after
-// the default max age, so a caller's seal.MaxAge wins.
-func (h *Handler[S]) sealState(s S, bind string, opts []seal.TokenOption) (string, error) {
-	all := make([]seal.TokenOption, 0, len(opts)+1)
-	all = append(all, seal.MaxAge(h.opts.MaxAge))
-	all = append(all, opts...)
-	tok, err := h.sealer.Encrypt(h.opts.Key, envelope[S]{State: s, Bind: bind}, all...)
+// sealState seals s for binding bind under Options.Key, valid for
+// Options.MaxAge.
+func (h *Handler[S]) sealState(s S, bind string) (string, error) {
+	state, err := json.Marshal(s)
+	if err != nil {
+		return "", stateError(s, err)
+	}
+	doc, err := json.Marshal(envelope{V: stateVersion, Bind: bind, State: state})
+	if err != nil {
+		return "", fmt.Errorf("resume: encode state: %w", err)
+	}
+	tok, err := h.sealer.Encrypt(h.opts.Key, doc, seal.MaxAge(h.opts.MaxAge))
 	if err != nil {
 		return "", fmt.Errorf("resume: seal state: %w", err)
 	}
@@ -34,18 +47,11 @@ func (h *Handler[S]) openState(token string, present bool, bind string) Result[S
 	if !present || token == "" {
 		return Result[S]{Status: StatusFresh}
 	}
-	var env envelope[S]
-	err := h.sealer.Decrypt(h.opts.Key, token, &env)
+	var doc []byte
+	err := h.sealer.Decrypt(h.opts.Key, token, &doc)
 	switch {
-	case err == nil && subtle.ConstantTimeCompare([]byte(env.Bind), []byte(bind)) != 1:
-		return Result[S]{Status: StatusUnbound, Err: ErrUnbound}
 	case err == nil:
-		if c, ok := h.app.(Checker[S]); ok {
-			if err := c.Check(env.State); err != nil {
-				return Result[S]{Status: StatusInvalid, Err: fmt.Errorf("%w: refused by the application: %w", seal.ErrInvalid, err)}
-			}
-		}
-		return Result[S]{Status: StatusResumed, State: env.State}
+		return h.decodeState(doc, bind)
 	case errors.Is(err, seal.ErrExpired):
 		return Result[S]{Status: StatusExpired, Err: err}
 	case errors.Is(err, seal.ErrMissing):
@@ -53,8 +59,49 @@ func (h *Handler[S]) openState(token string, present bool, bind string) Result[S
 	case errors.Is(err, seal.ErrInvalid):
 		return Result[S]{Status: StatusInvalid, Err: err}
 	default:
-		// A genuine token whose data does not decode into S is as useless
-		// as a forged one.
-		return Result[S]{Status: StatusInvalid, Err: fmt.Errorf("%w: %w", seal.ErrInvalid, err)}
+		return invalidState[S](err)
 	}
+}
+
+// decodeState decodes the envelope of a genuine blob, checks its binding
+// and asks the App's Checker, if any.
+func (h *Handler[S]) decodeState(doc []byte, bind string) Result[S] {
+	var env envelope
+	if err := json.Unmarshal(doc, &env); err != nil {
+		return invalidState[S](errors.New("blob is not a JSON envelope"))
+	}
+	if env.V != stateVersion {
+		return invalidState[S](fmt.Errorf("blob format %d, want %d", env.V, stateVersion))
+	}
+	if subtle.ConstantTimeCompare([]byte(env.Bind), []byte(bind)) != 1 {
+		return Result[S]{Status: StatusUnbound, Err: ErrUnbound}
+	}
+	var s S
+	if err := json.Unmarshal(env.State, &s); err != nil {
+		// A genuine blob whose state does not decode into S (sealed by
+		// another version of the App) is as useless as a forged one. The
+		// error names the Go type at fault, never the state's content.
+		return invalidState[S](stateDecodeError(err))
+	}
+	if c, ok := h.app.(Checker[S]); ok {
+		if err := c.Check(s); err != nil {
+			return invalidState[S](fmt.Errorf("refused by the application: %w", err))
+		}
+	}
+	return Result[S]{Status: StatusResumed, State: s}
+}
+
+// invalidState is the Result of a blob that opened but cannot be used.
+func invalidState[S any](err error) Result[S] {
+	return Result[S]{Status: StatusInvalid, Err: fmt.Errorf("%w: %w", seal.ErrInvalid, err)}
+}
+
+// stateDecodeError keeps the type information of a JSON decoding error and
+// drops anything that could quote the state.
+func stateDecodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("state does not decode: field %q does not fit Go type %v", te.Field, te.Type)
+	}
+	return errors.New("state does not decode")
 }

@@ -29,8 +29,7 @@ type Options struct {
 	// Key names the blob: it is the client's sessionStorage key and the seal
 	// purpose (salt), so blobs sealed under another Key do not open here.
 	Key string
-	// MaxAge is how long a stored blob stays valid (default 1h). Conn.Store
-	// may override it per blob with seal.MaxAge.
+	// MaxAge is how long a stored blob stays valid (default 1h).
 	MaxAge time.Duration
 	// OriginPatterns lists extra allowed Origin hosts, with path.Match
 	// syntax, as in websocket.AcceptOptions.OriginPatterns. A pattern that

@@ -437,18 +437,13 @@ func TestSendHonorsContext(t *testing.T) {
 	assert.ErrorIs(t, conn.Event(ctx, 1, "x"), context.Canceled)
 }
 
-// TestStoreMaxAgeOverride checks that a per-Store max age travels in the
-// blob: a one-minute blob is expired two minutes later, while the default
-// (Options.MaxAge, one hour) would still resume.
-func TestStoreMaxAgeOverride(t *testing.T) {
+// TestMaxAge checks that Options.MaxAge travels in the blob: a blob of a
+// server whose MaxAge is one minute is expired two minutes later, while one
+// of the default (one hour) still resumes.
+func TestMaxAge(t *testing.T) {
 	now := time.Now()
-	srv := startServer(t, newSealer(t), resume.Options{})
-	c := dial(t, wsKind, srv.url, nil)
-	handshake(t, c, testKey, nil)
-	send(t, c, map[string]any{"t": "action", "id": "s", "name": "store-short", "data": wantState})
-	short := expect(t, c, "store").token(t)
-	expect(t, c, "reply")
-	long := storeState(t, wsKind, srv, nil)
+	short := storeState(t, wsKind, startServer(t, newSealer(t), resume.Options{MaxAge: time.Minute}), nil)
+	long := storeState(t, wsKind, startServer(t, newSealer(t), resume.Options{}), nil)
 
 	later := startServer(t, newSealer(t, seal.WithClock(func() time.Time { return now.Add(2 * time.Minute) })), resume.Options{})
 	for tok, want := range map[string]string{short: "expired", long: "resumed"} {

@@ -13,8 +13,9 @@ const (
 	// StatusExpired means the blob was genuine but older than its max age.
 	StatusExpired Status = "expired"
 	// StatusInvalid means the blob was tampered with, garbage, sealed with
-	// another key base or for another purpose (Options.Key), or held a state
-	// that does not decode into S.
+	// another key base or for another purpose (Options.Key), in another blob
+	// format (an older server's), held a state that does not decode into S,
+	// or was refused by the App's [Checker].
 	StatusInvalid Status = "invalid"
 	// StatusUnbound means the blob opened but was sealed for another binding
 	// (see Options.Bind), e.g. it was copied into another browser session.

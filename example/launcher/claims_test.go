@@ -185,33 +185,45 @@ func TestReplayedBlobCostsOneResume(t *testing.T) {
 
 // TestBlobNamingAnotherOrgIsRefused is finding 8: a validly sealed blob
 // naming another org created the app in that org. The org comes from the
-// server's configuration; a blob naming another (an older format, or one
-// forged with the key base) opens as invalid and nothing reaches Fly.
+// server's configuration; a blob naming another opens as invalid and
+// nothing reaches Fly: in the current blob format (refused by Check, which
+// says why in the log), in the format before it (the envelope as Erlang
+// terms, which no longer opens), and with the state of the version before
+// finding 8's fix (a whole flylaunch.Record, org included) in either
+// format.
 func TestBlobNamingAnotherOrgIsRefused(t *testing.T) {
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
-	type envelope[S any] struct {
+	type etfEnvelope[S any] struct { // blob format 1
 		State S      `etf:"state"`
 		Bind  string `etf:"bind"`
 	}
-	type oldState struct { // the format before this fix: a whole flylaunch.Record
+	type oldState struct { // the state before finding 8's fix
 		Record   flylaunch.Record `etf:"record"`
 		Password string           `etf:"password"`
 		Size     string           `etf:"size"`
 	}
 	id := strings.Repeat("ef", 16)
-	old, err := sealer.Encrypt(resumeKey, envelope[oldState]{State: oldState{
+	elsewhere := oldState{
 		Record: flylaunch.Record{LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams"}, Password: "a-password-0123456", Size: "small",
-	}}, seal.MaxAge(time.Hour))
-	require.NoError(t, err)
-	current, err := sealer.Encrypt(resumeKey, envelope[launchState]{State: launchState{
+	}
+	current := launchState{
 		LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams", Size: "small", Password: "a-password-0123456",
-	}}, seal.MaxAge(time.Hour))
-	require.NoError(t, err)
+	}
+	format1 := func(state any) string {
+		blob, err := sealer.Encrypt(resumeKey, etfEnvelope[any]{State: state}, seal.MaxAge(time.Hour))
+		require.NoError(t, err)
+		return blob
+	}
 
 	w := newSimWorld(t)
 	s := w.launcher(t)
-	for name, blob := range map[string]string{"older format": old, "current format": current} {
+	for name, blob := range map[string]string{
+		"current format":              sealBlob(t, sealer, current),
+		"current format, older state": sealBlob(t, sealer, elsewhere),
+		"format 1":                    format1(current),
+		"format 1, older state":       format1(elsewhere),
+	} {
 		t.Run(name, func(t *testing.T) {
 			c, result := s.connect(t, blob)
 			assert.Equal(t, "invalid", result.Status)
@@ -221,6 +233,7 @@ func TestBlobNamingAnotherOrgIsRefused(t *testing.T) {
 	}
 	s.quiesce(t)
 	assert.Empty(t, w.sim.Calls(), "nothing reached Fly")
+	assert.Contains(t, s.logs.String(), errForeignOrg.Error(), "the current format is refused for its org")
 }
 
 // TestResumeCostsALaunch is finding 2's cost half at the launcher: a

@@ -110,21 +110,14 @@ func TestE2EBadBlobs(t *testing.T) {
 		Password: "not-a-real-password-0123",
 		Size:     "small",
 	}
-	type envelope struct {
-		State launchState `etf:"state"`
-		Bind  string      `etf:"bind"`
-	}
-	valid, err := sealer.Encrypt(resumeKey, envelope{State: st}, seal.MaxAge(time.Hour))
-	require.NoError(t, err)
+	valid := sealBlob(t, sealer, st)
 	mid := len(valid) / 2
 	flipped := byte('A')
 	if valid[mid] == 'A' {
 		flipped = 'B'
 	}
 	tampered := valid[:mid] + string(flipped) + valid[mid+1:]
-	expired, err := sealer.Encrypt(resumeKey, envelope{State: st},
-		seal.SignedAt(time.Now().Add(-2*time.Hour)), seal.MaxAge(time.Hour))
-	require.NoError(t, err)
+	expired := sealBlob(t, sealer, st, seal.SignedAt(time.Now().Add(-2*time.Hour)))
 
 	l := startLauncher(t, "127.0.0.1:0", t.TempDir())
 	tests := []struct {

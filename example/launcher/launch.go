@@ -12,7 +12,6 @@ import (
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/resume"
-	"github.com/sealkit/sealkit/seal"
 )
 
 // errUnknownSize reports a size the page does not offer.
@@ -168,7 +167,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	st := newLaunchState(dep.Record(), sz, password)
 	// The page must hold the sealed state before anything else: without
 	// it nobody can ever learn the password.
-	if err := c.Store(ctx, st, seal.MaxAge(stateMaxAge)); err != nil {
+	if err := c.Store(ctx, st); err != nil {
 		dep.Cancel()
 		a.destroyLater(st.record(a.org))
 		return fmt.Errorf("could not hand the launch to this page: %w", err)

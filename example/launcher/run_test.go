@@ -96,11 +96,7 @@ func TestRunKeyBaseFromEnv(t *testing.T) {
 	} {
 		sealer, err := seal.New([]byte(tt.keyBase))
 		require.NoError(t, err)
-		blob, err := sealer.Encrypt(resumeKey, struct {
-			State launchState `etf:"state"`
-			Bind  string      `etf:"bind"`
-		}{State: st}, seal.MaxAge(time.Hour))
-		require.NoError(t, err)
+		blob := sealBlob(t, sealer, st)
 		c, result := dialResume(t, url, blob)
 		assert.Equal(t, tt.want, result.Status, "sealed with %.10s…", tt.keyBase)
 		c.conn.CloseNow()

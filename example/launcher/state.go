@@ -20,28 +20,28 @@ var errForeignOrg = errors.New("sealed for another Fly organization")
 type launchState struct {
 	// LaunchID, App, Step, MachineID and AppCreated identify the launch
 	// (see flylaunch.Record); they are re-sealed after every step.
-	LaunchID   string         `etf:"launch_id"`
-	App        string         `etf:"app"`
-	Step       flylaunch.Step `etf:"step"`
-	MachineID  string         `etf:"machine_id"`
-	AppCreated bool           `etf:"app_created"`
+	LaunchID   string         `json:"launch_id"`
+	App        string         `json:"app"`
+	Step       flylaunch.Step `json:"step"`
+	MachineID  string         `json:"machine_id"`
+	AppCreated bool           `json:"app_created"`
 	// Region and Size are what the user picked (catalog codes).
-	Region string `etf:"region"`
-	Size   string `etf:"size"`
+	Region string `json:"region"`
+	Size   string `json:"size"`
 	// Password is the Livebook password, set as the LIVEBOOK_PASSWORD secret.
-	Password string `etf:"password"`
+	Password string `json:"password"`
 	// Steps holds how long each completed step took, so a resumed page still
 	// shows the timings of the steps run by another instance.
-	Steps []stepTime `etf:"steps"`
+	Steps []stepTime `json:"steps"`
 	// Org is never written. A state that names one (sealed by an older
 	// version, or forged with a shared key base) must name the server's.
-	Org string `etf:"org,omitempty"`
+	Org string `json:"org,omitempty"`
 }
 
 // stepTime is the duration of one completed step.
 type stepTime struct {
-	Step flylaunch.Step `etf:"step"`
-	MS   int64          `etf:"ms"`
+	Step flylaunch.Step `json:"step"`
+	MS   int64          `json:"ms"`
 }
 
 // newLaunchState is the state of a launch just started.

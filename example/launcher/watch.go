@@ -7,7 +7,6 @@ import (
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/resume"
-	"github.com/sealkit/sealkit/seal"
 )
 
 // watch streams dep to the page on c until the deploy ends or c does.
@@ -60,7 +59,7 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 		if t.apply(ev) && ev.Record != nil {
 			st.update(*ev.Record)
 			st.Steps = t.stepTimes()
-			if c.Store(ctx, st, seal.MaxAge(stateMaxAge)) != nil {
+			if c.Store(ctx, st) != nil {
 				return
 			}
 		}

@@ -22,8 +22,8 @@ const keyBaseEnv = "SEALKIT_LOADTEST_KEY_BASE"
 
 // clientState is the state each client gets sealed: its own id and secret.
 type clientState struct {
-	ID     int    `json:"id" etf:"id"`
-	Secret string `json:"secret" etf:"secret"`
+	ID     int    `json:"id"`
+	Secret string `json:"secret"`
 }
 
 // loadApp stores what a client sends with "store" and answers a resumed
