@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -131,9 +132,10 @@ func (a *testApp) follow(ctx context.Context, c *resume.Conn[jobState], j *fakeJ
 			return
 		}
 		// Replay the last two events, as a server that cannot tell what the
-		// page has seen would: the client must drop them (seq <= snapshot).
+		// page has seen would: the snapshot covers them, so Event refuses
+		// them (resume.ErrStaleSeq) and the page never sees them.
 		for n := max(seq, 2) - 1; n <= seq && n > 0; n++ {
-			if c.Event(ctx, n, map[string]any{"n": n}) != nil {
+			if err := c.Event(ctx, n, map[string]any{"n": n}); !errors.Is(err, resume.ErrStaleSeq) {
 				return
 			}
 		}

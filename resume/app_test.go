@@ -22,8 +22,9 @@ type launchState struct {
 }
 
 // testApp records what the handler hands it and answers a few actions:
-// "store" seals its data as the state, "event" sends an event, "fail"
-// returns an error, "panic" panics, "block" waits until the connection ends.
+// "store" seals its data as the state, "clear" clears it, "state" sends
+// Conn.State as a snapshot, "event" sends an event, "fail" returns an
+// error, "panic" panics, "block" waits until the connection ends.
 type testApp struct {
 	opened chan resume.Result[launchState]
 	conns  chan *resume.Conn[launchState]
@@ -66,6 +67,11 @@ func (a *testApp) Action(ctx context.Context, c *resume.Conn[launchState], name 
 			return err
 		}
 		return c.Event(ctx, n, map[string]uint64{"n": n})
+	case "clear":
+		return c.Clear(ctx)
+	case "state": // answers with a snapshot of what c.State says
+		st, ok := c.State()
+		return c.Snapshot(ctx, 0, map[string]any{"ok": ok, "state": st})
 	case "fail":
 		return errors.New("launch refused: quota")
 	case "panic":

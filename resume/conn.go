@@ -3,6 +3,7 @@ package resume
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -27,6 +28,14 @@ type Conn[S any] struct {
 	ctx    context.Context // canceled when the connection ends
 	cancel context.CancelFunc
 	wsem   chan struct{} // write semaphore: one frame at a time
+
+	// Guarded by wsem, so that they follow the order of frames on the wire.
+	lastSeq uint64 // seq of the last snapshot or event written
+	seqSent bool   // whether one was
+
+	stateMu  sync.Mutex // guards state and hasState, set under wsem too
+	state    S
+	hasState bool
 
 	mu      sync.Mutex // guards ended and bg.Add
 	ended   bool
@@ -72,6 +81,24 @@ func (c *Conn[S]) Host() string { return c.host }
 // Done returns a channel closed when the connection ends.
 func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
 
+// State returns the state last stored on the connection ([Conn.Store]) or
+// resumed into it (the State of a StatusResumed [Result]), and whether
+// there is one: false on a fresh connection and after [Conn.Clear]. It is
+// safe to call at any time, from Action included.
+func (c *Conn[S]) State() (S, bool) {
+	c.stateMu.Lock()
+	defer c.stateMu.Unlock()
+	return c.state, c.hasState
+}
+
+// keepState records what the client holds; it runs with the frame that
+// tells it so.
+func (c *Conn[S]) keepState(s S, ok bool) {
+	c.stateMu.Lock()
+	defer c.stateMu.Unlock()
+	c.state, c.hasState = s, ok
+}
+
 // Store seals s and sends it to the client, which keeps it and hands it
 // back on every reconnect. s is sealed as JSON (encoding/json, so JSON tags
 // apply and a time.Time keeps its instant), bound to the connection's
@@ -82,23 +109,36 @@ func (c *Conn[S]) Store(ctx context.Context, s S) error {
 	if err != nil {
 		return err
 	}
-	return c.sendFrame(ctx, storeFrame{T: "store", Key: c.h.opts.Key, Data: tok})
+	return c.sendFrame(ctx, storeFrame{T: "store", Key: c.h.opts.Key, Data: tok}, func() error {
+		c.keepState(s, true)
+		return nil
+	})
 }
 
 // Clear tells the client to forget its blob.
 func (c *Conn[S]) Clear(ctx context.Context) error {
-	return c.sendFrame(ctx, clearFrame{T: "clear", Key: c.h.opts.Key})
+	return c.sendFrame(ctx, clearFrame{T: "clear", Key: c.h.opts.Key}, func() error {
+		var none S
+		c.keepState(none, false)
+		return nil
+	})
 }
 
-// Snapshot sends the job's full state at seq. The client resets its last
-// seen seq to seq, so later events must have larger seqs.
+// Snapshot sends the job's full state as of seq, the seq of the last event
+// it includes. The client then takes only events above seq, even if seq is
+// lower than before (a snapshot is the truth, e.g. after a restart).
 func (c *Conn[S]) Snapshot(ctx context.Context, seq uint64, data any) error {
 	return c.sendSeq(ctx, "snapshot", seq, data)
 }
 
-// Event sends one job event. The client drops events whose seq is not
-// larger than the last one it delivered, so replaying events after a
-// snapshot is harmless.
+// Event sends one job event. seq belongs to the job, not to the
+// connection: number the job's events 1, 2, 3… as they happen (a counter
+// kept with the job), and give a snapshot the seq of the last event it
+// includes. The client drops an event whose seq is not above the last one
+// it got, so a resend after a reconnect is harmless; Event refuses such an
+// event before sending it, with an error wrapping [ErrStaleSeq], when its
+// seq is not above that of the last snapshot or event sent on this
+// connection.
 func (c *Conn[S]) Event(ctx context.Context, seq uint64, data any) error {
 	return c.sendSeq(ctx, "event", seq, data)
 }
@@ -108,32 +148,43 @@ func (c *Conn[S]) sendSeq(ctx context.Context, t string, seq uint64, data any) e
 	if err != nil {
 		return fmt.Errorf("resume: encode %s data: %w", t, err)
 	}
-	return c.sendFrame(ctx, seqFrame{T: t, Seq: seq, Data: raw})
+	return c.sendFrame(ctx, seqFrame{T: t, Seq: seq, Data: raw}, func() error {
+		if t == "event" && c.seqSent && seq <= c.lastSeq {
+			return fmt.Errorf("%w: event seq %d, last sent %d", ErrStaleSeq, seq, c.lastSeq)
+		}
+		c.lastSeq, c.seqSent = seq, true
+		return nil
+	})
 }
 
-func (c *Conn[S]) sendFrame(ctx context.Context, f any) error {
+// sendFrame encodes f and sends it. record, if not nil, runs under the
+// write semaphore just before the frame is written, so what it records
+// follows the order of frames on the wire; its error cancels the send.
+func (c *Conn[S]) sendFrame(ctx context.Context, f any, record func() error) error {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return fmt.Errorf("resume: encode frame: %w", err)
 	}
-	return c.send(ctx, b)
-}
-
-// send writes one encoded frame; a failed write ends the connection.
-func (c *Conn[S]) send(ctx context.Context, b []byte) error {
 	if len(b) > c.h.opts.MaxFrameSize {
 		return fmt.Errorf("%w: %d bytes exceed %d", ErrFrameTooLarge, len(b), c.h.opts.MaxFrameSize)
 	}
-	err := c.write(ctx, b)
-	if err != nil && c.ctx.Err() == nil && ctx.Err() == nil {
+	return c.send(ctx, b, record)
+}
+
+// send writes one encoded frame; a failed write ends the connection.
+func (c *Conn[S]) send(ctx context.Context, b []byte, record func() error) error {
+	err := c.write(ctx, b, record)
+	// ErrClosed while the connection and ctx are alive: the transport failed.
+	if errors.Is(err, ErrClosed) && c.ctx.Err() == nil && ctx.Err() == nil {
 		c.end(closeAbort, "", "")
 	}
 	return err
 }
 
-// write takes the write semaphore and writes b, bounded by ctx, the
-// connection's lifetime and WriteTimeout. It does not end the connection.
-func (c *Conn[S]) write(ctx context.Context, b []byte) error {
+// write takes the write semaphore, runs record and writes b, bounded by
+// ctx, the connection's lifetime and WriteTimeout. It does not end the
+// connection.
+func (c *Conn[S]) write(ctx context.Context, b []byte, record func() error) error {
 	if c.ctx.Err() != nil || ctx.Err() != nil {
 		return c.stopped(ctx)
 	}
@@ -147,6 +198,11 @@ func (c *Conn[S]) write(ctx context.Context, b []byte) error {
 	defer func() { <-c.wsem }()
 	if c.ctx.Err() != nil {
 		return ErrClosed
+	}
+	if record != nil {
+		if err := record(); err != nil {
+			return err
+		}
 	}
 	wctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
 	defer cancel()
@@ -189,7 +245,7 @@ func (c *Conn[S]) end(kind closeKind, code ErrorCode, msg string) {
 	c.endOnce.Do(func() {
 		if kind == closeProtocol {
 			ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)
-			_ = c.write(ctx, encodeError(code, msg)) // best effort: the client may be gone
+			_ = c.write(ctx, encodeError(code, msg), nil) // best effort: the client may be gone
 			cancel()
 			c.h.opts.Logger.Debug("resume: protocol error", "conn", c.tag, "code", code, "message", msg)
 		}

@@ -13,6 +13,10 @@ var (
 	// ErrFrameTooLarge is returned when an outgoing frame would exceed
 	// Options.MaxFrameSize.
 	ErrFrameTooLarge = errors.New("resume: frame too large")
+	// ErrStaleSeq is returned by Conn.Event, which then sends nothing, when
+	// the event's seq is not above the seq of the last snapshot or event
+	// sent on the connection: the client would drop it.
+	ErrStaleSeq = errors.New("resume: event seq not above the last one sent")
 	// ErrUnbound is the Result.Err of StatusUnbound: the blob was sealed for
 	// another binding value.
 	ErrUnbound = errors.New("resume: blob bound to another session")

@@ -41,10 +41,10 @@ func (f chanFlag) unlock() { <-f }
 // start greets the client and asks for its blob, then arms the keepalive
 // and the restore deadline.
 func (c *Conn[S]) start() error {
-	if err := c.sendFrame(c.ctx, welcomeFrame{T: "welcome", V: Version, Conn: c.id}); err != nil {
+	if err := c.sendFrame(c.ctx, welcomeFrame{T: "welcome", V: Version, Conn: c.id}, nil); err != nil {
 		return err
 	}
-	if err := c.sendFrame(c.ctx, restoreFrame{T: "restore", Key: c.h.opts.Key}); err != nil {
+	if err := c.sendFrame(c.ctx, restoreFrame{T: "restore", Key: c.h.opts.Key}, nil); err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -85,7 +85,7 @@ func (c *Conn[S]) onPing() {
 		return
 	}
 	defer c.bg.Done()
-	if c.send(c.ctx, pingFrame) != nil {
+	if c.send(c.ctx, pingFrame, nil) != nil {
 		return
 	}
 	c.mu.Lock()
@@ -167,10 +167,17 @@ func (c *Conn[S]) onRestored(f clientFrame) error {
 	return nil
 }
 
-// runOpen reports the result to the client, clears a rejected blob, and
-// hands the connection to App.Open.
+// runOpen reports the result to the client (a resumed state becomes the
+// connection's), clears a rejected blob, and hands the connection to
+// App.Open.
 func (c *Conn[S]) runOpen(res Result[S]) {
-	if c.sendFrame(c.ctx, resultFrame{T: "result", Status: res.Status, Message: resultMessages[res.Status]}) != nil {
+	result := resultFrame{T: "result", Status: res.Status, Message: resultMessages[res.Status]}
+	if c.sendFrame(c.ctx, result, func() error {
+		if res.Status == StatusResumed {
+			c.keepState(res.State, true)
+		}
+		return nil
+	}) != nil {
 		return
 	}
 	if res.Err != nil {
@@ -196,7 +203,7 @@ func (c *Conn[S]) runAction(f clientFrame) {
 			reply.Error = reply.Error[:maxReplyError]
 		}
 	}
-	_ = c.sendFrame(c.ctx, reply) // fails only when the connection ended
+	_ = c.sendFrame(c.ctx, reply, nil) // fails only when the connection ended
 }
 
 // enqueue queues an App call; it blocks while maxPendingJobs are queued
