@@ -45,9 +45,6 @@ type launchApp struct {
 	base   context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // watchers and cleanups
-
-	mu       sync.Mutex
-	watching map[*resume.Conn[launchState]]bool // connections watching a deploy
 }
 
 // launchRequest is the data of the "launch" action.
@@ -139,7 +136,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	if err != nil {
 		return err
 	}
-	if a.isWatching(c) {
+	if _, ok := c.State(); ok { // the page holds a launch until it ends
 		return errAlreadyLaunching
 	}
 	refund, release, err := a.admit(c.ClientAddr())
@@ -207,10 +204,4 @@ func friendlyStartError(app string, err error) error {
 		return fmt.Errorf("invalid launch: %w", err)
 	}
 	return fmt.Errorf("the launch was refused: %w", err)
-}
-
-func (a *launchApp) isWatching(c *resume.Conn[launchState]) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.watching[c]
 }

@@ -108,7 +108,6 @@ func newServer(o serverOptions) (*server, error) {
 	s.app = &launchApp{
 		fly: o.fly, org: o.org, limiter: limiter,
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
-		watching: map[*resume.Conn[launchState]]bool{},
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())
 	s.resume, err = resume.New(o.sealer, s.app, resume.Options{

@@ -11,15 +11,7 @@ import (
 
 // watch streams dep to the page on c until the deploy ends or c does.
 func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
-	a.mu.Lock()
-	a.watching[c] = true
-	a.mu.Unlock()
 	a.goTracked(func() {
-		defer func() {
-			a.mu.Lock()
-			delete(a.watching, c)
-			a.mu.Unlock()
-		}()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() {
