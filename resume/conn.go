@@ -37,15 +37,15 @@ type Conn[S any] struct {
 	state    S
 	hasState bool
 
-	mu      sync.Mutex // guards ended and bg.Add
+	mu      sync.Mutex // guards ended, working and bg.Add
 	ended   bool
+	working bool           // a worker goroutine is running jobs (session.go)
 	bg      sync.WaitGroup // worker and timer goroutines
 	endOnce sync.Once
 
 	in      sync.Mutex // serializes inbound frames (the fallback may POST concurrently)
 	session session
-	jobs    chan func()
-	working chanFlag
+	jobs    chan func() // App calls, in frame order, for the worker
 
 	pingTimer    *time.Timer
 	restoreTimer *time.Timer
@@ -58,9 +58,8 @@ func newConn[S any](h *Handler[S], p peer, tr transport) *Conn[S] {
 	return &Conn[S]{
 		h: h, id: id, tag: tagOf(id), bind: p.bind, client: p.client, host: p.host, stream: stream, tr: tr,
 		ctx: ctx, cancel: cancel,
-		wsem:    make(chan struct{}, 1),
-		jobs:    make(chan func(), maxPendingJobs),
-		working: make(chanFlag, 1),
+		wsem: make(chan struct{}, 1),
+		jobs: make(chan func(), maxPendingJobs),
 	}
 }
 
@@ -220,22 +219,6 @@ func (c *Conn[S]) stopped(ctx context.Context) error {
 		return ErrClosed
 	}
 	return ctx.Err()
-}
-
-// spawn runs fn on a goroutine tracked by the connection, unless the
-// connection has ended.
-func (c *Conn[S]) spawn(fn func()) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.ended {
-		return false
-	}
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
-		fn()
-	}()
-	return true
 }
 
 // end ends the connection once: for closeProtocol it first sends an error

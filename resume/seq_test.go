@@ -3,6 +3,7 @@ package resume_test
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"testing"
 
 	"github.com/sealkit/sealkit/resume"
@@ -111,6 +112,30 @@ func TestActionReadsState(t *testing.T) {
 			ok, st = state("resumed")
 			assert.True(t, ok, "a resumed state is the connection's")
 			assert.Equal(t, wantState, st)
+		})
+	}
+}
+
+// TestEveryActionIsAnswered sends a burst of actions, each fast enough for
+// the worker to find the queue empty between some of them: every action
+// runs, once and in order (its event carries its number), and is answered.
+func TestEveryActionIsAnswered(t *testing.T) {
+	const actions = 300
+	for _, kind := range transports {
+		t.Run(string(kind), func(t *testing.T) {
+			srv := startServer(t, newSealer(t), resume.Options{})
+			c := dial(t, kind, srv.url, nil)
+			handshake(t, c, testKey, nil)
+			srv.app.nextOpen(t)
+			// The answers (about 30 KB) wait in the client's buffers.
+			for n := 1; n <= actions; n++ {
+				send(t, c, map[string]any{"t": "action", "id": strconv.Itoa(n), "name": "event", "data": n})
+			}
+			for n := 1; n <= actions; n++ {
+				ev := expect(t, c, "event")
+				require.Equal(t, uint64(n), ev.Seq)
+				require.Equal(t, strconv.Itoa(n), expect(t, c, "reply").ID)
+			}
 		})
 	}
 }

@@ -24,20 +24,6 @@ type session struct {
 	held     []clientFrame // actions received before restored
 }
 
-// chanFlag is a try-lock (capacity 1) marking that a worker is running.
-type chanFlag chan struct{}
-
-func (f chanFlag) tryLock() bool {
-	select {
-	case f <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-func (f chanFlag) unlock() { <-f }
-
 // start greets the client and asks for its blob, then arms the keepalive
 // and the restore deadline.
 func (c *Conn[S]) start() error {
@@ -73,6 +59,12 @@ func (c *Conn[S]) stopTimers() {
 func (c *Conn[S]) enter() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.trackLocked()
+}
+
+// trackLocked adds one goroutine to c.bg unless the connection has ended
+// (end sets ended under c.mu before wait may call bg.Wait). c.mu is held.
+func (c *Conn[S]) trackLocked() bool {
 	if c.ended {
 		return false
 	}
@@ -206,36 +198,49 @@ func (c *Conn[S]) runAction(f clientFrame) {
 	_ = c.sendFrame(c.ctx, reply, nil) // fails only when the connection ended
 }
 
-// enqueue queues an App call; it blocks while maxPendingJobs are queued
-// (slowing the reader down) and gives up when the connection ends.
+// The App calls of a connection run one at a time, in frame order, on a
+// worker goroutine that exists only while there are calls to make (an idle
+// connection costs no goroutine). Invariant: every job in c.jobs will be
+// run, because enqueue checks c.working under c.mu after queuing a job, and
+// a worker clears c.working only under c.mu, after finding c.jobs empty.
+
+// enqueue queues an App call, blocking while maxPendingJobs are queued
+// (slowing the reader down), and starts a worker unless one is running.
 func (c *Conn[S]) enqueue(job func()) {
 	select {
 	case c.jobs <- job:
 	case <-c.ctx.Done():
 		return
 	}
-	if c.working.tryLock() && !c.spawn(c.work) {
-		c.working.unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.working && c.trackLocked() {
+		c.working = true
+		go c.work()
 	}
 }
 
 // work runs queued jobs in order until the queue is empty.
 func (c *Conn[S]) work() {
-	for {
-		select {
-		case job := <-c.jobs:
-			if c.ctx.Err() == nil {
-				c.run(job)
-			}
-			continue
-		default:
+	defer c.bg.Done()
+	for job := c.nextJob(); job != nil; job = c.nextJob() {
+		if c.ctx.Err() == nil {
+			c.run(job)
 		}
-		c.working.unlock()
-		// A job queued between the empty check and unlock found the flag
-		// taken; pick it up unless another worker already did.
-		if len(c.jobs) == 0 || !c.working.tryLock() {
-			return
-		}
+	}
+}
+
+// nextJob returns the next queued job or, when there is none, nil after
+// marking the worker gone.
+func (c *Conn[S]) nextJob() func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case job := <-c.jobs:
+		return job
+	default:
+		c.working = false
+		return nil
 	}
 }
 
