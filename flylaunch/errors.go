@@ -25,6 +25,8 @@ var (
 	// ErrRecordMismatch: a Record does not belong to the Spec it was resumed
 	// with.
 	ErrRecordMismatch = errors.New("flylaunch: record does not match spec")
+	// ErrInvalidOptions: [New] was given Options it cannot work with.
+	ErrInvalidOptions = errors.New("flylaunch: invalid options")
 	// ErrClosed: the Launcher is closed.
 	ErrClosed = errors.New("flylaunch: launcher closed")
 	// ErrCanceled: the deploy was cancelled with [Deploy.Cancel] or by

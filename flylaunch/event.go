@@ -32,7 +32,7 @@ func (s Status) Final() bool {
 type Event struct {
 	// Seq is the event's sequence number, 1 for the first.
 	Seq uint64 `json:"seq"`
-	// Time is when the event happened, from [Options.Clock].
+	// Time is when the event happened.
 	Time time.Time `json:"time"`
 	// Step is the step the event is about.
 	Step Step `json:"step"`

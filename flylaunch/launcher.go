@@ -34,8 +34,6 @@ type Options struct {
 	PollInterval time.Duration
 	// Retry bounds retries of transient failures.
 	Retry RetryPolicy
-	// Clock stamps events; default time.Now. Deadlines use the real clock.
-	Clock func() time.Time
 }
 
 // Launcher runs deploys. It is safe for concurrent use. Close it to stop
@@ -47,7 +45,7 @@ type Launcher struct {
 	startDeadline time.Duration
 	pollInterval  time.Duration
 	retry         RetryPolicy
-	clock         func() time.Time
+	clock         func() time.Time // stamps events; tests may set it
 
 	ctx    context.Context // parent of every driver; cancelled by Close
 	cancel context.CancelFunc
@@ -63,13 +61,14 @@ type Launcher struct {
 	hook func(Event)
 }
 
-// New validates opts and returns a Launcher.
+// New validates opts and returns a Launcher; errors wrap
+// [ErrInvalidOptions].
 func New(opts Options) (*Launcher, error) {
 	if opts.Client == nil {
-		return nil, &SpecError{Field: "Options.Client", Reason: "is required"}
+		return nil, fmt.Errorf("%w: Client is required", ErrInvalidOptions)
 	}
 	if opts.CallTimeout < 0 || opts.StartDeadline < 0 || opts.PollInterval < 0 {
-		return nil, &SpecError{Field: "Options", Reason: "durations must not be negative"}
+		return nil, fmt.Errorf("%w: durations must not be negative", ErrInvalidOptions)
 	}
 	if err := opts.Retry.validate(); err != nil {
 		return nil, err
@@ -81,7 +80,7 @@ func New(opts Options) (*Launcher, error) {
 		startDeadline: opts.StartDeadline,
 		pollInterval:  opts.PollInterval,
 		retry:         opts.Retry.withDefaults(),
-		clock:         opts.Clock,
+		clock:         time.Now,
 		deploys:       map[string]*Deploy{},
 		ended:         endedDeploys{byID: map[string]endedDeploy{}},
 	}
@@ -96,9 +95,6 @@ func New(opts Options) (*Launcher, error) {
 	}
 	if l.pollInterval == 0 {
 		l.pollInterval = time.Second
-	}
-	if l.clock == nil {
-		l.clock = time.Now
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	return l, nil

@@ -38,7 +38,8 @@ func login(t *testing.T, e *simEnv, app, password string) int {
 func TestHappyPath(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
 	stamp := time.Date(2026, 11, 26, 20, 0, 0, 0, time.UTC)
-	l := e.launcher(t, func(o *Options) { o.Clock = func() time.Time { return stamp } })
+	l := e.launcher(t)
+	l.clock = func() time.Time { return stamp }
 	spec := testSpec("happy-livebook")
 
 	d, err := l.Start(waitCtx(t), spec)
@@ -59,7 +60,7 @@ func TestHappyPath(t *testing.T) {
 	var completed []Step
 	for i, ev := range evs {
 		assert.Equal(t, uint64(i+1), ev.Seq)
-		assert.Equal(t, stamp, ev.Time, "events are stamped by Options.Clock")
+		assert.Equal(t, stamp, ev.Time, "events are stamped by the launcher's clock")
 		if i > 0 {
 			assert.GreaterOrEqual(t, ev.Percent, evs[i-1].Percent, "percent never goes back")
 		}

@@ -33,16 +33,13 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	return p
 }
 
+// validate checks p as Options.Retry; errors wrap ErrInvalidOptions.
 func (p RetryPolicy) validate() error {
 	switch {
-	case p.MaxAttempts < 0:
-		return &SpecError{Field: "Retry.MaxAttempts", Reason: "must not be negative"}
-	case p.BaseDelay < 0:
-		return &SpecError{Field: "Retry.BaseDelay", Reason: "must not be negative"}
-	case p.MaxDelay < 0:
-		return &SpecError{Field: "Retry.MaxDelay", Reason: "must not be negative"}
+	case p.MaxAttempts < 0 || p.BaseDelay < 0 || p.MaxDelay < 0:
+		return fmt.Errorf("%w: Retry fields must not be negative", ErrInvalidOptions)
 	case p.MaxDelay != 0 && p.BaseDelay > p.MaxDelay:
-		return &SpecError{Field: "Retry.BaseDelay", Reason: fmt.Sprintf("%v exceeds MaxDelay %v", p.BaseDelay, p.MaxDelay)}
+		return fmt.Errorf("%w: Retry.BaseDelay %v exceeds MaxDelay %v", ErrInvalidOptions, p.BaseDelay, p.MaxDelay)
 	}
 	return nil
 }

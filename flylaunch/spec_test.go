@@ -256,7 +256,7 @@ func TestNewValidatesOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := New(tt.opts)
-			assert.ErrorIs(t, err, ErrInvalidSpec)
+			assert.ErrorIs(t, err, ErrInvalidOptions)
 		})
 	}
 	_, err := NewClient(t.Context(), "", nil)

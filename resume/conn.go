@@ -224,7 +224,7 @@ func (c *Conn[S]) stopped(ctx context.Context) error {
 // end ends the connection once: for closeProtocol it first sends an error
 // frame with code and msg, then closes the transport the way kind says and
 // cancels the connection context.
-func (c *Conn[S]) end(kind closeKind, code ErrorCode, msg string) {
+func (c *Conn[S]) end(kind closeKind, code errorCode, msg string) {
 	c.endOnce.Do(func() {
 		if kind == closeProtocol {
 			ctx, cancel := context.WithTimeout(context.Background(), c.h.opts.WriteTimeout)

@@ -34,20 +34,20 @@ type clientFrame struct {
 var jsonNull = json.RawMessage("null")
 
 // decodeFrame parses and strictly validates one client frame of at most
-// maxSize bytes. Every failure is a *ProtocolError with the code the server
+// maxSize bytes. Every failure is a *protocolError with the code the server
 // answers with. Unknown fields are ignored so that later minor versions can
 // add optional ones.
 func decodeFrame(b []byte, maxSize int) (clientFrame, error) {
 	var f clientFrame
 	if len(b) > maxSize {
-		return f, protoErr(CodeTooLarge, "frame of %d bytes exceeds %d", len(b), maxSize)
+		return f, protoErr(codeTooLarge, "frame of %d bytes exceeds %d", len(b), maxSize)
 	}
 	if !utf8.Valid(b) {
-		return f, protoErr(CodeBadFrame, "frame is not valid UTF-8")
+		return f, protoErr(codeBadFrame, "frame is not valid UTF-8")
 	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(b, &fields); err != nil || fields == nil {
-		return f, protoErr(CodeBadFrame, "frame is not a JSON object")
+		return f, protoErr(codeBadFrame, "frame is not a JSON object")
 	}
 	t, err := stringField(fields, "t")
 	if err != nil {
@@ -62,21 +62,21 @@ func decodeFrame(b []byte, maxSize int) (clientFrame, error) {
 	case typePong:
 		return f, nil
 	default:
-		return f, protoErr(CodeBadFrame, "unknown frame type %q", truncate(t))
+		return f, protoErr(codeBadFrame, "unknown frame type %q", truncate(t))
 	}
 }
 
 func decodeRestored(f clientFrame, fields map[string]json.RawMessage) (clientFrame, error) {
 	v, ok := fields["v"]
 	if !ok {
-		return f, protoErr(CodeBadFrame, "restored: missing field \"v\"")
+		return f, protoErr(codeBadFrame, "restored: missing field \"v\"")
 	}
 	var n json.Number
 	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) || json.Unmarshal(v, &n) != nil {
-		return f, protoErr(CodeBadFrame, "restored: field \"v\" is not a number")
+		return f, protoErr(codeBadFrame, "restored: field \"v\" is not a number")
 	}
 	if n.String() != "1" {
-		return f, protoErr(CodeUnsupportedVersion, "restored: version %s is not supported, want %d", truncate(n.String()), Version)
+		return f, protoErr(codeUnsupportedVersion, "restored: version %s is not supported, want %d", truncate(n.String()), Version)
 	}
 	key, err := stringField(fields, "key")
 	if err != nil {
@@ -86,10 +86,10 @@ func decodeRestored(f clientFrame, fields map[string]json.RawMessage) (clientFra
 	// data may be a string, null, or absent (JSON.stringify drops undefined).
 	if d, ok := fields["data"]; ok && !isNull(d) {
 		if d[0] != '"' {
-			return f, protoErr(CodeBadFrame, "restored: field \"data\" is neither a string nor null")
+			return f, protoErr(codeBadFrame, "restored: field \"data\" is neither a string nor null")
 		}
 		if err := json.Unmarshal(d, &f.Token); err != nil {
-			return f, protoErr(CodeBadFrame, "restored: field \"data\" is not a valid string")
+			return f, protoErr(codeBadFrame, "restored: field \"data\" is not a valid string")
 		}
 		f.HasToken = true
 	}
@@ -118,20 +118,20 @@ func decodeAction(f clientFrame, fields map[string]json.RawMessage) (clientFrame
 func stringField(fields map[string]json.RawMessage, name string) (string, error) {
 	raw, ok := fields[name]
 	if !ok {
-		return "", protoErr(CodeBadFrame, "missing field %q", name)
+		return "", protoErr(codeBadFrame, "missing field %q", name)
 	}
 	if len(raw) == 0 || raw[0] != '"' {
-		return "", protoErr(CodeBadFrame, "field %q is not a string", name)
+		return "", protoErr(codeBadFrame, "field %q is not a string", name)
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", protoErr(CodeBadFrame, "field %q is not a valid string", name)
+		return "", protoErr(codeBadFrame, "field %q is not a valid string", name)
 	}
 	if s == "" {
-		return "", protoErr(CodeBadFrame, "field %q is empty", name)
+		return "", protoErr(codeBadFrame, "field %q is empty", name)
 	}
 	if len(s) > maxIDLen {
-		return "", protoErr(CodeBadFrame, "field %q is longer than %d bytes", name, maxIDLen)
+		return "", protoErr(codeBadFrame, "field %q is longer than %d bytes", name, maxIDLen)
 	}
 	return s, nil
 }

@@ -18,7 +18,7 @@ func TestDecodeFrame(t *testing.T) {
 		name string
 		in   string
 		want clientFrame
-		code ErrorCode // "" for success
+		code errorCode // "" for success
 	}{
 		{name: "restored null", in: `{"t":"restored","v":1,"key":"launch","data":null}`,
 			want: clientFrame{Type: typeRestored, Key: "launch"}},
@@ -26,29 +26,29 @@ func TestDecodeFrame(t *testing.T) {
 			want: clientFrame{Type: typeRestored, Key: "launch"}},
 		{name: "restored token", in: `{"t":"restored","v":1,"key":"launch","data":"XCP.abc"}`,
 			want: clientFrame{Type: typeRestored, Key: "launch", Token: "XCP.abc", HasToken: true}},
-		{name: "restored v 1.0", in: `{"t":"restored","v":1.0,"key":"k"}`, code: CodeUnsupportedVersion},
-		{name: "restored v -1", in: `{"t":"restored","v":-1,"key":"k"}`, code: CodeUnsupportedVersion},
-		{name: "restored v null", in: `{"t":"restored","v":null,"key":"k"}`, code: CodeBadFrame},
-		{name: "restored v bool", in: `{"t":"restored","v":true,"key":"k"}`, code: CodeBadFrame},
-		{name: "restored key null", in: `{"t":"restored","v":1,"key":null}`, code: CodeBadFrame},
-		{name: "restored data object", in: `{"t":"restored","v":1,"key":"k","data":{}}`, code: CodeBadFrame},
+		{name: "restored v 1.0", in: `{"t":"restored","v":1.0,"key":"k"}`, code: codeUnsupportedVersion},
+		{name: "restored v -1", in: `{"t":"restored","v":-1,"key":"k"}`, code: codeUnsupportedVersion},
+		{name: "restored v null", in: `{"t":"restored","v":null,"key":"k"}`, code: codeBadFrame},
+		{name: "restored v bool", in: `{"t":"restored","v":true,"key":"k"}`, code: codeBadFrame},
+		{name: "restored key null", in: `{"t":"restored","v":1,"key":null}`, code: codeBadFrame},
+		{name: "restored data object", in: `{"t":"restored","v":1,"key":"k","data":{}}`, code: codeBadFrame},
 		{name: "action", in: `{"t":"action","id":"1","name":"launch","data":{"app":"x"}}`,
 			want: clientFrame{Type: typeAction, ID: "1", Name: "launch", Data: json.RawMessage(`{"app":"x"}`)}},
 		{name: "action without data", in: `{"t":"action","id":"1","name":"stop"}`,
 			want: clientFrame{Type: typeAction, ID: "1", Name: "stop", Data: jsonNull}},
-		{name: "action long id", in: `{"t":"action","id":"` + strings.Repeat("i", maxIDLen+1) + `","name":"x"}`, code: CodeBadFrame},
+		{name: "action long id", in: `{"t":"action","id":"` + strings.Repeat("i", maxIDLen+1) + `","name":"x"}`, code: codeBadFrame},
 		{name: "unknown member ignored", in: `{"t":"pong","future":[1,2]}`, want: clientFrame{Type: typePong}},
 		{name: "pong", in: `{"t":"pong"}`, want: clientFrame{Type: typePong}},
-		{name: "exact member names", in: `{"T":"pong"}`, code: CodeBadFrame},
-		{name: "ping from client", in: `{"t":"ping"}`, code: CodeBadFrame},
-		{name: "trailing garbage", in: `{"t":"pong"} x`, code: CodeBadFrame},
-		{name: "two objects", in: `{"t":"pong"}{"t":"pong"}`, code: CodeBadFrame},
-		{name: "empty", in: ``, code: CodeBadFrame},
-		{name: "string", in: `"pong"`, code: CodeBadFrame},
-		{name: "number", in: `1`, code: CodeBadFrame},
-		{name: "deep nesting", in: strings.Repeat("[", 2000), code: CodeBadFrame},
-		{name: "invalid utf8", in: "{\"t\":\"\xc3\x28\"}", code: CodeBadFrame},
-		{name: "too large", in: `{"t":"pong","pad":"` + strings.Repeat(" ", 2048) + `"}`, code: CodeTooLarge},
+		{name: "exact member names", in: `{"T":"pong"}`, code: codeBadFrame},
+		{name: "ping from client", in: `{"t":"ping"}`, code: codeBadFrame},
+		{name: "trailing garbage", in: `{"t":"pong"} x`, code: codeBadFrame},
+		{name: "two objects", in: `{"t":"pong"}{"t":"pong"}`, code: codeBadFrame},
+		{name: "empty", in: ``, code: codeBadFrame},
+		{name: "string", in: `"pong"`, code: codeBadFrame},
+		{name: "number", in: `1`, code: codeBadFrame},
+		{name: "deep nesting", in: strings.Repeat("[", 2000), code: codeBadFrame},
+		{name: "invalid utf8", in: "{\"t\":\"\xc3\x28\"}", code: codeBadFrame},
+		{name: "too large", in: `{"t":"pong","pad":"` + strings.Repeat(" ", 2048) + `"}`, code: codeTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,7 +58,7 @@ func TestDecodeFrame(t *testing.T) {
 				assert.Equal(t, tt.want, got)
 				return
 			}
-			var pe *ProtocolError
+			var pe *protocolError
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, tt.code, pe.Code)
 			assert.NotEmpty(t, pe.Message)
@@ -68,7 +68,7 @@ func TestDecodeFrame(t *testing.T) {
 }
 
 // FuzzDecodeFrame checks that decoding never panics, that every failure
-// is a *ProtocolError with a known code and a short message, and that every
+// is a *protocolError with a known code and a short message, and that every
 // accepted frame is well-formed.
 func FuzzDecodeFrame(f *testing.F) {
 	// Seeds beyond testdata/fuzz/FuzzDecodeFrame.
@@ -79,13 +79,13 @@ func FuzzDecodeFrame(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	codes := map[ErrorCode]bool{CodeBadFrame: true, CodeTooLarge: true, CodeUnsupportedVersion: true}
+	codes := map[errorCode]bool{codeBadFrame: true, codeTooLarge: true, codeUnsupportedVersion: true}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		got, err := decodeFrame(b, 4096)
 		if err != nil {
-			var pe *ProtocolError
+			var pe *protocolError
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %v is not a *ProtocolError", err)
+				t.Fatalf("error %v is not a *protocolError", err)
 			}
 			if !codes[pe.Code] {
 				t.Fatalf("unexpected code %q", pe.Code)
@@ -132,7 +132,7 @@ func BenchmarkDecodeFrame(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, f := range frames {
-			if _, err := decodeFrame(f, DefaultMaxFrameSize); err != nil {
+			if _, err := decodeFrame(f, defaultMaxFrameSize); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -20,46 +20,46 @@ var (
 	// ErrUnbound is the Result.Err of StatusUnbound: the blob was sealed for
 	// another binding value.
 	ErrUnbound = errors.New("resume: blob bound to another session")
-	// ErrOptions is wrapped by every error New returns for bad Options.
-	ErrOptions = errors.New("resume: invalid options")
+	// ErrInvalidOptions is wrapped by every error New returns for bad Options.
+	ErrInvalidOptions = errors.New("resume: invalid options")
 	// ErrShutdown is returned by Handler.Shutdown when it is called twice.
 	ErrShutdown = errors.New("resume: handler shut down")
 )
 
-// ErrorCode is the code of an "error" frame.
-type ErrorCode string
+// errorCode is the code of an "error" frame.
+type errorCode string
 
 // The error codes of protocol v1. An error frame is always followed by the
 // server closing the connection.
 const (
-	// CodeBadFrame: malformed JSON, a missing or mistyped field, an unknown
+	// codeBadFrame: malformed JSON, a missing or mistyped field, an unknown
 	// frame type, or a frame out of order.
-	CodeBadFrame ErrorCode = "bad_frame"
-	// CodeTooLarge: a frame larger than the server's max frame size.
-	CodeTooLarge ErrorCode = "too_large"
-	// CodeUnsupportedVersion: the client speaks another protocol version.
-	CodeUnsupportedVersion ErrorCode = "unsupported_version"
-	// CodeUnknownConn: a POST to /send named a connection this server
+	codeBadFrame errorCode = "bad_frame"
+	// codeTooLarge: a frame larger than the server's max frame size.
+	codeTooLarge errorCode = "too_large"
+	// codeUnsupportedVersion: the client speaks another protocol version.
+	codeUnsupportedVersion errorCode = "unsupported_version"
+	// codeUnknownConn: a POST to /send named a connection this server
 	// instance does not hold (e.g. after a restart); the client reconnects.
-	CodeUnknownConn ErrorCode = "unknown_conn"
-	// CodeForbiddenOrigin: the request's Origin is not allowed.
-	CodeForbiddenOrigin ErrorCode = "forbidden_origin"
-	// CodeInternal: the server failed (e.g. App.Open returned an error).
-	CodeInternal ErrorCode = "internal"
+	codeUnknownConn errorCode = "unknown_conn"
+	// codeForbiddenOrigin: the request's Origin is not allowed.
+	codeForbiddenOrigin errorCode = "forbidden_origin"
+	// codeInternal: the server failed (e.g. App.Open returned an error).
+	codeInternal errorCode = "internal"
 )
 
-// ProtocolError is a protocol violation found in a client frame or request.
+// protocolError is a protocol violation found in a client frame or request.
 // Its Code is what the server sends in the error frame.
-type ProtocolError struct {
-	Code    ErrorCode
+type protocolError struct {
+	Code    errorCode
 	Message string
 }
 
 // Error implements error.
-func (e *ProtocolError) Error() string {
+func (e *protocolError) Error() string {
 	return fmt.Sprintf("resume: %s: %s", e.Code, e.Message)
 }
 
-func protoErr(code ErrorCode, format string, args ...any) *ProtocolError {
-	return &ProtocolError{Code: code, Message: fmt.Sprintf(format, args...)}
+func protoErr(code errorCode, format string, args ...any) *protocolError {
+	return &protocolError{Code: code, Message: fmt.Sprintf(format, args...)}
 }

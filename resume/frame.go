@@ -56,14 +56,14 @@ type replyFrame struct {
 
 type errorFrame struct {
 	T       string    `json:"t"`
-	Code    ErrorCode `json:"code"`
+	Code    errorCode `json:"code"`
 	Message string    `json:"message"`
 }
 
 // pingFrame is constant: it is sent often and never changes.
 var pingFrame = []byte(`{"t":"ping"}`)
 
-func encodeError(code ErrorCode, msg string) []byte {
+func encodeError(code errorCode, msg string) []byte {
 	b, _ := json.Marshal(errorFrame{T: "error", Code: code, Message: msg}) // strings only: cannot fail
 	return b
 }

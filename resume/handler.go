@@ -37,13 +37,13 @@ type Handler[S any] struct {
 }
 
 // New returns a Handler that seals states of type S with sealer and hands
-// connections to app. It validates opts eagerly; errors wrap ErrOptions.
+// connections to app. It validates opts eagerly; errors wrap ErrInvalidOptions.
 func New[S any](sealer *seal.Sealer, app App[S], opts Options) (*Handler[S], error) {
 	if sealer == nil {
-		return nil, fmt.Errorf("%w: nil sealer", ErrOptions)
+		return nil, fmt.Errorf("%w: nil sealer", ErrInvalidOptions)
 	}
 	if app == nil {
-		return nil, fmt.Errorf("%w: nil app", ErrOptions)
+		return nil, fmt.Errorf("%w: nil app", ErrInvalidOptions)
 	}
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -56,12 +56,10 @@ func New[S any](sealer *seal.Sealer, app App[S], opts Options) (*Handler[S], err
 func (h *Handler[S]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
-	case strings.HasSuffix(p, "/stream") && !h.opts.DisableSSE:
+	case strings.HasSuffix(p, "/stream"):
 		h.serveStream(w, r)
-	case strings.HasSuffix(p, "/send") && !h.opts.DisableSSE:
+	case strings.HasSuffix(p, "/send"):
 		h.serveSend(w, r)
-	case strings.HasSuffix(p, "/stream"), strings.HasSuffix(p, "/send"), h.opts.DisableWebSocket:
-		http.NotFound(w, r)
 	default:
 		h.serveWebSocket(w, r)
 	}
@@ -148,11 +146,11 @@ func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (peer, bool) 
 	down := h.shutdown
 	h.mu.Unlock()
 	if down {
-		writeHTTPError(w, http.StatusServiceUnavailable, CodeInternal, "server shutting down")
+		writeHTTPError(w, http.StatusServiceUnavailable, codeInternal, "server shutting down")
 		return peer{}, false
 	}
 	if !originAllowed(r, h.opts.OriginPatterns) {
-		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin not allowed")
+		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "origin not allowed")
 		return peer{}, false
 	}
 	p := peer{client: h.opts.ClientAddr(r), host: r.Host}
@@ -162,7 +160,7 @@ func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (peer, bool) 
 	bind, err := h.opts.Bind(r)
 	if err != nil {
 		h.opts.Logger.Info("resume: binding refused", "err", err)
-		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "request cannot be bound")
+		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "request cannot be bound")
 		return peer{}, false
 	}
 	p.bind = bind
@@ -179,7 +177,7 @@ func peerAddr(r *http.Request) netip.Addr {
 }
 
 // writeHTTPError answers a plain HTTP request with an error frame body.
-func writeHTTPError(w http.ResponseWriter, status int, code ErrorCode, msg string) {
+func writeHTTPError(w http.ResponseWriter, status int, code errorCode, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

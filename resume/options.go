@@ -13,11 +13,11 @@ import (
 
 // Defaults applied by New to zero Options fields.
 const (
-	DefaultMaxAge         = time.Hour
-	DefaultMaxFrameSize   = 64 << 10
-	DefaultPingInterval   = 25 * time.Second
-	DefaultWriteTimeout   = 10 * time.Second
-	DefaultRestoreTimeout = 30 * time.Second
+	defaultMaxAge         = time.Hour
+	defaultMaxFrameSize   = 64 << 10
+	defaultPingInterval   = 25 * time.Second
+	defaultWriteTimeout   = 10 * time.Second
+	defaultRestoreTimeout = 30 * time.Second
 
 	// minFrameSize leaves room for a store frame with a small sealed state.
 	minFrameSize = 1 << 10
@@ -68,10 +68,6 @@ type Options struct {
 	// never receives tokens, states, keys or connection IDs (log lines
 	// carry [Conn.Tag]).
 	Logger *slog.Logger
-	// DisableWebSocket turns the WebSocket transport off (GET B).
-	DisableWebSocket bool
-	// DisableSSE turns the fallback off (POST B/stream and B/send).
-	DisableSSE bool
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.
@@ -81,35 +77,32 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	for _, p := range o.OriginPatterns {
 		if _, err := path.Match(p, ""); err != nil {
-			return o, fmt.Errorf("%w: origin pattern %q: %w", ErrOptions, p, err)
+			return o, fmt.Errorf("%w: origin pattern %q: %w", ErrInvalidOptions, p, err)
 		}
-	}
-	if o.DisableWebSocket && o.DisableSSE {
-		return o, fmt.Errorf("%w: both transports are disabled", ErrOptions)
 	}
 	durations := []struct {
 		name string
 		d    *time.Duration
 		def  time.Duration
 	}{
-		{"MaxAge", &o.MaxAge, DefaultMaxAge},
-		{"PingInterval", &o.PingInterval, DefaultPingInterval},
-		{"WriteTimeout", &o.WriteTimeout, DefaultWriteTimeout},
-		{"RestoreTimeout", &o.RestoreTimeout, DefaultRestoreTimeout},
+		{"MaxAge", &o.MaxAge, defaultMaxAge},
+		{"PingInterval", &o.PingInterval, defaultPingInterval},
+		{"WriteTimeout", &o.WriteTimeout, defaultWriteTimeout},
+		{"RestoreTimeout", &o.RestoreTimeout, defaultRestoreTimeout},
 	}
 	for _, d := range durations {
 		switch {
 		case *d.d < 0:
-			return o, fmt.Errorf("%w: %s is negative", ErrOptions, d.name)
+			return o, fmt.Errorf("%w: %s is negative", ErrInvalidOptions, d.name)
 		case *d.d == 0:
 			*d.d = d.def
 		}
 	}
 	switch {
 	case o.MaxFrameSize == 0:
-		o.MaxFrameSize = DefaultMaxFrameSize
+		o.MaxFrameSize = defaultMaxFrameSize
 	case o.MaxFrameSize < minFrameSize:
-		return o, fmt.Errorf("%w: MaxFrameSize %d is below %d", ErrOptions, o.MaxFrameSize, minFrameSize)
+		return o, fmt.Errorf("%w: MaxFrameSize %d is below %d", ErrInvalidOptions, o.MaxFrameSize, minFrameSize)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -123,14 +116,14 @@ func (o Options) withDefaults() (Options, error) {
 
 func validKey(k string) error {
 	if k == "" {
-		return fmt.Errorf("%w: Key is empty", ErrOptions)
+		return fmt.Errorf("%w: Key is empty", ErrInvalidOptions)
 	}
 	if len(k) > maxKeyLen || !utf8.ValidString(k) {
-		return fmt.Errorf("%w: Key must be valid UTF-8 of at most %d bytes", ErrOptions, maxKeyLen)
+		return fmt.Errorf("%w: Key must be valid UTF-8 of at most %d bytes", ErrInvalidOptions, maxKeyLen)
 	}
 	for _, r := range k {
 		if unicode.IsControl(r) {
-			return fmt.Errorf("%w: Key contains a control character", ErrOptions)
+			return fmt.Errorf("%w: Key contains a control character", ErrInvalidOptions)
 		}
 	}
 	return nil

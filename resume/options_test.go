@@ -31,7 +31,7 @@ func TestNewValidates(t *testing.T) {
 		{name: "everything", ok: true, opts: resume.Options{
 			Key: "launch", MaxAge: time.Minute, OriginPatterns: []string{"*.example.com"},
 			MaxFrameSize: 4096, PingInterval: time.Second, WriteTimeout: time.Second,
-			RestoreTimeout: time.Second, Logger: slog.New(slog.DiscardHandler), DisableSSE: true,
+			RestoreTimeout: time.Second, Logger: slog.New(slog.DiscardHandler),
 		}},
 		{name: "no key", opts: resume.Options{}},
 		{name: "control char in key", opts: resume.Options{Key: "la\nunch"}},
@@ -44,7 +44,6 @@ func TestNewValidates(t *testing.T) {
 		{name: "tiny frames", opts: resume.Options{Key: "k", MaxFrameSize: 100}},
 		{name: "negative frames", opts: resume.Options{Key: "k", MaxFrameSize: -1}},
 		{name: "bad origin pattern", opts: resume.Options{Key: "k", OriginPatterns: []string{"[x"}}},
-		{name: "no transport", opts: resume.Options{Key: "k", DisableSSE: true, DisableWebSocket: true}},
 		{name: "nil sealer", opts: resume.Options{Key: "k"}, noSeal: true},
 		{name: "nil app", opts: resume.Options{Key: "k"}, noApp: true},
 	}
@@ -64,7 +63,7 @@ func TestNewValidates(t *testing.T) {
 				require.NotNil(t, h)
 				return
 			}
-			assert.ErrorIs(t, err, resume.ErrOptions)
+			assert.ErrorIs(t, err, resume.ErrInvalidOptions)
 			assert.Nil(t, h)
 		})
 	}

@@ -226,17 +226,3 @@ func TestOrigin(t *testing.T) {
 		assert.Contains(t, string(body), "forbidden_origin")
 	})
 }
-
-func TestDisabledTransports(t *testing.T) {
-	ws := startServer(t, newSealer(t), resume.Options{DisableSSE: true})
-	resp, err := http.Post(ws.url+"/stream", "application/json", nil)
-	require.NoError(t, err)
-	_ = resp.Body.Close()
-	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
-	dial(t, wsKind, ws.url, nil)
-
-	sse := startServer(t, newSealer(t), resume.Options{DisableWebSocket: true})
-	_, _, err = tryDial(wsKind, sse.url, nil)
-	require.Error(t, err)
-	dial(t, sseKind, sse.url, nil)
-}

@@ -96,12 +96,12 @@ func (c *Conn[S]) onRestoreTimeout() {
 	restored := c.session.restored
 	c.in.Unlock()
 	if !restored {
-		c.end(closeProtocol, CodeBadFrame, fmt.Sprintf("no restored frame within %s", c.h.opts.RestoreTimeout))
+		c.end(closeProtocol, codeBadFrame, fmt.Sprintf("no restored frame within %s", c.h.opts.RestoreTimeout))
 	}
 }
 
 // receive handles one raw client frame. A protocol violation ends the
-// connection with an error frame and is returned as a *ProtocolError.
+// connection with an error frame and is returned as a *protocolError.
 func (c *Conn[S]) receive(b []byte) error {
 	f, err := decodeFrame(b, c.h.opts.MaxFrameSize)
 	if err != nil {
@@ -118,7 +118,7 @@ func (c *Conn[S]) receive(b []byte) error {
 	case typeAction:
 		if !c.session.restored {
 			if len(c.session.held) >= maxHeldActions {
-				return c.fail(protoErr(CodeBadFrame, "more than %d actions before restored", maxHeldActions))
+				return c.fail(protoErr(codeBadFrame, "more than %d actions before restored", maxHeldActions))
 			}
 			c.session.held = append(c.session.held, f)
 			return nil
@@ -129,9 +129,9 @@ func (c *Conn[S]) receive(b []byte) error {
 }
 
 func (c *Conn[S]) fail(err error) error {
-	var pe *ProtocolError
+	var pe *protocolError
 	if !errors.As(err, &pe) {
-		pe = protoErr(CodeInternal, "internal error")
+		pe = protoErr(codeInternal, "internal error")
 	}
 	c.end(closeProtocol, pe.Code, pe.Message)
 	return pe
@@ -139,10 +139,10 @@ func (c *Conn[S]) fail(err error) error {
 
 func (c *Conn[S]) onRestored(f clientFrame) error {
 	if c.session.restored {
-		return c.fail(protoErr(CodeBadFrame, "duplicate restored frame"))
+		return c.fail(protoErr(codeBadFrame, "duplicate restored frame"))
 	}
 	if f.Key != c.h.opts.Key {
-		return c.fail(protoErr(CodeBadFrame, "restored key %q does not match %q", truncate(f.Key), c.h.opts.Key))
+		return c.fail(protoErr(codeBadFrame, "restored key %q does not match %q", truncate(f.Key), c.h.opts.Key))
 	}
 	c.session.restored = true
 	c.mu.Lock()
@@ -182,7 +182,7 @@ func (c *Conn[S]) runOpen(res Result[S]) {
 		if c.ctx.Err() == nil {
 			c.h.opts.Logger.Error("resume: open failed", "conn", c.tag, "err", err)
 		}
-		c.end(closeProtocol, CodeInternal, "open failed")
+		c.end(closeProtocol, codeInternal, "open failed")
 	}
 }
 
@@ -250,7 +250,7 @@ func (c *Conn[S]) run(job func()) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.h.opts.Logger.Error("resume: app panic", "conn", c.tag, "panic", fmt.Sprint(p))
-			c.end(closeProtocol, CodeInternal, "internal error")
+			c.end(closeProtocol, codeInternal, "internal error")
 		}
 	}()
 	job()

@@ -49,7 +49,7 @@ func (t *sseTransport) write(ctx context.Context, frame []byte) error {
 
 // close is a no-op: ending the connection cancels its context, which makes
 // serveStream return and so ends the response.
-func (t *sseTransport) close(closeKind, ErrorCode) {}
+func (t *sseTransport) close(closeKind, errorCode) {}
 
 // kill marks the ResponseWriter unusable, waiting for a write in flight.
 func (t *sseTransport) kill() {
@@ -63,7 +63,7 @@ func (t *sseTransport) kill() {
 func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeHTTPError(w, http.StatusMethodNotAllowed, CodeBadFrame, "use POST")
+		writeHTTPError(w, http.StatusMethodNotAllowed, codeBadFrame, "use POST")
 		return
 	}
 	p, ok := h.admit(w, r)
@@ -77,7 +77,7 @@ func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
 	tr := &sseTransport{w: w, rc: http.NewResponseController(w)}
 	c := newConn(h, p, tr)
 	if !h.register(c) {
-		writeHTTPError(w, http.StatusServiceUnavailable, CodeInternal, "server shutting down")
+		writeHTTPError(w, http.StatusServiceUnavailable, codeInternal, "server shutting down")
 		return
 	}
 	defer h.unregister(c)
@@ -99,24 +99,24 @@ func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
 }
 
 // readStreamBody checks the optional {"v":1} body of POST B/stream.
-func readStreamBody(w http.ResponseWriter, r *http.Request) *ProtocolError {
+func readStreamBody(w http.ResponseWriter, r *http.Request) *protocolError {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxStreamBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return protoErr(CodeTooLarge, "stream body exceeds %d bytes", maxStreamBody)
+			return protoErr(codeTooLarge, "stream body exceeds %d bytes", maxStreamBody)
 		}
-		return protoErr(CodeBadFrame, "cannot read body")
+		return protoErr(codeBadFrame, "cannot read body")
 	}
 	if len(b) == 0 {
 		return nil
 	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {
-		return protoErr(CodeBadFrame, "stream body is not a JSON object")
+		return protoErr(codeBadFrame, "stream body is not a JSON object")
 	}
 	if v, ok := body["v"]; ok && string(v) != "1" {
-		return protoErr(CodeUnsupportedVersion, "version %s is not supported, want %d", truncate(string(v)), Version)
+		return protoErr(codeUnsupportedVersion, "version %s is not supported, want %d", truncate(string(v)), Version)
 	}
 	return nil
 }
@@ -126,11 +126,11 @@ func readStreamBody(w http.ResponseWriter, r *http.Request) *ProtocolError {
 func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeHTTPError(w, http.StatusMethodNotAllowed, CodeBadFrame, "use POST")
+		writeHTTPError(w, http.StatusMethodNotAllowed, codeBadFrame, "use POST")
 		return
 	}
 	if !originAllowed(r, h.opts.OriginPatterns) {
-		writeHTTPError(w, http.StatusForbidden, CodeForbiddenOrigin, "origin not allowed")
+		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "origin not allowed")
 		return
 	}
 	id, frame, pe := readSendBody(w, r, h.opts.MaxFrameSize)
@@ -140,12 +140,12 @@ func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
 	}
 	c := h.lookupStream(id)
 	if c == nil {
-		writeHTTPError(w, http.StatusNotFound, CodeUnknownConn, "connection not found; reconnect")
+		writeHTTPError(w, http.StatusNotFound, codeUnknownConn, "connection not found; reconnect")
 		return
 	}
 	if err := c.receive(frame); err != nil {
 		if !errors.As(err, &pe) {
-			pe = protoErr(CodeUnknownConn, "connection closed; reconnect")
+			pe = protoErr(codeUnknownConn, "connection closed; reconnect")
 		}
 		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
 		return
@@ -154,42 +154,42 @@ func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
 }
 
 // readSendBody parses {"conn":"<id>","frame":{...}}.
-func readSendBody(w http.ResponseWriter, r *http.Request, maxFrame int) (string, []byte, *ProtocolError) {
+func readSendBody(w http.ResponseWriter, r *http.Request, maxFrame int) (string, []byte, *protocolError) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(maxFrame+sendOverhead)))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return "", nil, protoErr(CodeTooLarge, "body exceeds %d bytes", maxFrame+sendOverhead)
+			return "", nil, protoErr(codeTooLarge, "body exceeds %d bytes", maxFrame+sendOverhead)
 		}
-		return "", nil, protoErr(CodeBadFrame, "cannot read body")
+		return "", nil, protoErr(codeBadFrame, "cannot read body")
 	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {
-		return "", nil, protoErr(CodeBadFrame, "body is not a JSON object")
+		return "", nil, protoErr(codeBadFrame, "body is not a JSON object")
 	}
 	id, err := stringField(body, "conn")
 	if err != nil {
-		var pe *ProtocolError
+		var pe *protocolError
 		errors.As(err, &pe)
 		return "", nil, pe
 	}
 	frame, ok := body["frame"]
 	if !ok {
-		return "", nil, protoErr(CodeBadFrame, "missing field %q", "frame")
+		return "", nil, protoErr(codeBadFrame, "missing field %q", "frame")
 	}
 	return id, frame, nil
 }
 
 // httpStatus is the HTTP status of a plain-HTTP error answer.
-func httpStatus(code ErrorCode) int {
+func httpStatus(code errorCode) int {
 	switch code {
-	case CodeTooLarge:
+	case codeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case CodeUnknownConn:
+	case codeUnknownConn:
 		return http.StatusNotFound
-	case CodeForbiddenOrigin:
+	case codeForbiddenOrigin:
 		return http.StatusForbidden
-	case CodeInternal:
+	case codeInternal:
 		return http.StatusInternalServerError
 	default:
 		return http.StatusBadRequest

@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzSendBody checks that parsing a POST B/send body (and the frame in
-// it) never panics and fails only with a *ProtocolError.
+// it) never panics and fails only with a *protocolError.
 func FuzzSendBody(f *testing.F) {
 	for _, s := range []string{
 		`{"conn":"abc","frame":{"t":"pong"}}`,
@@ -30,9 +30,9 @@ func FuzzSendBody(f *testing.F) {
 			t.Fatal("accepted an empty conn id")
 		}
 		if _, err := decodeFrame(frame, minFrameSize); err != nil {
-			var p *ProtocolError
+			var p *protocolError
 			if !errors.As(err, &p) {
-				t.Fatalf("frame error %v is not a *ProtocolError", err)
+				t.Fatalf("frame error %v is not a *protocolError", err)
 			}
 		}
 	})

@@ -22,5 +22,5 @@ type transport interface {
 	// write sends one frame, giving up when ctx is done.
 	write(ctx context.Context, frame []byte) error
 	// close ends the transport; code is set for closeProtocol.
-	close(kind closeKind, code ErrorCode)
+	close(kind closeKind, code errorCode)
 }

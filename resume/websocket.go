@@ -18,7 +18,7 @@ func (t wsTransport) write(ctx context.Context, frame []byte) error {
 	return t.ws.Write(ctx, websocket.MessageText, frame)
 }
 
-func (t wsTransport) close(kind closeKind, code ErrorCode) {
+func (t wsTransport) close(kind closeKind, code errorCode) {
 	switch kind {
 	case closeAbort:
 		_ = t.ws.CloseNow()
@@ -32,11 +32,11 @@ func (t wsTransport) close(kind closeKind, code ErrorCode) {
 }
 
 // wsStatus maps an error code to the WebSocket close status sent with it.
-func wsStatus(code ErrorCode) websocket.StatusCode {
+func wsStatus(code errorCode) websocket.StatusCode {
 	switch code {
-	case CodeTooLarge:
+	case codeTooLarge:
 		return websocket.StatusMessageTooBig
-	case CodeInternal:
+	case codeInternal:
 		return websocket.StatusInternalError
 	default:
 		return websocket.StatusPolicyViolation
@@ -64,8 +64,8 @@ func (h *Handler[S]) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if ws.Subprotocol() != Subprotocol {
 		ctx, cancel := context.WithTimeout(r.Context(), h.opts.WriteTimeout)
 		defer cancel()
-		_ = ws.Write(ctx, websocket.MessageText, encodeError(CodeUnsupportedVersion, "subprotocol "+Subprotocol+" required"))
-		_ = ws.Close(websocket.StatusPolicyViolation, string(CodeUnsupportedVersion))
+		_ = ws.Write(ctx, websocket.MessageText, encodeError(codeUnsupportedVersion, "subprotocol "+Subprotocol+" required"))
+		_ = ws.Close(websocket.StatusPolicyViolation, string(codeUnsupportedVersion))
 		return
 	}
 	c := newConn(h, p, wsTransport{ws: ws})
@@ -89,13 +89,13 @@ func (h *Handler[S]) readWebSocket(c *Conn[S], ws *websocket.Conn) {
 			return
 		}
 		if typ != websocket.MessageText {
-			_ = c.fail(protoErr(CodeBadFrame, "binary message"))
+			_ = c.fail(protoErr(codeBadFrame, "binary message"))
 			return
 		}
 		b, err := io.ReadAll(io.LimitReader(rd, int64(h.opts.MaxFrameSize)+1))
 		if err != nil {
 			if errors.Is(err, websocket.ErrMessageTooBig) {
-				_ = c.fail(protoErr(CodeTooLarge, "frame exceeds %d bytes", h.opts.MaxFrameSize))
+				_ = c.fail(protoErr(codeTooLarge, "frame exceeds %d bytes", h.opts.MaxFrameSize))
 			}
 			return
 		}

@@ -18,9 +18,9 @@ var (
 	// ErrMissing reports an empty token (Phoenix answers :missing for nil).
 	ErrMissing = errors.New("seal: missing token")
 
-	// ErrOption reports a programming error rather than a bad token: a bad
-	// option given to [New] or to a token call (such as a negative max age),
-	// a destination that is not a non-nil pointer, or encrypting with a key
-	// length XChaCha20 cannot use.
-	ErrOption = errors.New("seal: bad option")
+	// ErrInvalidOptions reports a programming error rather than a bad token:
+	// a bad option given to [New] or to a token call (such as a negative max
+	// age), a destination that is not a non-nil pointer, or encrypting with a
+	// key length XChaCha20 cannot use.
+	ErrInvalidOptions = errors.New("seal: invalid options")
 )

@@ -31,7 +31,7 @@ const (
 )
 
 // An Option configures a [Sealer] in [New]. Every option is checked there:
-// New returns an error wrapping [ErrOption] for a bad one.
+// New returns an error wrapping [ErrInvalidOptions] for a bad one.
 type Option func(*config) error
 
 type config struct {
@@ -60,7 +60,7 @@ func defaultConfig() config {
 }
 
 func optionError(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrOption}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOptions}, args...)...)
 }
 
 // KeyIterations sets the PBKDF2 iteration count (Plug's :key_iterations,

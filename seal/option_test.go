@@ -37,7 +37,7 @@ func TestNewValidatesOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, err := New(tt.keyBase, tt.opts...)
-			require.ErrorIs(t, err, ErrOption)
+			require.ErrorIs(t, err, ErrInvalidOptions)
 			assert.Nil(t, s)
 		})
 	}
@@ -73,16 +73,16 @@ func TestTokenOptionsValidate(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := s.Encrypt("p", "v", opt)
-			require.ErrorIs(t, err, ErrOption)
+			require.ErrorIs(t, err, ErrInvalidOptions)
 			_, err = s.Sign("p", "v", opt)
-			require.ErrorIs(t, err, ErrOption)
+			require.ErrorIs(t, err, ErrInvalidOptions)
 		})
 	}
 	tok, err := s.Encrypt("p", "v")
 	require.NoError(t, err)
 	var got string
-	require.ErrorIs(t, s.Decrypt("p", tok, &got, MaxAge(-time.Second)), ErrOption)
-	require.ErrorIs(t, s.Decrypt("p", tok, &got, TokenOption{}), ErrOption)
+	require.ErrorIs(t, s.Decrypt("p", tok, &got, MaxAge(-time.Second)), ErrInvalidOptions)
+	require.ErrorIs(t, s.Decrypt("p", tok, &got, TokenOption{}), ErrInvalidOptions)
 	require.NoError(t, s.Decrypt("p", tok, &got, MaxAge(1500*time.Millisecond)), "sub-second max age is fine when opening")
 }
 
@@ -90,7 +90,7 @@ func TestEncryptNeeds32ByteKey(t *testing.T) {
 	s, err := New(testKeyBase, KeyLength(64))
 	require.NoError(t, err)
 	_, err = s.Encrypt("p", "v")
-	require.ErrorIs(t, err, ErrOption)
+	require.ErrorIs(t, err, ErrInvalidOptions)
 	tok, err := s.Sign("p", "v")
 	require.NoError(t, err, "signing takes any key length")
 	require.NoError(t, s.Verify("p", tok, nil))
@@ -107,8 +107,8 @@ func TestDestinationMustBePointer(t *testing.T) {
 	tok, err := s.Encrypt("p", "v")
 	require.NoError(t, err)
 	var str string
-	require.ErrorIs(t, s.Decrypt("p", tok, str), ErrOption)
+	require.ErrorIs(t, s.Decrypt("p", tok, str), ErrInvalidOptions)
 	var nilPtr *string
-	require.ErrorIs(t, s.Decrypt("p", tok, nilPtr), ErrOption)
-	require.ErrorIs(t, s.Verify("p", tok, str), ErrOption)
+	require.ErrorIs(t, s.Decrypt("p", tok, nilPtr), ErrInvalidOptions)
+	require.ErrorIs(t, s.Verify("p", tok, str), ErrInvalidOptions)
 }

@@ -35,7 +35,7 @@ type derivedKey struct {
 
 // New returns a Sealer for keyBase, Phoenix's secret_key_base, which must be
 // at least 32 bytes (Phoenix generates 64). It checks every option and
-// returns an error wrapping [ErrOption] for a bad one.
+// returns an error wrapping [ErrInvalidOptions] for a bad one.
 func New(keyBase []byte, opts ...Option) (*Sealer, error) {
 	if len(keyBase) < minKeyBase {
 		return nil, optionError("key base is shorter than %d bytes", minKeyBase)
