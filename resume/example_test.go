@@ -3,10 +3,13 @@ package resume_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -16,10 +19,12 @@ import (
 	"github.com/sealkit/sealkit/seal"
 )
 
-// job is the private state the example keeps in the browser.
+// job is the private state the example keeps in the browser, sealed as
+// JSON: the page never reads it.
 type job struct {
-	App      string `json:"app" etf:"app"`
-	Password string `json:"-" etf:"password"` // sealed, never shown to the page
+	App      string    `json:"app"`
+	Password string    `json:"password"`
+	Started  time.Time `json:"started"`
 }
 
 // jobApp launches a job on the "launch" action and re-attaches on resume.
@@ -37,7 +42,10 @@ func (jobApp) Action(ctx context.Context, c *resume.Conn[job], name string, data
 	if err := json.Unmarshal(data, &req); err != nil || name != "launch" {
 		return fmt.Errorf("bad request")
 	}
-	return c.Store(ctx, job{App: req.App, Password: "generated-secret"})
+	if _, running := c.State(); running {
+		return errors.New("this page already runs a job")
+	}
+	return c.Store(ctx, job{App: req.App, Password: "generated-secret", Started: time.Now()})
 }
 
 // Example runs a resume handler, stores a sealed job state through one
@@ -47,7 +55,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	h, err := resume.New(sealer, resume.App[job](jobApp{}), resume.Options{Key: "launch", MaxAge: time.Hour})
+	h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", MaxAge: time.Hour})
 	if err != nil {
 		panic(err)
 	}
@@ -59,52 +67,162 @@ func Example() {
 
 	ctx := context.Background()
 	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/resume"
-	var blob any // the client's sessionStorage entry; nil when empty
-	for range 2 {
-		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{resume.Subprotocol}})
+	ws, status, err := connect(ctx, url, nil, "") // a first visit: no blob
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("result:", status)
+	write(ctx, ws, map[string]any{"t": "action", "id": "1", "name": "launch", "data": map[string]string{"app": "livebook"}})
+	store := read(ctx, ws)
+	blob := store["data"].(string) // the page keeps it in sessionStorage
+	fmt.Println(store["t"], strings.HasPrefix(blob, "XCP."))
+	fmt.Println(read(ctx, ws)["t"])
+	_ = ws.Close(websocket.StatusNormalClosure, "")
+
+	ws, status, err = connect(ctx, url, nil, blob) // the page reloaded
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("result:", status)
+	fmt.Println(read(ctx, ws)["data"])
+	_ = ws.Close(websocket.StatusNormalClosure, "")
+	// Output:
+	// result: fresh
+	// store true
+	// reply
+	// result: resumed
+	// map[app:livebook phase:running]
+}
+
+// connect plays the JavaScript client's part: it opens a WebSocket to the
+// resume endpoint at url, answers the restore request with blob ("" for
+// none) and returns the result's status.
+func connect(ctx context.Context, url string, hdr http.Header, blob string) (*websocket.Conn, string, error) {
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{resume.Subprotocol}, HTTPHeader: hdr})
+	if err != nil {
+		return nil, "", err
+	}
+	read(ctx, ws) // welcome
+	restore := read(ctx, ws)
+	var data any // null when there is no blob
+	if blob != "" {
+		data = blob
+	}
+	write(ctx, ws, map[string]any{"t": "restored", "v": resume.Version, "key": restore["key"], "data": data})
+	return ws, read(ctx, ws)["status"].(string), nil
+}
+
+// read returns the next frame other than ping, or an empty one once the
+// connection has ended.
+func read(ctx context.Context, ws *websocket.Conn) map[string]any {
+	for {
+		_, b, err := ws.Read(ctx)
+		var f map[string]any
+		if err != nil || json.Unmarshal(b, &f) != nil {
+			return map[string]any{}
+		}
+		if f["t"] != "ping" {
+			return f
+		}
+	}
+}
+
+func write(ctx context.Context, ws *websocket.Conn, f map[string]any) {
+	b, _ := json.Marshal(f)
+	_ = ws.Write(ctx, websocket.MessageText, b)
+}
+
+// sessionID is the example's Options.Bind: a blob is bound to the
+// session cookie of the page that stored it.
+func sessionID(r *http.Request) (string, error) {
+	c, err := r.Cookie("session")
+	if err != nil {
+		return "", err // no session: the connection is refused (403)
+	}
+	return c.Value, nil
+}
+
+// flyClientIP is the example's Options.ClientAddr behind Fly.io's proxy,
+// which puts the client's address in Fly-Client-IP. Trust such a header
+// only behind a proxy that sets it.
+func flyClientIP(r *http.Request) netip.Addr {
+	a, _ := netip.ParseAddr(r.Header.Get("Fly-Client-IP"))
+	return a
+}
+
+// whoApp reports, for every connection, its result and what the Conn
+// kept of the request that opened it.
+type whoApp struct{ seen chan<- string }
+
+func (a whoApp) Open(ctx context.Context, c *resume.Conn[job], r resume.Result[job]) error {
+	host, _, _ := net.SplitHostPort(c.Host())
+	a.seen <- fmt.Sprintf("%s, client %v, host %s", r.Status, c.ClientAddr(), host)
+	if r.Status == resume.StatusFresh {
+		return c.Store(ctx, job{App: "livebook"})
+	}
+	return nil
+}
+
+func (whoApp) Action(context.Context, *resume.Conn[job], string, json.RawMessage) error {
+	return nil
+}
+
+// ExampleOptions configures a Handler for production behind a proxy: blobs
+// bound to the session cookie, the client's address from the proxy's
+// header, and timings that suit the proxy. A blob carried to another
+// session opens as "unbound"; a request without a session is refused.
+func ExampleOptions() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	seen := make(chan string, 4)
+	h, err := resume.New(sealer, whoApp{seen: seen}, resume.Options{
+		Key:            "launch",
+		MaxAge:         30 * time.Minute,              // a job never takes longer
+		Bind:           sessionID,                     // a copied blob is useless elsewhere
+		ClientAddr:     flyClientIP,                   // Conn.ClientAddr for rate limits
+		OriginPatterns: []string{"*.example.com"},     // pages on these hosts may connect
+		PingInterval:   20 * time.Second,              // below the proxy's 30 s idle timeout
+		WriteTimeout:   5 * time.Second,               // drop a client that stops reading
+		RestoreTimeout: 10 * time.Second,              // a page answers at once or not at all
+		MaxFrameSize:   16 << 10,                      // states and events are small
+		Logger:         slog.New(slog.DiscardHandler), // or the app's logger
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer func() { _ = h.Shutdown(context.Background()) }()
+
+	ctx := context.Background()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/resume"
+	page := func(session string) http.Header {
+		return http.Header{"Cookie": {"session=" + session}, "Fly-Client-IP": {"203.0.113.7"}}
+	}
+	ws, _, err := connect(ctx, url, page("alice"), "")
+	if err != nil {
+		panic(err)
+	}
+	blob := read(ctx, ws)["data"].(string)
+	fmt.Println(<-seen)
+	_ = ws.CloseNow()
+	for _, session := range []string{"alice", "mallory"} {
+		ws, _, err := connect(ctx, url, page(session), blob)
 		if err != nil {
 			panic(err)
 		}
-		read := func() map[string]any {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				panic(err)
-			}
-			var f map[string]any
-			_ = json.Unmarshal(b, &f)
-			return f
-		}
-		write := func(f map[string]any) {
-			b, _ := json.Marshal(f)
-			_ = ws.Write(ctx, websocket.MessageText, b)
-		}
-		fmt.Println(read()["t"]) // welcome
-		fmt.Println(read()["t"]) // restore
-		write(map[string]any{"t": "restored", "v": 1, "key": "launch", "data": blob})
-		fmt.Println("result:", read()["status"]) // fresh, then resumed
-		if blob == nil {
-			write(map[string]any{"t": "action", "id": "1", "name": "launch", "data": map[string]string{"app": "livebook"}})
-			st := read()
-			blob = st["data"]
-			fmt.Println(st["t"], strings.HasPrefix(blob.(string), "XCP."))
-			rep := read()
-			fmt.Println(rep["t"], rep["ok"])
-		} else {
-			snap := read()
-			fmt.Println(snap["t"], snap["data"])
-		}
-		_ = ws.Close(websocket.StatusNormalClosure, "")
+		fmt.Println(<-seen)
+		_ = ws.CloseNow()
 	}
+	_, _, err = connect(ctx, url, http.Header{"Fly-Client-IP": {"203.0.113.7"}}, "")
+	fmt.Println("no session:", err != nil)
 	// Output:
-	// welcome
-	// restore
-	// result: fresh
-	// store true
-	// reply true
-	// welcome
-	// restore
-	// result: resumed
-	// snapshot map[app:livebook phase:running]
+	// fresh, client 203.0.113.7, host 127.0.0.1
+	// resumed, client 203.0.113.7, host 127.0.0.1
+	// unbound, client 203.0.113.7, host 127.0.0.1
+	// no session: true
 }
 
 // allowHosts answers 421 Misdirected Request to a request whose Host is
@@ -133,7 +251,7 @@ func ExampleHandler_hostValidation() {
 	if err != nil {
 		panic(err)
 	}
-	h, err := resume.New(sealer, resume.App[job](jobApp{}), resume.Options{Key: "launch"})
+	h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch"})
 	if err != nil {
 		panic(err)
 	}

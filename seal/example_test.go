@@ -39,6 +39,29 @@ func Example() {
 	// true
 }
 
+// sealUserID seals a user ID for an hour and opens the token again, as
+// Phoenix.Token.encrypt and Phoenix.Token.decrypt do. The README shows it.
+func sealUserID(keyBase []byte) (map[string]any, error) {
+	s, err := seal.New(keyBase) // Phoenix's secret_key_base: at least 32 bytes
+	if err != nil {
+		return nil, err
+	}
+	tok, err := s.Encrypt("user auth", map[string]any{"id": 42}, seal.MaxAge(time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	// tok is "XCP.…": Phoenix.Token.decrypt(endpoint, "user auth", tok) reads it too.
+	var got map[string]any
+	err = s.Decrypt("user auth", tok, &got) // errors.Is(err, seal.ErrExpired) after an hour
+	return got, err
+}
+
+func Example_userID() {
+	got, err := sealUserID(keyBase)
+	fmt.Println(got["id"], err)
+	// Output: 42 <nil>
+}
+
 func ExampleMaxAge() {
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	s, err := seal.New(keyBase, seal.WithClock(func() time.Time { return now }))
