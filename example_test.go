@@ -31,8 +31,9 @@ func (jobs) Open(ctx context.Context, c *resume.Conn[Job], r resume.Result[Job])
 	if r.Status != resume.StatusResumed { // fresh, or a blob that expired, was altered, …
 		return c.Snapshot(ctx, 0, map[string]any{"phase": "idle"})
 	}
-	// Re-attach to job r.State.ID here. seq belongs to the job: a snapshot
-	// carries the seq of its last event, and Event refuses anything older.
+	// Re-attach to job r.State.ID here: the blob is a claim, not a command,
+	// so look the job up before acting on it. seq belongs to the job: a
+	// snapshot carries the seq of its last event; Event refuses older ones.
 	return c.Snapshot(ctx, 1, map[string]any{"phase": "running", "started": r.State.Started})
 }
 

@@ -1,12 +1,13 @@
-// Package resume implements the sealkit resume protocol (version 1) on the
-// server side, over plain net/http.
+// Package resume lets a web server keep a job's private state in the
+// user's browser and pick the job up again after a page refresh, a deploy
+// or a crash of the server. It is the server side of the sealkit resume
+// protocol (version 1), over plain net/http.
 //
 // The pattern: the server keeps a job's private state (say, a generated
 // password and the id of a deploy) in the user's own browser, sealed with
 // [github.com/sealkit/sealkit/seal] so only the server can read it. On every
 // (re)connect the server asks for the blob, the client hands it back, and
-// the server reopens it and re-attaches to the job — after a page refresh,
-// a deployment, or a crash of the server, because no instance keeps
+// the server reopens it and re-attaches to the job. No instance keeps
 // anything a restart would lose: any instance with the same key base
 // resumes any client.
 //
@@ -16,8 +17,9 @@
 // (POST B/stream) plus one POST B/send per client frame. The application
 // plugs in as an [App]: Open is called once per connection with the typed
 // [Result] of the client's blob, Action for each client action. Through the
-// [Conn] it stores a new state ([Conn.Store]), forgets it ([Conn.Clear]),
-// and streams the job ([Conn.Snapshot], [Conn.Event]).
+// [Conn] it stores a new state ([Conn.Store]), reads the one the page holds
+// ([Conn.State]), forgets it ([Conn.Clear]), and streams the job
+// ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job).
 //
 // The state S is sealed as JSON (encoding/json: JSON tags apply, a
 // time.Time keeps its instant) with the blob's purpose set to Options.Key.
@@ -30,6 +32,7 @@
 //
 // The wire protocol is specified in PROTOCOL.md next to this file, in
 // enough detail to write another client; the JavaScript client is
-// connectResume in [github.com/sealkit/sealkit/hooks]. The load tool in
+// connectResume in [github.com/sealkit/sealkit/hooks]. Runnable examples
+// are in example_test.go (go doc does not print them). The load tool in
 // internal/loadtest measures recovery from a SIGKILLed server.
 package resume

@@ -40,7 +40,7 @@ func Example() {
 }
 
 // sealUserID seals a user ID for an hour and opens the token again, as
-// Phoenix.Token.encrypt and Phoenix.Token.decrypt do. The README shows it.
+// Phoenix.Token.encrypt and Phoenix.Token.decrypt do.
 func sealUserID(keyBase []byte) (map[string]any, error) {
 	s, err := seal.New(keyBase) // Phoenix's secret_key_base: at least 32 bytes
 	if err != nil {
