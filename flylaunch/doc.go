@@ -1,7 +1,9 @@
 // Package flylaunch deploys a Livebook on Fly.io through fly-go's Machines
 // API client (github.com/superfly/fly-go/flaps, v0.9.3) and can pick up a
 // deploy it did not start — after a page refresh or a server restart —
-// without creating a second app, IP or machine.
+// without creating a second app, IP or machine. It is a Livebook deployer:
+// its defaults are Livebook's image, port and health check, and its
+// machine and messages are named for Livebook; the caller sets the secrets.
 //
 // # Steps
 //
