@@ -125,11 +125,19 @@ type server struct {
 
 func startServer(t testing.TB, sealer *seal.Sealer, opts resume.Options) *server {
 	t.Helper()
+	app := newTestApp()
+	h, url := serve(t, sealer, resume.App[launchState](app), opts)
+	return &server{h: h, app: app, url: url}
+}
+
+// serve runs a handler for app (Options.Key defaults to testKey) until the
+// test ends and returns it with its base URL.
+func serve[S any](t testing.TB, sealer *seal.Sealer, app resume.App[S], opts resume.Options) (*resume.Handler[S], string) {
+	t.Helper()
 	if opts.Key == "" {
 		opts.Key = testKey
 	}
-	app := newTestApp()
-	h, err := resume.New(sealer, resume.App[launchState](app), opts)
+	h, err := resume.New(sealer, app, opts)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle("/resume", h)
@@ -141,5 +149,5 @@ func startServer(t testing.TB, sealer *seal.Sealer, opts resume.Options) *server
 		_ = h.Shutdown(ctx)
 		ts.Close()
 	})
-	return &server{h: h, app: app, url: ts.URL + "/resume"}
+	return h, ts.URL + "/resume"
 }

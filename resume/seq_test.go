@@ -74,9 +74,7 @@ func TestActionReadsState(t *testing.T) {
 	for _, kind := range transports {
 		t.Run(string(kind), func(t *testing.T) {
 			srv := startServer(t, newSealer(t), resume.Options{})
-			c := dial(t, kind, srv.url, nil)
-			handshake(t, c, testKey, nil)
-			srv.app.nextOpen(t)
+			c := freshConn(t, kind, srv)
 			state := func(id string) (bool, launchState) {
 				t.Helper()
 				send(t, c, map[string]any{"t": "action", "id": id, "name": "state"})
@@ -124,9 +122,7 @@ func TestEveryActionIsAnswered(t *testing.T) {
 	for _, kind := range transports {
 		t.Run(string(kind), func(t *testing.T) {
 			srv := startServer(t, newSealer(t), resume.Options{})
-			c := dial(t, kind, srv.url, nil)
-			handshake(t, c, testKey, nil)
-			srv.app.nextOpen(t)
+			c := freshConn(t, kind, srv)
 			// The answers (about 30 KB) wait in the client's buffers.
 			for n := 1; n <= actions; n++ {
 				send(t, c, map[string]any{"t": "action", "id": strconv.Itoa(n), "name": "event", "data": n})
@@ -138,4 +134,13 @@ func TestEveryActionIsAnswered(t *testing.T) {
 			}
 		})
 	}
+}
+
+// freshConn connects to srv without a blob and waits for Open.
+func freshConn(t *testing.T, kind transportKind, srv *server) client {
+	t.Helper()
+	c := dial(t, kind, srv.url, nil)
+	assert.Equal(t, "fresh", handshake(t, c, testKey, nil).Status)
+	srv.app.nextOpen(t)
+	return c
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -45,18 +44,9 @@ func (connApp[S]) Action(context.Context, *resume.Conn[S], string, json.RawMessa
 // its App.
 func serveConns[S any](t *testing.T, opts resume.Options) (string, connApp[S]) {
 	t.Helper()
-	opts.Key = testKey
 	app := connApp[S]{conns: make(chan *resume.Conn[S], 4), opened: make(chan resume.Result[S], 4)}
-	h, err := resume.New(newSealer(t), app, opts)
-	require.NoError(t, err)
-	ts := httptest.NewServer(h)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
-		defer cancel()
-		_ = h.Shutdown(ctx)
-		ts.Close()
-	})
-	return ts.URL + "/resume", app
+	_, url := serve(t, newSealer(t), resume.App[S](app), opts)
+	return url, app
 }
 
 func receive[T any](t *testing.T, ch <-chan T) T {
