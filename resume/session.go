@@ -163,13 +163,14 @@ func (c *Conn[S]) onRestored(f clientFrame) error {
 // connection's), clears a rejected blob, and hands the connection to
 // App.Open.
 func (c *Conn[S]) runOpen(res Result[S]) {
-	result := resultFrame{T: "result", Status: res.Status, Message: resultMessages[res.Status]}
-	if c.sendFrame(c.ctx, result, func() error {
+	keepResumed := func() error {
 		if res.Status == StatusResumed {
 			c.keepState(res.State, true)
 		}
 		return nil
-	}) != nil {
+	}
+	result := resultFrame{T: "result", Status: res.Status, Message: resultMessages[res.Status]}
+	if c.sendFrame(c.ctx, result, keepResumed) != nil {
 		return
 	}
 	if res.Err != nil {
