@@ -27,25 +27,55 @@ func (l *Launcher) Destroy(ctx context.Context, rec Record) error {
 		return err
 	}
 	d := &driver{l: l, spec: Spec{App: rec.App, Org: rec.Org, Region: rec.Region}, rec: rec, step: "destroy"}
-	ours, others, err := d.machinesByOwner(ctx)
+	ours, others, err := d.destroyOurs(ctx)
 	if err != nil || ours == nil && others == nil {
 		return err // or the app is gone, or not ours to look into
 	}
-	for _, id := range ours {
-		if err := d.destroyMachine(ctx, id); err != nil {
-			return err
-		}
+	if err := d.keepApp(others); err != nil {
+		return err
 	}
-	switch {
-	case !rec.AppCreated:
-		return fmt.Errorf("%w: %s was not created by launch %s", ErrAppKept, rec.App, rec.LaunchID)
-	case len(others) > 0:
-		return fmt.Errorf("%w: %s still holds %d machine(s) that launch %s did not create", ErrAppKept, rec.App, len(others), rec.LaunchID)
+	// The machine list lags behind writes: a machine made a moment ago may
+	// be missing from it. Look again once the propagation bound has passed,
+	// and keep the app if anything else shows up.
+	if err := sleep(ctx, l.propagation); err != nil {
+		return err
 	}
+	more, others, err := d.destroyOurs(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.keepApp(others); err != nil {
+		return err
+	}
+	ours = append(ours, more...)
 	if err := d.deleteApp(ctx); err != nil {
 		return err
 	}
 	l.log.Info("flylaunch: destroyed", "launch_id", rec.LaunchID, "app", rec.App, "machines", len(ours))
+	return nil
+}
+
+// destroyOurs destroys the machines carrying the launch ID and returns
+// their IDs and those of the others (both nil if the app is not there or
+// not ours to look into).
+func (d *driver) destroyOurs(ctx context.Context) (ours, others []string, err error) {
+	ours, others, err = d.machinesByOwner(ctx)
+	for _, id := range ours {
+		if err == nil {
+			err = d.destroyMachine(ctx, id)
+		}
+	}
+	return ours, others, err
+}
+
+// keepApp returns why the app must stay, or nil if Destroy may delete it.
+func (d *driver) keepApp(others []string) error {
+	switch {
+	case !d.rec.AppCreated:
+		return fmt.Errorf("%w: %s was not created by launch %s", ErrAppKept, d.rec.App, d.rec.LaunchID)
+	case len(others) > 0:
+		return fmt.Errorf("%w: %s still holds %d machine(s) that launch %s did not create", ErrAppKept, d.rec.App, len(others), d.rec.LaunchID)
+	}
 	return nil
 }
 
@@ -115,23 +145,11 @@ func (d *driver) machinesByOwner(ctx context.Context) (ours, others []string, er
 	return ours, others, nil
 }
 
-func (d *driver) destroyMachine(ctx context.Context, id string) error {
-	return d.retry(ctx, "destroy machine "+id, func(ctx context.Context) error {
-		err := d.try(ctx, 0, func(ctx context.Context) error {
-			return d.l.client.Destroy(ctx, d.spec.App, fly.RemoveMachineInput{ID: id, Kill: true}, "")
-		})
-		if statusOf(err) == http.StatusNotFound {
-			return nil
-		}
-		return err
-	})
-}
-
 // deleteApp deletes the app if it is in the deploy's org.
 func (d *driver) deleteApp(ctx context.Context) error {
 	var st appState
 	err := d.retry(ctx, "check app "+d.spec.App, func(ctx context.Context) (err error) {
-		st, err = d.lookupApp(ctx)
+		st, err = d.lookupApp(ctx, false)
 		return err
 	})
 	if err != nil || st != appOurs {

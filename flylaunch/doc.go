@@ -16,9 +16,12 @@
 //     separately against GetIPAssignments.
 //  4. [StepLaunch]: launch one machine whose metadata carries the launch ID
 //     ([MetadataKey]).
-//  5. [StepStarted]: repeat the Machines API's 60 s wait for "started"
-//     (a 408 means keep waiting) up to [Options.StartDeadline].
-//  6. [StepHealthy]: poll the machine until its health checks pass.
+//  5. [StepStarted]: look at the machine, then wait server-side for
+//     "started" in 10 s slices (a 408 means look and wait again), up to
+//     [Options.StartDeadline]; a machine Fly reports failed, launch_failed
+//     or crash-looping ends the deploy at once ([ErrMachineFailed]).
+//  6. [StepHealthy]: keep one machine per launch ID, then poll the machine
+//     until its health checks pass.
 //  7. [StepDone]: the Livebook answers at https://<app>.fly.dev.
 //
 // # Resuming
@@ -63,21 +66,36 @@
 //
 // Every API call runs under its own deadline ([Options.CallTimeout]; fly-go's
 // client has none). 408, 429, 500, 504 responses and connection errors are
-// retried with exponential backoff and full jitter ([RetryPolicy]); creating
-// calls re-check Fly's state before each retry, so an ambiguous create (the
-// request committed but the response was lost) is adopted, not repeated.
-// Failures are [*APIError] values carrying Fly's request ID; a taken app name
-// and a region without capacity match [ErrNameTaken] and [ErrNoCapacity]
-// with errors.Is, a missed start deadline [ErrStartTimeout], a cancelled
-// deploy [ErrCanceled], a resumed deploy whose app or machine was removed
-// [ErrGone].
+// retried with exponential backoff and full jitter ([RetryPolicy]), waiting
+// at least a 429's Retry-After; creating calls re-check Fly's state before
+// each retry, so an ambiguous create (the request committed but the response
+// was lost) is adopted, not repeated. Failures are [*APIError] values
+// carrying Fly's request ID; a taken app name and a region without capacity
+// (in every shape Fly says it: insufficient_capacity, insufficient memory or
+// resources, over the org's quota, "no capacity" on a 502/503) match
+// [ErrNameTaken] and [ErrNoCapacity] with errors.Is, a missed start
+// deadline [ErrStartTimeout], a machine Fly reports failed
+// [ErrMachineFailed], a cancelled deploy [ErrCanceled], a resumed deploy
+// whose app or machine was removed [ErrGone]. A Livebook [Spec] whose port
+// or health path is not Livebook's is refused by [Spec.Validate] before
+// anything is created: such a machine would start and never be healthy.
+//
+// Fly is eventually consistent, and the package expects it to be
+// ([Options.Propagation]): after its own CreateApp, GetApp may answer 404 or
+// 401 for a while (fly-go's WaitForApp retries both); a machine created a
+// moment ago may answer 404 to Get and /wait (flyctl retries it); the
+// machine list lags behind launches (flyctl waits before it looks); and the
+// personal org answers as "personal" whatever slug named it, so org slugs
+// are compared in the form Fly answers with. A list that lags can let a
+// second machine for one launch ID through after an ambiguous launch (Fly
+// does not promise to refuse a repeated machine name): the deploy then keeps
+// the oldest and destroys the others before it waits for health checks.
 //
 // fly-go's own retry layer resends any request answered 502 or 503, POSTs
 // included, which after a lost response would create a second machine or
 // IP. The client from [NewClient] returns [*LostResponseError] for those
-// instead, and the driver re-checks Fly's state before trying again; the
-// machine's name ([MachineName]) also carries the launch ID, so a resent
-// launch conflicts rather than duplicates.
+// instead (with Fly's message, so that a 503 "no capacity" is read as such),
+// and the driver re-checks Fly's state before trying again.
 //
 // Secret values never appear in logs, errors or events. The client built by
 // [NewClient] logs nothing (fly-go's own debug logger would print request

@@ -20,6 +20,13 @@ type driver struct {
 	percent      int       // progress reached before the current step
 	deadline     time.Time // start deadline, set when StepStarted begins
 	machineState string    // the machine's state as last read
+
+	// visibleBy is when what this deploy created (or a resumed record
+	// names) must be visible: until then 401, 403 and 404 are Fly not
+	// having caught up, and are retried.
+	visibleBy  time.Time
+	launchedAt time.Time // last machine launch attempt
+	ambiguous  bool      // a machine launch may have been applied twice
 }
 
 // run executes the remaining steps and emits the final event.
@@ -27,7 +34,14 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 	log := d.l.log.With("launch_id", d.rec.LaunchID, "app", d.rec.App)
 	log.Info("flylaunch: deploy running", "spec", d.spec, "resumed", d.resumed, "from_step", string(d.rec.Step))
 	if d.resumed && d.rec.Finished() {
-		return d.report(ctx, log)
+		return d.report(ctx, log) // made long ago: what is missing is gone
+	}
+	if d.resumed {
+		// What the record names may have been made a moment ago by a
+		// process that crashed, which may also have launched the machine.
+		d.visibleBy = time.Now().Add(d.l.propagation)
+		d.ambiguous = d.rec.MachineID == ""
+		d.launchedAt = time.Now()
 	}
 	fns := map[Step]func(context.Context) error{
 		StepCreateApp: d.createApp,
@@ -114,10 +128,14 @@ func (d *driver) try(ctx context.Context, extra time.Duration, fn func(context.C
 // retry runs body until it succeeds, fails permanently or runs out of
 // attempts. body must re-check Fly's state before acting, so running it
 // again after an ambiguous failure adopts what the failed call created.
-// Errors are returned as *APIError, or ctx's error once it is done.
+// A 401, 403 or 404 before d.visibleBy is Fly catching up, retried at the
+// poll interval without using up attempts; a 429's Retry-After is waited
+// out. Errors are returned as *APIError, or ctx's error once it is done.
 func (d *driver) retry(ctx context.Context, op string, body func(context.Context) error) error {
+	unseen := 0 // answers of a Fly that has not caught up yet
 	for attempt := 1; ; attempt++ {
-		err := body(ctx)
+		hint := &retryHint{}
+		err := body(withRetryHint(ctx, hint))
 		if err == nil {
 			return nil
 		}
@@ -128,13 +146,21 @@ func (d *driver) retry(ctx context.Context, op string, body func(context.Context
 		if errors.As(err, &ae) {
 			return err
 		}
+		if notVisibleYet(err) && !isNoCapacity(err) && time.Now().Before(d.visibleBy) {
+			attempt--
+			unseen++
+			if err := sleep(ctx, min(d.l.pollInterval<<min(unseen-1, 2), time.Until(d.visibleBy))); err != nil {
+				return err
+			}
+			continue
+		}
 		if d.resumed && statusOf(err) == http.StatusNotFound {
 			return d.gone(op, err)
 		}
 		if !retryable(ctx, err) || isNoCapacity(err) || attempt >= d.l.retry.MaxAttempts {
 			return newAPIError(d.step, op, attempt, err)
 		}
-		delay := d.l.retry.Delay(attempt - 1)
+		delay := max(d.l.retry.Delay(attempt-1), hint.after())
 		msg := fmt.Sprintf("%s: %s; retry %d of %d in %v", op, failureSummary(err), attempt, d.l.retry.MaxAttempts-1, delay.Round(time.Millisecond))
 		if d.dep != nil {
 			d.dep.emit(d.step, StatusRetrying, d.percent, msg, nil)
@@ -144,6 +170,16 @@ func (d *driver) retry(ctx context.Context, op string, body func(context.Context
 			return err
 		}
 	}
+}
+
+// notVisibleYet reports the answers Fly gives about a resource it has not
+// caught up with: 404, and for an app 401 or 403.
+func notVisibleYet(err error) bool {
+	switch statusOf(err) {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	}
+	return false
 }
 
 // failureSummary describes a transient failure without Fly's message body.

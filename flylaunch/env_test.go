@@ -34,11 +34,13 @@ type simEnv struct {
 	gate   *gate
 	client *flaps.Client
 	logs   *syncBuffer
+	speed  float64
 }
 
 type envOptions struct {
-	dir   string  // DataDir; "" for memory only
-	speed float64 // default 500
+	dir     string         // DataDir; "" for memory only
+	speed   float64        // default 500
+	profile flysim.Profile // default: flysim's default
 }
 
 // newSimEnv starts a simulator; everything is torn down at test cleanup.
@@ -47,14 +49,14 @@ func newSimEnv(t testing.TB, o envOptions) *simEnv {
 	if o.speed == 0 {
 		o.speed = 500
 	}
-	sim, err := flysim.New(flysim.Options{DataDir: o.dir, Speed: o.speed, Token: testToken, Seed: 7})
+	sim, err := flysim.New(flysim.Options{DataDir: o.dir, Speed: o.speed, Token: testToken, Seed: 7, Profile: o.profile})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sim)
 	tr := &http.Transport{}
 	g := &gate{next: tr}
 	client, err := NewClient(context.Background(), testToken, flysim.Transport(srv.URL, g))
 	require.NoError(t, err)
-	e := &simEnv{sim: sim, srv: srv, tr: tr, gate: g, client: client, logs: &syncBuffer{}}
+	e := &simEnv{sim: sim, srv: srv, tr: tr, gate: g, client: client, logs: &syncBuffer{}, speed: o.speed}
 	t.Cleanup(e.close)
 	return e
 }
@@ -76,7 +78,10 @@ func (e *simEnv) launcher(t testing.TB, mod ...func(*Options)) *Launcher {
 		CallTimeout:   5 * time.Second,
 		StartDeadline: 20 * time.Second,
 		PollInterval:  5 * time.Millisecond,
-		Retry:         RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
+		// Realistic windows reach 5 s of simulated time, which is
+		// 5s/speed of ours; leave room for it.
+		Propagation: max(250*time.Millisecond, time.Duration(float64(10*time.Second)/e.speed)),
+		Retry:       RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
 	}
 	for _, m := range mod {
 		m(&opts)

@@ -16,8 +16,9 @@ import (
 var (
 	// ErrNameTaken: the app name belongs to someone else.
 	ErrNameTaken = errors.New("flylaunch: app name is taken")
-	// ErrNoCapacity: Fly has no capacity for the machine in the region
-	// (insufficient_capacity).
+	// ErrNoCapacity: Fly has no room for the machine in the region, in any
+	// of the ways it says so (insufficient_capacity, insufficient memory or
+	// resources, over the org's quota, "no capacity" on a 503).
 	ErrNoCapacity = errors.New("flylaunch: no capacity in region")
 	// ErrStartTimeout: the machine did not start and pass its health checks
 	// within [Options.StartDeadline].
@@ -37,6 +38,9 @@ var (
 	// deleted since, or never made by a process that died at once. Nothing
 	// is re-created.
 	ErrGone = errors.New("flylaunch: the launch's app or machine no longer exists")
+	// ErrMachineFailed: Fly reported the machine failed or launch_failed,
+	// or it kept exiting; the error says what Fly reported.
+	ErrMachineFailed = errors.New("flylaunch: machine failed")
 	// ErrAppKept: [Launcher.Destroy] removed the launch's machines but left
 	// the app, because the record does not prove this launch created it or
 	// because machines of others live in it. The error says which.
@@ -104,6 +108,9 @@ func newAPIError(step Step, op string, attempts int, err error) *APIError {
 	var le *LostResponseError
 	if errors.As(err, &le) {
 		e.Status, e.RequestID = le.Status, le.RequestID
+		if capacityText(le.Message) {
+			e.kind = ErrNoCapacity
+		}
 	}
 	var fe *flaps.FlapsError
 	if errors.As(err, &fe) {
@@ -130,12 +137,26 @@ func statusOf(err error) int {
 	return 0
 }
 
-// noCapacity reports whether fe is Fly's insufficient_capacity error.
+// noCapacity reports whether fe is one of Fly's answers for a region
+// without room for the machine: the insufficient_capacity status code, or
+// the texts of 409 "insufficient memory", 412 "insufficient resources",
+// 403 "over the allowed quota" and 502/503 "no capacity".
 func noCapacity(fe *flaps.FlapsError) bool {
 	if sc := fe.StatusCode(); sc != nil && *sc == "insufficient_capacity" {
 		return true
 	}
-	return strings.Contains(string(fe.ResponseBody), "insufficient_capacity")
+	return capacityText(string(fe.ResponseBody))
+}
+
+// capacityText reports whether an error text says Fly has no room.
+func capacityText(s string) bool {
+	s = strings.ToLower(s)
+	for _, t := range []string{"insufficient_capacity", "insufficient memory", "insufficient resources", "insufficient cpus", "over the allowed quota", "no capacity"} {
+		if strings.Contains(s, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // retryable reports whether a failed call may succeed if tried again: 408,
@@ -176,3 +197,15 @@ type canceledError struct{ cause error }
 func (e canceledError) Error() string { return ErrCanceled.Error() }
 
 func (e canceledError) Unwrap() []error { return []error{ErrCanceled, e.cause} }
+
+func requestID(err error) string {
+	var fe *flaps.FlapsError
+	if errors.As(err, &fe) {
+		return fe.FlyRequestId
+	}
+	var le *LostResponseError
+	if errors.As(err, &le) {
+		return le.RequestID
+	}
+	return ""
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/superfly/fly-go/flaps"
 )
 
 // simulator starts an in-memory flysim on a loopback HTTP server, 1000
@@ -25,7 +26,7 @@ func simulator(ctx context.Context) (*flysim.Server, *flylaunch.Launcher, func()
 	if err != nil {
 		panic(err)
 	}
-	l, err := flylaunch.New(flylaunch.Options{Client: client, PollInterval: 10 * time.Millisecond})
+	l, err := flylaunch.New(launcherOptions(client))
 	if err != nil {
 		panic(err)
 	}
@@ -35,6 +36,13 @@ func simulator(ctx context.Context) (*flysim.Server, *flylaunch.Launcher, func()
 		srv.Close()
 		tr.CloseIdleConnections()
 	}
+}
+
+// launcherOptions scales the Launcher's timing to a simulator 1000 times
+// faster than Fly: its propagation windows (Fly's lag after a write) and
+// machine boot shrink by that much.
+func launcherOptions(client *flaps.Client) flylaunch.Options {
+	return flylaunch.Options{Client: client, PollInterval: 10 * time.Millisecond, Propagation: 30 * time.Second / 1000}
 }
 
 // Example deploys a Livebook and follows its progress.
@@ -81,7 +89,7 @@ func ExampleLauncher_Resume() {
 	ctx := context.Background()
 	sim, first, stop := simulator(ctx)
 	defer stop()
-	spec := flylaunch.Spec{App: "resumed-livebook", Region: "iad", Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": "s3cret"}}
+	spec := flylaunch.Spec{App: "resumed-livebook", Region: "iad", Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": "a-long-enough-s3cret"}}
 
 	d, err := first.Start(ctx, spec)
 	if err != nil {
@@ -139,7 +147,7 @@ func newLauncherLike(ctx context.Context, sim *flysim.Server) (launcherOnSim, er
 		srv.Close()
 		return launcherOnSim{}, err
 	}
-	l, err := flylaunch.New(flylaunch.Options{Client: client, PollInterval: 10 * time.Millisecond})
+	l, err := flylaunch.New(launcherOptions(client))
 	if err != nil {
 		srv.Close()
 		return launcherOnSim{}, err

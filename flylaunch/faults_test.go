@@ -37,7 +37,11 @@ func TestStorms(t *testing.T) {
 					assert.Contains(t, ev.Message, fmt.Sprint(status), "retry events say what failed")
 				}
 			}
-			assert.Positive(t, retries)
+			if status != http.StatusServiceUnavailable {
+				// fly-go resends a GET answered 503 by itself, up to three
+				// times, so a 503 storm may never reach the driver.
+				assert.Positive(t, retries)
+			}
 			assertNoSecret(t, e, evs, nil)
 		})
 	}

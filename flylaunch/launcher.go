@@ -1,6 +1,7 @@
 package flylaunch
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -34,6 +35,14 @@ type Options struct {
 	PollInterval time.Duration
 	// Retry bounds retries of transient failures.
 	Retry RetryPolicy
+	// Propagation bounds how long Fly may take to agree with itself after
+	// a write; default 30s. An app or machine this deploy created, or one
+	// a resumed record names, may be invisible that long (404; an app also
+	// 401/403) before it counts as missing, and after a machine launch
+	// that may have been applied the launch-ID lookup waits Propagation/60
+	// (500 ms at the default, flyctl's launchLookupDelay) and the deploy
+	// checks for a duplicate once Propagation has passed.
+	Propagation time.Duration
 }
 
 // Launcher runs deploys. It is safe for concurrent use. Close it to stop
@@ -44,8 +53,10 @@ type Launcher struct {
 	callTimeout   time.Duration
 	startDeadline time.Duration
 	pollInterval  time.Duration
+	propagation   time.Duration
 	retry         RetryPolicy
 	clock         func() time.Time // stamps events; tests may set it
+	orgs          orgAliases
 
 	ctx    context.Context // parent of every driver; cancelled by Close
 	cancel context.CancelFunc
@@ -67,7 +78,7 @@ func New(opts Options) (*Launcher, error) {
 	if opts.Client == nil {
 		return nil, fmt.Errorf("%w: Client is required", ErrInvalidOptions)
 	}
-	if opts.CallTimeout < 0 || opts.StartDeadline < 0 || opts.PollInterval < 0 {
+	if opts.CallTimeout < 0 || opts.StartDeadline < 0 || opts.PollInterval < 0 || opts.Propagation < 0 {
 		return nil, fmt.Errorf("%w: durations must not be negative", ErrInvalidOptions)
 	}
 	if err := opts.Retry.validate(); err != nil {
@@ -79,6 +90,7 @@ func New(opts Options) (*Launcher, error) {
 		callTimeout:   opts.CallTimeout,
 		startDeadline: opts.StartDeadline,
 		pollInterval:  opts.PollInterval,
+		propagation:   cmp.Or(opts.Propagation, 30*time.Second),
 		retry:         opts.Retry.withDefaults(),
 		clock:         time.Now,
 		deploys:       map[string]*Deploy{},
@@ -99,6 +111,10 @@ func New(opts Options) (*Launcher, error) {
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	return l, nil
 }
+
+// lookupDelay is the pause before looking for a machine whose launch may
+// have been applied.
+func (l *Launcher) lookupDelay() time.Duration { return l.propagation / 60 }
 
 // NewClient returns a fly-go Machines API client authenticated with token
 // that sends its requests through transport (nil means
@@ -193,7 +209,7 @@ func (l *Launcher) Resume(ctx context.Context, spec Spec, rec Record) (*Deploy, 
 	if err := rec.Validate(); err != nil {
 		return nil, err
 	}
-	if rec.App != spec.App || rec.Org != spec.Org || rec.Region != spec.Region {
+	if rec.App != spec.App || !l.orgs.same(rec.Org, spec.Org) || rec.Region != spec.Region {
 		return nil, fmt.Errorf("%w: record is for %s/%s/%s, spec for %s/%s/%s", ErrRecordMismatch,
 			rec.Org, rec.App, rec.Region, spec.Org, spec.App, spec.Region)
 	}

@@ -343,7 +343,12 @@ func TestCancelStopsPromptly(t *testing.T) {
 			}
 			d, err := l.Start(waitCtx(t), testSpec("cancel-livebook"))
 			require.NoError(t, err)
-			<-inWait
+			select {
+			case <-inWait:
+			case <-d.Done():
+				_, err := d.Wait(waitCtx(t))
+				require.FailNow(t, "the deploy ended before its wait", "%v", err)
+			}
 			tt.cancel(l, d)
 			_, err = d.Wait(waitCtx(t)) // returns long before the machine starts
 			require.ErrorIs(t, err, ErrCanceled)

@@ -52,17 +52,18 @@ func launchInput(spec Spec, launchID string, secretsVersion uint64) (fly.LaunchM
 		},
 		Restart: &fly.MachineRestart{Policy: spec.Restart},
 	}
-	// The name repeats the launch ID so that a resent launch conflicts
-	// instead of creating a second machine.
-	in := fly.LaunchMachineInput{Config: cfg, Region: spec.Region, Name: MachineName(launchID)}
+	// The name repeats the launch ID, for people reading `fly machines
+	// list`; duplicates are found by metadata, not by name (Fly does not
+	// promise to refuse a repeated name).
+	in := fly.LaunchMachineInput{Config: cfg, Region: spec.Region, Name: machineName(launchID)}
 	if secretsVersion > 0 {
 		in.MinSecretsVersion = ptr(secretsVersion)
 	}
 	return in, nil
 }
 
-// MachineName is the name given to the machine of a launch: "livebook-"
+// machineName is the name given to the machine of a launch: "livebook-"
 // followed by the launch ID.
-func MachineName(launchID string) string { return "livebook-" + launchID }
+func machineName(launchID string) string { return "livebook-" + launchID }
 
 func ptr[T any](v T) *T { return &v }

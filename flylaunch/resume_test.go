@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -56,7 +55,7 @@ func TestResumeFromEveryStepBoundary(t *testing.T) {
 					// Interrupted before its app was created: a record
 					// cannot tell that from an app deleted since, so the
 					// resume ends and creates nothing (the name stays free).
-					l := e.launcher(t, func(o *Options) { o.CallTimeout = 500 * time.Millisecond }) // how long the app may take to appear
+					l := e.launcher(t)
 					d, err := l.Resume(waitCtx(t), spec, rec)
 					require.NoError(t, err)
 					_, err = d.Wait(waitCtx(t))
@@ -81,7 +80,9 @@ func TestResumeFromEveryStepBoundary(t *testing.T) {
 				}
 				calls := e.sim.Calls()
 				assert.Equal(t, 1, calls["POST /v1/apps"], "the app is created once")
-				assert.Equal(t, 1, calls["POST /v1/apps/{app}/machines"], "the machine is launched once")
+				// A resume that finds no machine for its launch ID (the list
+				// lags) launches one; the duplicate is then destroyed.
+				assert.LessOrEqual(t, calls["POST /v1/apps/{app}/machines"], 2)
 				assert.Equal(t, http.StatusOK, login(t, e, spec.App, testPassword))
 			})
 		}
@@ -116,12 +117,16 @@ func TestResumeAfterSimulatorRestart(t *testing.T) {
 	}
 }
 
+// TestAmbiguousCreates makes one create apply and then fail. Against a
+// Fly that agrees with itself at once the created thing is adopted, never
+// made twice; against a realistic one (whose lists and GETs lag behind) a
+// second create may go out, and still no duplicate survives.
 func TestAmbiguousCreates(t *testing.T) {
 	tests := []struct {
 		path   string
 		status int
 		calls  string // route whose POST count is checked
-		posts  int    // expected POSTs on that route
+		posts  int    // expected POSTs on that route against an instant Fly
 	}{
 		{"/v1/apps", 500, "POST /v1/apps", 1},
 		{"/v1/apps", 503, "POST /v1/apps", 1},
@@ -135,25 +140,31 @@ func TestAmbiguousCreates(t *testing.T) {
 		{"/v1/apps/{app}/machines", 503, "POST /v1/apps/{app}/machines", 1},
 		{"/v1/apps/{app}/machines", 504, "POST /v1/apps/{app}/machines", 1},
 	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprintf("%s %d", tt.path, tt.status), func(t *testing.T) {
-			e := newSimEnv(t, envOptions{})
-			e.sim.AddFault(flysim.Fault{Method: "POST", Path: tt.path, Status: tt.status, Count: 1, CommitThenFail: true})
-			l := e.launcher(t)
-			spec := testSpec("ambiguous-livebook")
-			d, err := l.Start(waitCtx(t), spec)
-			require.NoError(t, err)
-			evs := collect(t, d)
-			_, err = d.Wait(waitCtx(t))
-			require.NoError(t, err)
-			assertOneOfEach(t, e, spec.App)
-			assert.Equal(t, tt.posts, e.sim.Calls()[tt.calls])
+	for _, prof := range []flysim.Profile{flysim.Instant(), flysim.Realistic()} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/%s %d", prof.Name, tt.path, tt.status), func(t *testing.T) {
+				e := newSimEnv(t, envOptions{profile: prof})
+				e.sim.AddFault(flysim.Fault{Method: "POST", Path: tt.path, Status: tt.status, Count: 1, CommitThenFail: true})
+				l := e.launcher(t)
+				spec := testSpec("ambiguous-livebook")
+				d, err := l.Start(waitCtx(t), spec)
+				require.NoError(t, err)
+				evs := collect(t, d)
+				_, err = d.Wait(waitCtx(t))
+				require.NoError(t, err)
+				assertOneOfEach(t, e, spec.App)
+				if prof.Name == "instant" {
+					assert.Equal(t, tt.posts, e.sim.Calls()[tt.calls])
+				} else {
+					assert.LessOrEqual(t, e.sim.Calls()[tt.calls], tt.posts+1)
+				}
 
-			retried := false
-			for _, ev := range evs {
-				retried = retried || ev.Status == StatusRetrying
-			}
-			assert.True(t, retried, "the failure shows as a retrying event")
-		})
+				retried := false
+				for _, ev := range evs {
+					retried = retried || ev.Status == StatusRetrying
+				}
+				assert.True(t, retried, "the failure shows as a retrying event")
+			})
+		}
 	}
 }

@@ -28,26 +28,37 @@ func launchToDone(t *testing.T, e *simEnv, spec Spec) Record {
 }
 
 // addUserMachine launches a machine of the user's own into app, as a user
-// would with flyctl: no launch ID in its metadata.
+// would with flyctl: no launch ID in its metadata. It runs an image the
+// realistic simulator boots (another would end launch_failed, then be
+// destroyed by Fly itself).
 func addUserMachine(t *testing.T, e *simEnv, app string) string {
 	t.Helper()
 	m, err := e.client.Launch(waitCtx(t), app, fly.LaunchMachineInput{
 		Region: "ams",
-		Config: &fly.MachineConfig{Image: "registry.example/users-own-worker", Metadata: map[string]string{"role": "mine"}},
+		Config: &fly.MachineConfig{Image: DefaultImage, Metadata: map[string]string{"role": "mine"}},
 	})
 	require.NoError(t, err)
+	require.True(t, machineExists(t, e, app, m.ID))
 	return m.ID
 }
 
-// machineExists reports whether app still has machine id, not destroyed.
+// machineExists reports whether app has machine id, not destroyed, once
+// Fly has had a propagation window to agree (a new machine answers 404
+// for a moment).
 func machineExists(t *testing.T, e *simEnv, app, id string) bool {
 	t.Helper()
-	m, err := e.client.Get(waitCtx(t), app, id)
-	if statusOf(err) == 404 {
-		return false
+	window := time.Now().Add(time.Duration(float64(10*time.Second) / e.speed))
+	for {
+		m, err := e.client.Get(waitCtx(t), app, id)
+		if statusOf(err) != 404 {
+			require.NoError(t, err)
+			return m.IsActive()
+		}
+		if time.Now().After(window) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
 	}
-	require.NoError(t, err)
-	return m.IsActive()
 }
 
 // callsSince returns the API calls made since before (a Calls snapshot).
@@ -115,6 +126,7 @@ func TestDestroyTrustsOnlyFlyForOwnership(t *testing.T) {
 	t.Run("app not created by the launch", func(t *testing.T) {
 		_, err := e.client.CreateApp(waitCtx(t), flaps.CreateAppRequest{Name: "users-own-app", Org: DefaultOrg})
 		require.NoError(t, err)
+		require.NoError(t, e.client.WaitForApp(waitCtx(t), "users-own-app"))
 		claim := Record{LaunchID: strings.Repeat("cd", 16), App: "users-own-app", Org: DefaultOrg, Region: "ams"}
 		err = e.launcher(t).Destroy(waitCtx(t), claim)
 		require.ErrorIs(t, err, ErrAppKept)
@@ -196,7 +208,7 @@ func TestResumeNeverRecreates(t *testing.T) {
 				}
 				before := e.sim.Calls()
 
-				l := e.launcher(t, func(o *Options) { o.CallTimeout = 500 * time.Millisecond }) // how long a missing app may take to appear
+				l := e.launcher(t)
 				d, err := l.Resume(waitCtx(t), spec, early)
 				require.NoError(t, err)
 				_, err = d.Wait(waitCtx(t))

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	fly "github.com/superfly/fly-go"
@@ -216,6 +217,9 @@ func (s Spec) Validate() error {
 	default:
 		return &SpecError{Field: "Restart", Reason: fmt.Sprintf("unknown policy %q", s.Restart)}
 	}
+	if err := s.livebookConsistent(); err != nil {
+		return err
+	}
 	for k := range s.Env {
 		if !validEnvName(k) {
 			return &SpecError{Field: "Env", Reason: fmt.Sprintf("%q is not an environment variable name", k)}
@@ -286,4 +290,55 @@ func validEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// What a Livebook image serves: the port from LIVEBOOK_PORT (default 8080,
+// Livebook's config/prod.exs) and an unauthenticated health endpoint
+// (lib/livebook_web/router.ex).
+const (
+	livebookPortEnv    = "LIVEBOOK_PORT"
+	livebookPort       = 8080
+	livebookHealthPath = "/public/health"
+)
+
+// livebookConsistent refuses a Livebook spec whose service or health check
+// points where Livebook does not listen: such a machine starts but never
+// becomes healthy, so it is better refused before anything is created.
+// Other images are the caller's business.
+func (s Spec) livebookConsistent() error {
+	if !isLivebookImage(s.Image) {
+		return nil
+	}
+	port := livebookPort
+	if v, ok := s.Env[livebookPortEnv]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return &SpecError{Field: "Env", Reason: fmt.Sprintf("%s=%q is not a TCP port", livebookPortEnv, v)}
+		}
+		port = n
+	}
+	if s.InternalPort != port {
+		return &SpecError{Field: "InternalPort", Reason: fmt.Sprintf("%d, but Livebook listens on %d (%s)", s.InternalPort, port, livebookPortEnv)}
+	}
+	if s.HealthPath != livebookHealthPath {
+		return &SpecError{Field: "HealthPath", Reason: fmt.Sprintf("%q, but Livebook answers health checks at %s", s.HealthPath, livebookHealthPath)}
+	}
+	return nil
+}
+
+// isLivebookImage reports whether image is Livebook's, from GitHub's
+// registry or Docker Hub, with any tag or digest.
+func isLivebookImage(image string) bool {
+	repo := image
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i > strings.LastIndexByte(repo, '/') {
+		repo = repo[:i]
+	}
+	switch repo {
+	case "ghcr.io/livebook-dev/livebook", "livebook/livebook", "docker.io/livebook/livebook":
+		return true
+	}
+	return false
 }

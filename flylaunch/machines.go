@@ -1,0 +1,136 @@
+package flylaunch
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	fly "github.com/superfly/fly-go"
+)
+
+// launchMachine launches the deploy's machine, tagged with the launch ID.
+// After a failed attempt that may have been applied, and on a resumed
+// deploy, it first waits a lookup delay (Fly's machine list lags behind
+// writes; flyctl's blue-green launch waits launchLookupDelay for the same
+// reason) and adopts a machine carrying the launch ID instead of launching
+// another. The list can lag longer than that, so a duplicate can still
+// slip through: dedupe removes it later. A 409 is not read as "our name is
+// taken": Fly does not promise to refuse a repeated machine name.
+func (d *driver) launchMachine(ctx context.Context) error {
+	if d.rec.MachineID != "" {
+		return nil
+	}
+	in, err := launchInput(d.spec, d.rec.LaunchID, d.rec.SecretsVersion)
+	if err != nil {
+		return err
+	}
+	look := d.resumed
+	return d.retry(ctx, "launch machine in "+d.spec.Region, func(ctx context.Context) error {
+		if look {
+			if found, err := d.adoptMachine(ctx); found || err != nil {
+				return err
+			}
+		}
+		err := d.try(ctx, 0, func(ctx context.Context) error {
+			m, err := d.l.client.Launch(ctx, d.spec.App, in)
+			if err == nil {
+				d.rec.MachineID = m.ID
+			}
+			return err
+		})
+		d.launchedAt = time.Now()
+		d.visibleBy = d.launchedAt.Add(d.l.propagation)
+		if err != nil && !isNoCapacity(err) {
+			look, d.ambiguous = true, true
+		}
+		return err
+	})
+}
+
+// adoptMachine waits the lookup delay, then takes the oldest machine
+// carrying the launch ID as the deploy's, if there is one.
+func (d *driver) adoptMachine(ctx context.Context) (bool, error) {
+	if err := sleep(ctx, d.l.lookupDelay()); err != nil {
+		return false, err
+	}
+	ms, err := d.listMachines(ctx)
+	if err != nil || len(ms) == 0 {
+		return false, err
+	}
+	d.rec.MachineID = ms[0].ID
+	return true, nil
+}
+
+// dedupe keeps one machine per launch ID. When the deploy may have
+// launched twice (an ambiguous launch, or a resume racing the process that
+// started it), it waits until the machine list has had the propagation
+// bound to catch up, lists the machines carrying the launch ID, keeps the
+// oldest and destroys the others, which are provably this launch's. It
+// reports whether the deploy's machine changed.
+func (d *driver) dedupe(ctx context.Context) (bool, error) {
+	if !d.ambiguous {
+		return false, nil
+	}
+	if err := sleep(ctx, time.Until(d.launchedAt.Add(d.l.propagation))); err != nil {
+		return false, err
+	}
+	var ms []*fly.Machine
+	err := d.retry(ctx, "list machines", func(ctx context.Context) (err error) {
+		ms, err = d.listMachines(ctx)
+		return err
+	})
+	if err != nil || len(ms) < 2 {
+		return false, err
+	}
+	keep := ms[0]
+	for _, m := range ms[1:] {
+		d.l.log.Warn("flylaunch: destroying a duplicate machine", "launch_id", d.rec.LaunchID, "machine", m.ID, "kept", keep.ID)
+		if err := d.destroyMachine(ctx, m.ID); err != nil {
+			return false, err
+		}
+	}
+	d.ambiguous = false
+	changed := d.rec.MachineID != keep.ID
+	d.rec.MachineID = keep.ID
+	return changed, nil
+}
+
+// listMachines lists the active machines carrying the launch ID, oldest
+// first.
+func (d *driver) listMachines(ctx context.Context) ([]*fly.Machine, error) {
+	var all []*fly.Machine
+	filter := "metadata." + MetadataKey + "=" + url.QueryEscape(d.rec.LaunchID)
+	err := d.try(ctx, 0, func(ctx context.Context) (err error) {
+		all, err = d.l.client.List(ctx, d.spec.App, filter)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var ours []*fly.Machine
+	for _, m := range all { // the filter is server-side; check anyway
+		if m != nil && m.IsActive() && m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
+			ours = append(ours, m)
+		}
+	}
+	slices.SortStableFunc(ours, func(a, b *fly.Machine) int {
+		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return ours, nil
+}
+
+// destroyMachine destroys one machine; one already gone is no error.
+func (d *driver) destroyMachine(ctx context.Context, id string) error {
+	return d.retry(ctx, "destroy machine "+id, func(ctx context.Context) error {
+		err := d.try(ctx, 0, func(ctx context.Context) error {
+			return d.l.client.Destroy(ctx, d.spec.App, fly.RemoveMachineInput{ID: id, Kill: true}, "")
+		})
+		if statusOf(err) == http.StatusNotFound {
+			return nil
+		}
+		return err
+	})
+}
