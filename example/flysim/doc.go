@@ -1,13 +1,12 @@
 // Command flysim runs the offline Fly Machines API simulator
 // (github.com/sealkit/sealkit/flylaunch/flysim) as a standalone server:
 //
-//	go run ./example/flysim -addr 127.0.0.1:4280 -data-dir /tmp/flysim [-speed 10] [-token T] [-profile realistic]
+//	go run ./example/flysim -addr 127.0.0.1:4280 -data-dir /tmp/flysim [-speed 10] [-token T] [-profile instant]
 //
-// -profile picks how hard the simulator is: "instant" (the default for now:
-// it agrees with itself at once and runs any image) or "realistic" (slow
-// to agree after a write, strict about machine config; see
-// flysim.Realistic). The default becomes realistic once flylaunch copes
-// with it (issue 9, phase 2).
+// -profile picks how hard the simulator is: "realistic" (the default: slow
+// to agree after a write, strict about machine config, as Fly is; see
+// flysim.Realistic) or "instant" (it agrees with itself at once and runs
+// any image).
 //
 // It prints the base URL to point a fly-go client at (with
 // flysim.Transport) and shuts down gracefully on SIGINT or SIGTERM, leaving

@@ -31,7 +31,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	dataDir := fs.String("data-dir", "", "directory for flysim.json state (empty: in memory)")
 	speed := fs.Float64("speed", 1, "time scale: 1 realistic, 100 a hundred times faster")
 	token := fs.String("token", "", "the only bearer token accepted (empty: any)")
-	profile := fs.String("profile", "instant", "instant (agrees at once, runs any image) or realistic (slow to agree, strict about machine config)")
+	profile := fs.String("profile", "realistic", "realistic (slow to agree after a write, strict about machine config, as Fly is) or instant (agrees at once, runs any image)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%w: %w (flags: -addr, -data-dir, -speed, -token, -profile, -v)", errUsage, err)

@@ -70,7 +70,7 @@ func TestRunServesAndPersists(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", dir, "-speed", "1000", "-token", "tok")
+	base, stop := start(t, "-addr", "127.0.0.1:0", "-data-dir", dir, "-speed", "1000", "-token", "tok", "-profile", "instant")
 	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), base)
 	c := client(t, base, "tok", tr)
 	_, err := c.CreateApp(ctx, flaps.CreateAppRequest{Name: "cli", Org: "personal"})

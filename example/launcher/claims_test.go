@@ -119,7 +119,9 @@ func TestOldBlobNeverDestroysUsersMachine(t *testing.T) {
 	ms, err := w.client.List(ctx, "kept-app", "")
 	require.NoError(t, err)
 	require.Len(t, ms, 1)
-	mine, err := w.client.Launch(ctx, "kept-app", flygo.LaunchMachineInput{Region: "ams", Config: &flygo.MachineConfig{Image: "registry.example/users-own"}})
+	// The user's own Livebook, without the launch's ID (an image Fly
+	// cannot run would end launch_failed and be destroyed by Fly itself).
+	mine, err := w.client.Launch(ctx, "kept-app", flygo.LaunchMachineInput{Region: "ams", Config: &flygo.MachineConfig{Image: flylaunch.DefaultImage}})
 	require.NoError(t, err)
 	require.NoError(t, w.client.Destroy(ctx, "kept-app", flygo.RemoveMachineInput{ID: ms[0].ID, Kill: true}, ""))
 

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/flylaunch/flysim"
@@ -72,7 +73,15 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		f.close()
 		return nil, err
 	}
-	l, err := flylaunch.New(flylaunch.Options{Client: client, Logger: log.With("component", "flylaunch")})
+	opts := flylaunch.Options{Client: client, Logger: log.With("component", "flylaunch")}
+	if c.simulated() {
+		// The simulator runs simSpeed times faster than Fly: so do its
+		// propagation windows and its machines' boot, so poll as much
+		// faster (within reason).
+		opts.Propagation = max(100*time.Millisecond, time.Duration(float64(30*time.Second)/c.simSpeed))
+		opts.PollInterval = max(10*time.Millisecond, time.Duration(float64(time.Second)/c.simSpeed))
+	}
+	l, err := flylaunch.New(opts)
 	if err != nil {
 		f.close()
 		return nil, err

@@ -95,7 +95,7 @@ func TestConformanceTokens(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sim, err := flysim.New(flysim.Options{Token: tt.want})
+			sim, err := flysim.New(flysim.Options{Token: tt.want, Profile: flysim.Instant()})
 			require.NoError(t, err)
 			srv := httptest.NewServer(sim)
 			defer func() {

@@ -14,16 +14,14 @@
 // progressing.
 //
 // [Options.Profile] sets how hard the simulator is. [Instant] agrees with
-// itself the moment a write returns and runs any image; it is the default
-// for now. [Realistic] is at least as hard as Fly: a new app, a new
+// itself the moment a write returns and runs any image, for tests that
+// need speed. [Realistic], the default, is at least as hard as Fly: a new app, a new
 // machine and the machine list become visible only after propagation
 // windows (404, or 401 for an app, meanwhile), only the Livebook image
 // boots, health checks pass only on the port and path Livebook serves, a
 // Livebook without a 12-character LIVEBOOK_PASSWORD crash-loops under its
 // restart policy, and machines go through the states Fly reports
-// (replacing, stopping, suspending, failed, launch_failed, ...). The
-// default becomes Realistic once flylaunch copes with it (issue 9,
-// phase 2).
+// (replacing, stopping, suspending, failed, launch_failed, ...).
 //
 // Each app with a started machine also serves a stand-in Livebook under
 // /livebook/{app}/ (no bearer auth): a health endpoint and a password login

@@ -14,9 +14,11 @@ import (
 )
 
 // Example points fly-go's real Machines API client at a simulator and
-// creates an app, sets a secret and launches a machine.
+// creates an app, sets a secret and launches a machine. It names the
+// Instant profile: the default, Realistic, answers 404 for a moment after
+// each create, as Fly does (ExampleRealistic shows how to cope).
 func Example() {
-	sim, err := flysim.New(flysim.Options{Speed: 1000, Token: "example-token"})
+	sim, err := flysim.New(flysim.Options{Speed: 1000, Token: "example-token", Profile: flysim.Instant()})
 	if err != nil {
 		panic(err)
 	}
@@ -74,7 +76,7 @@ func Example() {
 // ExampleServer_AddFault makes the next machine launch ambiguous: the
 // machine is created but the client sees a 504, as when a response is lost.
 func ExampleServer_AddFault() {
-	sim, err := flysim.New(flysim.Options{Token: "t"})
+	sim, err := flysim.New(flysim.Options{Token: "t", Profile: flysim.Instant()})
 	if err != nil {
 		panic(err)
 	}

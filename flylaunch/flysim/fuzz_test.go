@@ -15,7 +15,7 @@ import (
 // JSON: the simulator must never panic or answer 500, anything that is not
 // JSON gets 400, and every answer but 204 No Content has a JSON body.
 func FuzzRequestBodies(f *testing.F) {
-	sim, err := flysim.New(flysim.Options{Token: testToken, Speed: 1000})
+	sim, err := flysim.New(flysim.Options{Token: testToken, Speed: 1000, Profile: flysim.Instant()})
 	require.NoError(f, err)
 	f.Cleanup(func() { require.NoError(f, sim.Close()) })
 	do := func(method, path, body string) *httptest.ResponseRecorder {
@@ -74,7 +74,7 @@ func FuzzRequestBodies(f *testing.F) {
 // FuzzListQuery feeds arbitrary query strings to the machine list, whose
 // metadata/state/region filters are parsed from raw client input.
 func FuzzListQuery(f *testing.F) {
-	sim, err := flysim.New(flysim.Options{Token: testToken})
+	sim, err := flysim.New(flysim.Options{Token: testToken, Profile: flysim.Instant()})
 	require.NoError(f, err)
 	f.Cleanup(func() { require.NoError(f, sim.Close()) })
 	do := func(method, target, body string) *httptest.ResponseRecorder {

@@ -20,7 +20,7 @@ func TestPersistenceAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	clock := newFakeClock()
 	open := func() (*flysim.Server, *flaps.Client, func()) {
-		sim, err := flysim.New(flysim.Options{DataDir: dir, Clock: clock.Now, Token: testToken, Seed: 1})
+		sim, err := flysim.New(flysim.Options{DataDir: dir, Clock: clock.Now, Token: testToken, Seed: 1, Profile: flysim.Instant()})
 		require.NoError(t, err)
 		srv := httptest.NewServer(sim)
 		return sim, newClient(t, srv, testToken), func() {

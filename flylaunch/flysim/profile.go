@@ -13,9 +13,9 @@ import (
 // drawn from [window/2, window] with the seeded generator, so runs with
 // the same [Options.Seed] see the same delays.
 //
-// The zero Profile means the default profile, which is [Instant] for now;
-// once flylaunch copes with a realistic Fly, the default becomes
-// [Realistic] (issue 9, phase 2). Name a profile explicitly to keep it.
+// The zero Profile means the default profile, [Realistic]: a simulator at
+// least as hard as Fly. Tests that need speed more than realism name
+// [Instant].
 type Profile struct {
 	// Name labels the profile in logs and flags: "instant", "realistic",
 	// or anything for a custom one.
@@ -84,7 +84,7 @@ func ProfileNamed(name string) (Profile, error) {
 // resolve applies the default to the zero Profile and validates the rest.
 func (p Profile) resolve() (Profile, error) {
 	if p == (Profile{}) {
-		return Instant(), nil
+		return Realistic(), nil
 	}
 	for name, d := range map[string]time.Duration{
 		"AppPropagation": p.AppPropagation, "MachinePropagation": p.MachinePropagation,

@@ -45,8 +45,7 @@ type Options struct {
 	// 401-or-404 choices of the Profile, for deterministic tests.
 	Seed int64
 	// Profile sets how slow to agree and how strict the simulator is. The
-	// zero value is the default profile: [Instant] for now, [Realistic]
-	// once flylaunch copes with it (issue 9, phase 2).
+	// zero value is the default profile, [Realistic].
 	Profile Profile
 }
 
