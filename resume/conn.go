@@ -53,7 +53,7 @@ type Conn[S any] struct {
 
 func newConn[S any](h *Handler[S], p peer, tr transport) *Conn[S] {
 	ctx, cancel := context.WithCancel(context.Background())
-	id := newID()
+	id := newID(h.opts.Instance)
 	_, stream := tr.(*sseTransport)
 	return &Conn[S]{
 		h: h, id: id, tag: tagOf(id), bind: p.bind, client: p.client, host: p.host, stream: stream, tr: tr,

@@ -21,6 +21,13 @@
 // ([Conn.State]), forgets it ([Conn.Clear]), and streams the job
 // ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job).
 //
+// Behind a load balancer every transport works on every instance without
+// sticky sessions: a WebSocket is one connection, and a fallback POST that
+// reaches an instance other than the one holding its stream can be handed
+// to the load balancer to replay there (Options.Instance names the
+// instance in every connection ID, Options.Replay answers, for instance
+// with Fly.io's fly-replay header).
+//
 // The state S is sealed as JSON (encoding/json: JSON tags apply, a
 // time.Time keeps its instant) with the blob's purpose set to Options.Key.
 // With Options.Bind the blob also carries a binding value (a session id,

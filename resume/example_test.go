@@ -1,6 +1,7 @@
 package resume_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -266,4 +267,72 @@ func ExampleHandler_hostValidation() {
 	// Output:
 	// launch.example.com 426
 	// attacker.example:8080 421
+}
+
+// flyReplay is the Options.Replay of an application on Fly.io: Fly's
+// proxy takes an answer carrying "fly-replay: instance=<machine ID>" as an
+// order to replay the request on that machine, so the client never sees
+// the 409. Other platforms plug in their own: a redirect to the instance's
+// own address, or a proxy of their own (r's body is readable again).
+func flyReplay(w http.ResponseWriter, _ *http.Request, instance string) bool {
+	w.Header().Set("Fly-Replay", "instance="+instance)
+	w.WriteHeader(http.StatusConflict)
+	return true
+}
+
+// ExampleOptions_replay runs two instances of one application, as two Fly
+// machines, with the fallback transport: the page's stream is on the first,
+// and a POST that the load balancer sends to the second is answered with a
+// replay to the first, named in the connection ID.
+func ExampleOptions_replay() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	machine := func(id string) *httptest.Server {
+		// On Fly, Instance comes from the FLY_MACHINE_ID environment variable.
+		h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", Instance: id, Replay: flyReplay})
+		if err != nil {
+			panic(err)
+		}
+		return httptest.NewServer(h)
+	}
+	a, b := machine("148ed193b95089"), machine("9080e6f3a12387")
+	defer b.Close()
+	defer a.Close() // after the stream below has ended
+
+	// The page opens its event stream; the load balancer picks machine a.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, a.URL+"/resume/stream", strings.NewReader(`{"v":1}`))
+	stream, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	defer stream.Body.Close()
+	var welcome struct{ Conn string }
+	line, _ := bufio.NewReader(stream.Body).ReadString('\n')
+	_ = json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &welcome)
+	fmt.Println("connection ID names machine a:", strings.HasPrefix(welcome.Conn, "148ed193b95089."))
+
+	// Its answer to restore goes as a POST, which lands on machine b.
+	body := `{"conn":"` + welcome.Conn + `","frame":{"t":"restored","v":1,"key":"launch","data":null}}`
+	resp, err := http.Post(b.URL+"/resume/send", "application/json", strings.NewReader(body))
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println("machine b:", resp.StatusCode, resp.Header.Get("Fly-Replay"))
+
+	// Fly's proxy replays the same request on machine a, which holds the stream.
+	resp, err = http.Post(a.URL+"/resume/send", "application/json", strings.NewReader(body))
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+	fmt.Println("machine a:", resp.StatusCode)
+	// Output:
+	// connection ID names machine a: true
+	// machine b: 409 instance=148ed193b95089
+	// machine a: 204
 }

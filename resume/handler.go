@@ -184,12 +184,35 @@ func writeHTTPError(w http.ResponseWriter, status int, code errorCode, msg strin
 	_, _ = w.Write(encodeError(code, msg))
 }
 
+// idRandomLen is the length of the random part of a connection id: 128
+// bits, base64url-encoded.
+const idRandomLen = 22
+
 // newID returns an unguessable connection id: on the fallback transport it
 // is the capability that lets a POST to B/send speak for the connection.
-func newID() string {
+// With an instance name it is "<instance>.<random>", which reveals the
+// instance and nothing else.
+func newID(instance string) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	if instance == "" {
+		return id
+	}
+	return instance + "." + id
+}
+
+// instanceOf returns the instance a connection id names, and false when the
+// id does not have the shape newID gives it with an instance name.
+func instanceOf(id string) (string, bool) {
+	instance, random, ok := strings.Cut(id, ".")
+	if !ok || !isInstance(instance) || len(random) != idRandomLen {
+		return "", false
+	}
+	if _, err := base64.RawURLEncoding.DecodeString(random); err != nil {
+		return "", false
+	}
+	return instance, true
 }
 
 // tagOf returns the log tag of a connection id: 48 bits of its SHA-256,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -22,6 +23,9 @@ const (
 	// minFrameSize leaves room for a store frame with a small sealed state.
 	minFrameSize = 1 << 10
 	maxKeyLen    = 128
+	// maxInstanceLen bounds Options.Instance, which every connection ID
+	// carries.
+	maxInstanceLen = 64
 )
 
 // Options configures a Handler. Only Key is required.
@@ -64,6 +68,23 @@ type Options struct {
 	// the proxy appended); never trust such a header without a proxy that
 	// sets it.
 	ClientAddr func(r *http.Request) netip.Addr
+	// Instance names this server among the instances behind one load
+	// balancer, for instance Fly.io's machine ID (FLY_MACHINE_ID). When set,
+	// every connection ID is "<Instance>.<128 random bits>": it tells which
+	// instance holds the connection and nothing else. Clients see it. It is
+	// 1 to 64 ASCII letters, digits, '-' and '_'.
+	Instance string
+	// Replay, when set (with Instance), answers a POST B/send that reaches
+	// this instance for a fallback connection whose ID names another
+	// instance: the stream that POST speaks for is held there. It gets that
+	// instance's name, checked to be a valid Instance, and r with its body
+	// readable again; it writes the whole answer, typically one that makes
+	// the load balancer replay the request on that instance (Fly.io's
+	// "fly-replay: instance=<id>" header), and reports whether it did.
+	// Without Replay, or when it returns false, such a POST is answered 404
+	// unknown_conn and the client reconnects. A connection ID naming this
+	// instance is never replayed: that stream is gone.
+	Replay func(w http.ResponseWriter, r *http.Request, instance string) bool
 	// Logger receives connection-level diagnostics; nil discards them. It
 	// never receives tokens, states, keys or connection IDs (log lines
 	// carry [Conn.Tag]).
@@ -79,6 +100,12 @@ func (o Options) withDefaults() (Options, error) {
 		if _, err := path.Match(p, ""); err != nil {
 			return o, fmt.Errorf("%w: origin pattern %q: %w", ErrInvalidOptions, p, err)
 		}
+	}
+	if o.Instance != "" && !isInstance(o.Instance) {
+		return o, fmt.Errorf("%w: Instance must be 1 to %d ASCII letters, digits, '-' or '_'", ErrInvalidOptions, maxInstanceLen)
+	}
+	if o.Replay != nil && o.Instance == "" {
+		return o, fmt.Errorf("%w: Replay needs Instance", ErrInvalidOptions)
 	}
 	durations := []struct {
 		name string
@@ -127,4 +154,16 @@ func validKey(k string) error {
 		}
 	}
 	return nil
+}
+
+// isInstance reports whether s is a valid instance name: 1 to
+// maxInstanceLen ASCII letters, digits, '-' and '_', so that it never holds
+// the '.' that ends it in a connection ID, nor anything a header or a log
+// line would mind.
+func isInstance(s string) bool {
+	return s != "" && len(s) <= maxInstanceLen && strings.IndexFunc(s, notInstanceRune) < 0
+}
+
+func notInstanceRune(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_')
 }

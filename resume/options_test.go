@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +34,15 @@ func TestNewValidates(t *testing.T) {
 			Key: "launch", MaxAge: time.Minute, OriginPatterns: []string{"*.example.com"},
 			MaxFrameSize: 4096, PingInterval: time.Second, WriteTimeout: time.Second,
 			RestoreTimeout: time.Second, Logger: slog.New(slog.DiscardHandler),
+			Instance: "148ed193b95089", Replay: func(http.ResponseWriter, *http.Request, string) bool { return false },
 		}},
+		{name: "instance alone", opts: resume.Options{Key: "k", Instance: "a-b_C9"}, ok: true},
+		{name: "instance with a dot", opts: resume.Options{Key: "k", Instance: "a.b"}},
+		{name: "instance with a space", opts: resume.Options{Key: "k", Instance: "a b"}},
+		{name: "instance not ASCII", opts: resume.Options{Key: "k", Instance: "maschine-ü"}},
+		{name: "instance too long", opts: resume.Options{Key: "k", Instance: strings.Repeat("a", 65)}},
+		{name: "replay without instance", opts: resume.Options{Key: "k",
+			Replay: func(http.ResponseWriter, *http.Request, string) bool { return false }}},
 		{name: "no key", opts: resume.Options{}},
 		{name: "control char in key", opts: resume.Options{Key: "la\nunch"}},
 		{name: "key too long", opts: resume.Options{Key: string(make([]byte, 200))}},

@@ -1,6 +1,7 @@
 package resume
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -133,17 +134,19 @@ func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
 		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "origin not allowed")
 		return
 	}
-	id, frame, pe := readSendBody(w, r, h.opts.MaxFrameSize)
+	body, pe := readSendBody(w, r, h.opts.MaxFrameSize)
 	if pe != nil {
 		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
 		return
 	}
-	c := h.lookupStream(id)
+	c := h.lookupStream(body.conn)
 	if c == nil {
-		writeHTTPError(w, http.StatusNotFound, codeUnknownConn, "connection not found; reconnect")
+		if !h.replay(w, r, body) {
+			writeHTTPError(w, http.StatusNotFound, codeUnknownConn, "connection not found; reconnect")
+		}
 		return
 	}
-	if err := c.receive(frame); err != nil {
+	if err := c.receive(body.frame); err != nil {
 		if !errors.As(err, &pe) {
 			pe = protoErr(codeUnknownConn, "connection closed; reconnect")
 		}
@@ -153,31 +156,54 @@ func (h *Handler[S]) serveSend(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// replay hands a POST B/send for a connection this instance does not hold
+// to Options.Replay when the connection ID names another instance, with
+// the request body readable again; it reports whether Replay answered.
+func (h *Handler[S]) replay(w http.ResponseWriter, r *http.Request, body sendBody) bool {
+	if h.opts.Replay == nil {
+		return false
+	}
+	instance, ok := instanceOf(body.conn)
+	if !ok || instance == h.opts.Instance {
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body.raw))
+	r.ContentLength = int64(len(body.raw))
+	return h.opts.Replay(w, r, instance)
+}
+
+// sendBody is a parsed POST B/send body.
+type sendBody struct {
+	conn  string // the connection ID
+	frame []byte // the client frame, not decoded yet
+	raw   []byte // the whole body as received
+}
+
 // readSendBody parses {"conn":"<id>","frame":{...}}.
-func readSendBody(w http.ResponseWriter, r *http.Request, maxFrame int) (string, []byte, *protocolError) {
+func readSendBody(w http.ResponseWriter, r *http.Request, maxFrame int) (sendBody, *protocolError) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(maxFrame+sendOverhead)))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return "", nil, protoErr(codeTooLarge, "body exceeds %d bytes", maxFrame+sendOverhead)
+			return sendBody{}, protoErr(codeTooLarge, "body exceeds %d bytes", maxFrame+sendOverhead)
 		}
-		return "", nil, protoErr(codeBadFrame, "cannot read body")
+		return sendBody{}, protoErr(codeBadFrame, "cannot read body")
 	}
 	var body map[string]json.RawMessage
 	if err := json.Unmarshal(b, &body); err != nil || body == nil {
-		return "", nil, protoErr(codeBadFrame, "body is not a JSON object")
+		return sendBody{}, protoErr(codeBadFrame, "body is not a JSON object")
 	}
 	id, err := stringField(body, "conn")
 	if err != nil {
 		var pe *protocolError
 		errors.As(err, &pe)
-		return "", nil, pe
+		return sendBody{}, pe
 	}
 	frame, ok := body["frame"]
 	if !ok {
-		return "", nil, protoErr(codeBadFrame, "missing field %q", "frame")
+		return sendBody{}, protoErr(codeBadFrame, "missing field %q", "frame")
 	}
-	return id, frame, nil
+	return sendBody{conn: id, frame: frame, raw: b}, nil
 }
 
 // httpStatus is the HTTP status of a plain-HTTP error answer.

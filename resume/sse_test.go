@@ -19,17 +19,20 @@ func FuzzSendBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r := httptest.NewRequest("POST", "/resume/send", bytes.NewReader(b))
-		id, frame, pe := readSendBody(httptest.NewRecorder(), r, minFrameSize)
+		body, pe := readSendBody(httptest.NewRecorder(), r, minFrameSize)
 		if pe != nil {
 			if pe.Code == "" || pe.Message == "" {
 				t.Fatalf("empty protocol error %+v", pe)
 			}
 			return
 		}
-		if id == "" {
+		if body.conn == "" {
 			t.Fatal("accepted an empty conn id")
 		}
-		if _, err := decodeFrame(frame, minFrameSize); err != nil {
+		if !bytes.Equal(body.raw, b) {
+			t.Fatal("the raw body is not the body received")
+		}
+		if _, err := decodeFrame(body.frame, minFrameSize); err != nil {
 			var p *protocolError
 			if !errors.As(err, &p) {
 				t.Fatalf("frame error %v is not a *protocolError", err)
