@@ -6,25 +6,41 @@ import (
 	"strings"
 )
 
+// clientSource says where the launcher reads the client address of a
+// request. The zero value trusts no header: the client is the peer.
+type clientSource struct {
+	// forwarded (-trust-forwarded), behind one trusted reverse proxy that
+	// appends the client address to X-Forwarded-For: the right-most entry.
+	forwarded bool
+	// header (-client-ip-header), behind a trusted proxy that sets this
+	// header to the client address, such as Fly.io's Fly-Client-IP.
+	header string
+}
+
 // clientAddr returns the address of the client of r: the peer address of
-// the connection or, with trustForwarded (behind one trusted reverse proxy),
-// the right-most address of all X-Forwarded-For lines, which is the one
-// that proxy appended. Entries to its left came from the client and may be
+// the connection or, when src trusts a proxy, the address that proxy
+// reports: the right-most entry of all the lines of its header (the proxy
+// appends to X-Forwarded-For; of a header it sets, a client-sent copy can
+// only come before). Entries to its left came from the client and may be
 // forged, so a right-most entry that is not an address falls back to the
 // peer address, never to an earlier entry. The result is invalid only when
 // r.RemoteAddr is not an address (never so for a real connection).
-func clientAddr(r *http.Request, trustForwarded bool) netip.Addr {
-	if trustForwarded {
-		if a, ok := rightMostForwarded(r.Header.Values("X-Forwarded-For")); ok {
+func clientAddr(r *http.Request, src clientSource) netip.Addr {
+	name := src.header
+	if src.forwarded {
+		name = "X-Forwarded-For"
+	}
+	if name != "" {
+		if a, ok := rightMost(r.Header.Values(name)); ok {
 			return a
 		}
 	}
 	return parseAddr(r.RemoteAddr)
 }
 
-// rightMostForwarded returns the last entry of the X-Forwarded-For lines,
-// as sent (several lines form one comma-separated list).
-func rightMostForwarded(lines []string) (netip.Addr, bool) {
+// rightMost returns the last entry of the lines of a header holding a
+// comma-separated list of addresses, as sent.
+func rightMost(lines []string) (netip.Addr, bool) {
 	if len(lines) == 0 {
 		return netip.Addr{}, false
 	}

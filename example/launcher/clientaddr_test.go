@@ -46,7 +46,43 @@ func TestClientAddr(t *testing.T) {
 			for _, v := range tt.forwarded {
 				r.Header.Add("X-Forwarded-For", v)
 			}
-			assert.Equal(t, tt.want, clientAddr(r, tt.trust).String())
+			assert.Equal(t, tt.want, clientAddr(r, clientSource{forwarded: tt.trust}).String())
+		})
+	}
+}
+
+// TestClientAddrFromHeader reads the client from a header a trusted proxy
+// sets, as Fly.io's proxy sets Fly-Client-IP; X-Forwarded-For, whose
+// right-most entry on Fly is the app's own address, is then ignored.
+func TestClientAddrFromHeader(t *testing.T) {
+	fly := clientSource{header: "Fly-Client-IP"}
+	tests := []struct {
+		name   string
+		lines  []string // Fly-Client-IP lines, in order
+		xff    string
+		source clientSource
+		want   string
+	}{
+		{"set by the proxy", []string{"203.0.113.7"}, "203.0.113.7, 66.241.124.10", fly, "203.0.113.7"},
+		{"IPv6", []string{"2001:db8::7"}, "", fly, "2001:db8::7"},
+		{"a client's copy comes first", []string{"10.66.0.1", "203.0.113.7"}, "", fly, "203.0.113.7"},
+		{"a list: the right-most entry", []string{"10.66.0.1, 203.0.113.7"}, "", fly, "203.0.113.7"},
+		{"absent: the peer", nil, "203.0.113.7, 66.241.124.10", fly, "10.0.0.1"},
+		{"garbage: the peer", []string{"203.0.113.7", "unknown"}, "", fly, "10.0.0.1"},
+		{"not trusted: the peer", []string{"203.0.113.7"}, "", clientSource{}, "10.0.0.1"},
+		{"X-Forwarded-For trusted instead", []string{"203.0.113.7"}, "203.0.113.7, 66.241.124.10", clientSource{forwarded: true}, "66.241.124.10"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = "10.0.0.1:5555"
+			for _, v := range tt.lines {
+				r.Header.Add("Fly-Client-IP", v)
+			}
+			if tt.xff != "" {
+				r.Header.Set("X-Forwarded-For", tt.xff)
+			}
+			assert.Equal(t, tt.want, clientAddr(r, tt.source).String())
 		})
 	}
 }
@@ -54,8 +90,8 @@ func TestClientAddr(t *testing.T) {
 func TestClientAddrInvalidPeer(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	r.RemoteAddr = "pipe"
-	assert.False(t, clientAddr(r, false).IsValid())
-	assert.Equal(t, netip.Prefix{}, clientKey(clientAddr(r, false)))
+	assert.False(t, clientAddr(r, clientSource{}).IsValid())
+	assert.Equal(t, netip.Prefix{}, clientKey(clientAddr(r, clientSource{})))
 }
 
 func FuzzClientAddr(f *testing.F) {
@@ -66,8 +102,8 @@ func FuzzClientAddr(f *testing.F) {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = remote
 		r.Header["X-Forwarded-For"] = []string{first, last}
-		got := clientAddr(r, true)
-		peer := clientAddr(r, false)
+		got := clientAddr(r, clientSource{forwarded: true})
+		peer := clientAddr(r, clientSource{})
 		if got != peer {
 			// Only the right-most entry may name the client.
 			entry := strings.TrimSpace(last[strings.LastIndexByte(last, ',')+1:])
@@ -100,7 +136,7 @@ func TestClientKey(t *testing.T) {
 // every request was admitted 12 times out of 12; it is limited at the
 // burst like any client.
 func TestForgedForwardedForIsLimited(t *testing.T) {
-	s := newTestServerWith(t, 1000, func(o *serverOptions) { o.trustForwarded = true })
+	s := newTestServerWith(t, 1000, func(o *serverOptions) { o.clients.forwarded = true })
 	const attempts = 12
 	admitted := 0
 	for i := range attempts {

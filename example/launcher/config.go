@@ -9,6 +9,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/sealkit/sealkit/flylaunch"
 )
 
 // defaultAddr is where the launcher listens without -addr: loopback only.
@@ -21,6 +23,9 @@ const defaultOrg = "personal"
 // printed the details.
 var errUsage = errors.New("bad flags")
 
+// errEnv reports an environment variable the launcher cannot use.
+var errEnv = errors.New("bad environment")
+
 // config is the launcher's configuration, from flags and the environment.
 type config struct {
 	addr     string
@@ -29,9 +34,13 @@ type config struct {
 	flyAPI   *url.URL // nil: Fly.io itself, or the in-process simulator
 	flyToken string   // empty: the in-process simulator
 	flyOrg   string
-	// trustForwarded reads client addresses from X-Forwarded-For (behind
-	// one trusted reverse proxy).
-	trustForwarded bool
+	// clients says where client addresses come from: -trust-forwarded,
+	// -client-ip-header, or the peer address.
+	clients clientSource
+	// flyMachineID is FLY_MACHINE_ID, set by Fly.io on its machines: this
+	// instance's name in the connection IDs it hands out, so that Fly's
+	// proxy can replay a fallback POST to the machine holding its stream.
+	flyMachineID string
 	// origins are extra page origins the resume endpoint accepts, for a
 	// proxy that does not pass the Host header through.
 	origins []string
@@ -59,7 +68,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim")
 	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
 	fs.StringVar(&allowedHosts, "allowed-hosts", "", "comma-separated host names the launcher answers to besides its listen host and the -origin hosts (e.g. launch.example.com)")
-	fs.BoolVar(&c.trustForwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
+	fs.BoolVar(&c.clients.forwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
+	fs.StringVar(&c.clients.header, "client-ip-header", "", "behind a trusted proxy that sets this header to the client address: take it from there (on Fly.io: Fly-Client-IP)")
 	fs.IntVar(&c.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "concurrent page connections one client address (an IPv6 /64) may hold")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errUsage, err)
@@ -76,11 +86,17 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	if c.maxConnsPerClient < 1 {
 		return config{}, fmt.Errorf("%w: -max-conns-per-client must be at least 1, got %d", errUsage, c.maxConnsPerClient)
 	}
+	if err := c.clients.validate(); err != nil {
+		return config{}, err
+	}
 	var err error
 	if c.origins, err = splitHosts("-origin", origins, originHost); err != nil {
 		return config{}, err
 	}
 	if c.allowedHosts, err = splitHosts("-allowed-hosts", allowedHosts, func(h string) string { return h }); err != nil {
+		return config{}, err
+	}
+	if err := c.readFly(getenv); err != nil {
 		return config{}, err
 	}
 	c.flyToken = getenv("FLY_API_TOKEN")
@@ -129,4 +145,40 @@ func defaultDataDir(getenv func(string) string) string {
 		return filepath.Join(h, ".local", "share", "sealkit-launcher")
 	}
 	return ".data"
+}
+
+// validate checks the -trust-forwarded and -client-ip-header flags: one
+// trusted proxy header at most, and a header name that is an HTTP token.
+func (s clientSource) validate() error {
+	switch {
+	case s.forwarded && s.header != "":
+		return fmt.Errorf("%w: -trust-forwarded and -client-ip-header exclude each other: trust one proxy header", errUsage)
+	case s.header != "" && strings.IndexFunc(s.header, notNameRune) >= 0:
+		return fmt.Errorf("%w: -client-ip-header %q is not a header name", errUsage, s.header)
+	}
+	return nil
+}
+
+func notNameRune(r rune) bool {
+	return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+}
+
+// readFly reads what Fly.io tells a machine about itself (both set by Fly,
+// on Fly only): FLY_MACHINE_ID names this instance in connection IDs, and
+// FLY_APP_NAME adds the app's own name, <app>.fly.dev, to the hosts the
+// launcher answers to.
+func (c *config) readFly(getenv func(string) string) error {
+	c.flyMachineID = getenv("FLY_MACHINE_ID")
+	if c.flyMachineID != "" && (len(c.flyMachineID) > 64 || strings.IndexFunc(c.flyMachineID, notNameRune) >= 0) {
+		return fmt.Errorf("%w: FLY_MACHINE_ID %q is not a machine ID (1 to 64 letters, digits, '-' or '_')", errEnv, c.flyMachineID)
+	}
+	app := getenv("FLY_APP_NAME")
+	if app == "" {
+		return nil
+	}
+	if err := flylaunch.ValidateAppName(app); err != nil {
+		return fmt.Errorf("%w: FLY_APP_NAME: %w", errEnv, err)
+	}
+	c.allowedHosts = append(c.allowedHosts, app+".fly.dev")
+	return nil
 }

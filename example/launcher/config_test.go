@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"io"
 	"testing"
 
@@ -19,6 +20,7 @@ func TestParseConfig(t *testing.T) {
 		env     map[string]string
 		want    config
 		wantErr string
+		wantIs  error // errUsage when nil
 	}{
 		{
 			name: "defaults with XDG",
@@ -50,7 +52,15 @@ func TestParseConfig(t *testing.T) {
 			name: "origins",
 			args: []string{"-data-dir", "/d", "-origin", " https://launch.example.com, *.example.org ,", "-trust-forwarded"},
 			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyOrg: "personal",
-				origins: []string{"https://launch.example.com", "*.example.org"}, trustForwarded: true, maxConnsPerClient: defaultMaxConnsPerClient},
+				origins: []string{"https://launch.example.com", "*.example.org"}, clients: clientSource{forwarded: true}, maxConnsPerClient: defaultMaxConnsPerClient},
+		},
+		{
+			name: "on a Fly machine",
+			env:  map[string]string{"FLY_API_TOKEN": "tok", "FLY_MACHINE_ID": "148ed193b95089", "FLY_APP_NAME": "sealkit-launcher"},
+			args: []string{"-data-dir", "/d", "-client-ip-header", "Fly-Client-IP", "-allowed-hosts", "launch.example.com"},
+			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyToken: "tok", flyOrg: "personal",
+				clients: clientSource{header: "Fly-Client-IP"}, flyMachineID: "148ed193b95089",
+				allowedHosts: []string{"launch.example.com", "sealkit-launcher.fly.dev"}, maxConnsPerClient: defaultMaxConnsPerClient},
 		},
 		{
 			name: "allowed hosts and connection cap",
@@ -62,6 +72,10 @@ func TestParseConfig(t *testing.T) {
 		{name: "origin with a path", args: []string{"-origin", "https://launch.example.com/app"}, wantErr: "-origin"},
 		{name: "bad allowed host pattern", args: []string{"-allowed-hosts", "[x"}, wantErr: "-allowed-hosts"},
 		{name: "URL as allowed host", args: []string{"-allowed-hosts", "https://launch.example.com"}, wantErr: "-allowed-hosts"},
+		{name: "two trusted proxy headers", args: []string{"-trust-forwarded", "-client-ip-header", "Fly-Client-IP"}, wantErr: "exclude each other"},
+		{name: "bad client IP header", args: []string{"-client-ip-header", "Fly Client IP"}, wantErr: "-client-ip-header"},
+		{name: "bad machine ID", env: map[string]string{"FLY_MACHINE_ID": "1.2"}, wantErr: "FLY_MACHINE_ID", wantIs: errEnv},
+		{name: "bad app name", env: map[string]string{"FLY_APP_NAME": "Evil.example.com"}, wantErr: "FLY_APP_NAME", wantIs: errEnv},
 		{name: "zero connection cap", args: []string{"-max-conns-per-client", "0"}, wantErr: "-max-conns-per-client"},
 		{name: "fly-api needs a token", args: []string{"-fly-api", "http://127.0.0.1:1"}, wantErr: "FLY_API_TOKEN"},
 		{name: "fly-api must be http", env: map[string]string{"FLY_API_TOKEN": "t"}, args: []string{"-fly-api", "ftp://x"}, wantErr: "http(s) URL"},
@@ -77,7 +91,7 @@ func TestParseConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseConfig(tt.args, env(tt.env), io.Discard)
 			if tt.wantErr != "" {
-				require.ErrorIs(t, err, errUsage)
+				require.ErrorIs(t, err, cmp.Or(tt.wantIs, errUsage))
 				assert.Contains(t, err.Error(), tt.wantErr)
 				return
 			}

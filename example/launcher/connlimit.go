@@ -21,20 +21,20 @@ const codeTooManyConnections = "too_many_connections"
 // fallback event streams) of each client, counted by clientKey: one
 // address cannot hold thousands of connections open.
 type connLimit struct {
-	max            int
-	trustForwarded bool
+	max     int
+	clients clientSource
 
 	mu   sync.Mutex
 	open map[netip.Prefix]int // only keys with open connections
 }
 
-// newConnLimit returns a cap of max connections per client; trustForwarded
-// is as for clientAddr.
-func newConnLimit(max int, trustForwarded bool) (*connLimit, error) {
+// newConnLimit returns a cap of max connections per client, found as
+// clientAddr does with clients.
+func newConnLimit(max int, clients clientSource) (*connLimit, error) {
 	if max < 1 {
 		return nil, errors.New("connection limit: max must be positive")
 	}
-	return &connLimit{max: max, trustForwarded: trustForwarded, open: map[netip.Prefix]int{}}, nil
+	return &connLimit{max: max, clients: clients, open: map[netip.Prefix]int{}}, nil
 }
 
 // wrap counts the connections next (the resume handler) serves. A request
@@ -46,7 +46,7 @@ func (l *connLimit) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		key := clientKey(clientAddr(r, l.trustForwarded))
+		key := clientKey(clientAddr(r, l.clients))
 		if !l.acquire(key) {
 			writeTooManyConnections(w)
 			return

@@ -50,7 +50,7 @@ func requireTooMany(t *testing.T, resp *http.Response, body []byte) {
 // WebSockets and event streams together; more get 429.
 func TestResumeConnectionsCappedPerClient(t *testing.T) {
 	const max = 3
-	s := newTestServerWith(t, 1000, func(o *serverOptions) { o.maxConnsPerClient, o.trustForwarded = max, true })
+	s := newTestServerWith(t, 1000, func(o *serverOptions) { o.maxConnsPerClient, o.clients.forwarded = max, true })
 	client := http.Header{"X-Forwarded-For": {"2001:db8:7:7::1"}}
 	sameClient := http.Header{"X-Forwarded-For": {"2001:db8:7:7:ffff::2"}} // same /64
 	other := http.Header{"X-Forwarded-For": {"2001:db8:7:8::1"}}
@@ -102,6 +102,6 @@ func TestResumeConnectionsCappedPerClient(t *testing.T) {
 }
 
 func TestNewConnLimitValidates(t *testing.T) {
-	_, err := newConnLimit(0, false)
+	_, err := newConnLimit(0, clientSource{})
 	require.Error(t, err)
 }

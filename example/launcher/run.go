@@ -85,7 +85,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	srv, err := newServer(serverOptions{
-		sealer: sealer, fly: f, org: c.flyOrg, trustForwarded: c.trustForwarded, origins: c.origins,
+		sealer: sealer, fly: f, org: c.flyOrg, clients: c.clients, machine: c.flyMachineID, origins: c.origins,
 		addr: c.addr, allowedHosts: c.allowedHosts, maxConnsPerClient: c.maxConnsPerClient, logger: log,
 	})
 	if err != nil {

@@ -38,8 +38,12 @@ type serverOptions struct {
 	sealer *seal.Sealer
 	fly    *fly
 	org    string
-	// trustForwarded reads client addresses from X-Forwarded-For.
-	trustForwarded bool
+	// clients says where client addresses come from (clientAddr).
+	clients clientSource
+	// machine is this instance's Fly machine ID (FLY_MACHINE_ID), or ""
+	// off Fly: with it, a fallback POST for a stream another machine holds
+	// is replayed there (flyReplay).
+	machine string
 	// origins are extra allowed page origins (resume.Options.OriginPatterns).
 	origins []string
 	// addr is the listen address and allowedHosts the -allowed-hosts
@@ -96,7 +100,7 @@ func newServer(o serverOptions) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	conns, err := newConnLimit(cmp.Or(o.maxConnsPerClient, defaultMaxConnsPerClient), o.trustForwarded)
+	conns, err := newConnLimit(cmp.Or(o.maxConnsPerClient, defaultMaxConnsPerClient), o.clients)
 	if err != nil {
 		return nil, err
 	}
@@ -110,14 +114,17 @@ func newServer(o serverOptions) (*server, error) {
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())
-	s.resume, err = resume.New(o.sealer, s.app, resume.Options{
+	ro := resume.Options{
 		Key:            resumeKey,
 		MaxAge:         stateMaxAge,
 		OriginPatterns: o.origins,
-		ClientAddr:     func(r *http.Request) netip.Addr { return clientAddr(r, o.trustForwarded) },
+		ClientAddr:     func(r *http.Request) netip.Addr { return clientAddr(r, o.clients) },
 		Logger:         o.logger.With("component", "resume"),
-	})
-	if err != nil {
+	}
+	if o.machine != "" {
+		ro.Instance, ro.Replay = o.machine, flyReplay
+	}
+	if s.resume, err = resume.New(o.sealer, s.app, ro); err != nil {
 		return nil, err
 	}
 	if s.page, err = pageTemplate(); err != nil {
