@@ -15,6 +15,7 @@ import (
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/superfly/fly-go/flaps"
 )
 
 // simPrefix is where the in-process simulator is mounted: its Machines API
@@ -26,6 +27,10 @@ const simPrefix = "/flysim"
 // simulator to mount.
 type fly struct {
 	launcher *flylaunch.Launcher
+	client   *flaps.Client // the launcher's client, for the readiness probe
+	// probeApp is the app the readiness probe asks Fly for: a random valid
+	// name, so that nobody has it and Fly answers 404.
+	probeApp string
 	sim      *flysim.Server // nil unless simulated in process
 	mode     string         // shown on the page
 	// livebookURL maps an app and its Fly URL to the link the summary shows.
@@ -73,6 +78,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		f.close()
 		return nil, err
 	}
+	f.client, f.probeApp = client, "sealkit-probe-"+randomToken()[:16]
 	opts := flylaunch.Options{Client: client, Logger: log.With("component", "flylaunch")}
 	if c.simulated() {
 		// The simulator runs simSpeed times faster than Fly: so do its
@@ -102,6 +108,34 @@ func (f *fly) close() error {
 		}
 	})
 	return f.closeErr
+}
+
+// Errors of the readiness probe.
+var (
+	errFlyToken       = errors.New("the Fly API refused the token")
+	errFlyUnreachable = errors.New("the Fly API did not answer")
+)
+
+// reachable asks the Fly Machines API for f.probeApp with the launcher's
+// token: a 404 (or the app, or 403 for an app of another organization)
+// proves that the API answers and takes the token; 401 is a bad token.
+// The error never carries the token: fly-go's errors hold Fly's message
+// and the URL, whose only variable part is the probe's app name.
+func (f *fly) reachable(ctx context.Context) error {
+	_, err := f.client.GetApp(ctx, f.probeApp)
+	var fe *flaps.FlapsError
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &fe):
+		return fmt.Errorf("%w: %w", errFlyUnreachable, err)
+	case fe.ResponseStatusCode == http.StatusNotFound, fe.ResponseStatusCode == http.StatusForbidden:
+		return nil
+	case fe.ResponseStatusCode == http.StatusUnauthorized:
+		return errFlyToken
+	default:
+		return fmt.Errorf("%w: HTTP %d", errFlyUnreachable, fe.ResponseStatusCode)
+	}
 }
 
 // randomToken returns a fresh bearer token for the in-process simulator.

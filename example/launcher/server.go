@@ -161,10 +161,7 @@ func newServer(o serverOptions) (*server, error) {
 	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
 	s.mux.Handle("/resume", conns.wrap(s.resume))
 	s.mux.Handle("/resume/", conns.wrap(s.resume))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	s.mux.Handle("GET /healthz", newReadiness(o.fly.reachable, o.now, o.logger))
 	if o.fly.sim != nil {
 		s.mux.Handle(simPrefix+"/", http.StripPrefix(simPrefix, o.fly.sim))
 	}
