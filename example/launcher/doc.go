@@ -40,6 +40,12 @@
 //	                  address for rate limiting and the connection cap from
 //	                  the right-most X-Forwarded-For entry, the one that
 //	                  proxy appended
+//	-client-ip-header behind a trusted proxy that sets this header to the
+//	                  client address (overwriting any copy the client
+//	                  sent): take the client address from it; on Fly.io
+//	                  use Fly-Client-IP, since the right-most entry Fly's
+//	                  proxy appends to X-Forwarded-For is the app's own
+//	                  address (excludes -trust-forwarded)
 //	-max-conns-per-client
 //	                  concurrent page connections (WebSockets and fallback
 //	                  streams) one client may hold; more are answered 429
@@ -56,8 +62,23 @@
 // a public name or Fly's app.fly.dev, name it with -allowed-hosts or
 // -origin. Host names are compared without case and without the port.
 //
+// On a Fly.io machine (FLY_MACHINE_ID and FLY_APP_NAME set by Fly) the
+// launcher also answers to <FLY_APP_NAME>.fly.dev, puts the machine ID in
+// every connection ID, and answers a fallback POST for a stream that
+// another machine holds with "fly-replay: instance=<that machine>", so
+// that Fly's proxy delivers it there: the fallback transport needs no
+// sticky sessions. example/launcher/deploy holds its Dockerfile and
+// fly.toml. On SIGTERM (Fly's kill_signal there) an instance stops
+// accepting connections, closes its pages' connections with "going away"
+// so that they reconnect at once, to another instance, and exits within
+// shutdownTimeout. GET /healthz answers 200 only once the key base is
+// loaded and the Fly Machines API has answered a probe with the
+// launcher's token (a GET of an app nobody has, cached for a while), 503
+// until then.
+//
 // A client is an IPv4 address or an IPv6 /64 (the peer address, or with
-// -trust-forwarded the right-most X-Forwarded-For entry). Each client may
+// -trust-forwarded the right-most X-Forwarded-For entry, or with
+// -client-ip-header that header). Each client may
 // start 5 launches at once and one more every 20 seconds; a launch that is
 // refused (name taken, launcher busy) costs nothing, and a page that comes
 // back to an instance not running its deploy costs a launch (its resume

@@ -9,12 +9,15 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sealkit/sealkit/seal"
 )
 
-// shutdownTimeout bounds a graceful stop.
+// shutdownTimeout bounds a graceful stop. Fly's kill_timeout in
+// deploy/fly.toml leaves the process a few seconds more before SIGKILL
+// (TestFlyTomlMatchesTheLauncher).
 const shutdownTimeout = 10 * time.Second
 
 // httpLimits are the per-connection bounds of the HTTP server.
@@ -92,10 +95,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return errors.Join(err, f.close())
 	}
 
-	ln, err := net.Listen("tcp", c.addr)
+	l, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return errors.Join(err, stop(context.Background(), srv, f))
 	}
+	ln := &notifyingListener{Listener: l, closed: make(chan struct{})}
 	hs := newHTTPServer(srv, defaultHTTPLimits(), log)
 	url := servingURL(ln.Addr())
 	fmt.Fprintf(stdout, "sealkit launcher serving %s (%s, data in %s)\n", url, f.mode, c.dataDir)
@@ -110,10 +114,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	// Close the page connections first: they are hijacked or streaming, so
-	// http.Server.Shutdown would otherwise wait for them.
+	// Drain: stop accepting connections first, so that the pages told to
+	// reconnect below reach another instance (a load balancer takes a
+	// refused connection elsewhere); then close the page connections with
+	// "going away". http.Server.Shutdown, which closes the listener before
+	// anything else, waits for requests in flight, the event streams among
+	// them, which stop ends (WebSockets are hijacked: it never sees them).
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- hs.Shutdown(sctx) }()
+	<-ln.closed
 	errStop := stop(sctx, srv, f)
-	errHTTP := hs.Shutdown(sctx)
+	errHTTP := <-httpDone
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		errHTTP = errors.Join(errHTTP, err)
 	}
@@ -127,6 +138,20 @@ func stop(ctx context.Context, srv *server, f *fly) error {
 	err := srv.shutdown(ctx)
 	err = errors.Join(err, f.close())
 	srv.app.wait()
+	return err
+}
+
+// notifyingListener closes closed when it is first closed: run waits for
+// that to know http.Server.Shutdown has stopped accepting connections.
+type notifyingListener struct {
+	net.Listener
+	once   sync.Once
+	closed chan struct{}
+}
+
+func (l *notifyingListener) Close() error {
+	err := l.Listener.Close()
+	l.once.Do(func() { close(l.closed) })
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/sealkit/sealkit/seal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -194,4 +195,34 @@ func BenchmarkServePage(b *testing.B) {
 			b.Fatal(w.Code)
 		}
 	}
+}
+
+// TestDrainStopsAcceptingFirst: on shutdown (SIGTERM in main) the
+// launcher stops accepting connections before it tells its pages to
+// reconnect ("going away", on both transports), so that they reconnect
+// to another instance, not to this one on its way out.
+func TestDrainStopsAcceptingFirst(t *testing.T) {
+	url, out, stop := runInBackground(t, []string{"-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-sim-speed", "50"},
+		map[string]string{"SECRET_KEY_BASE": testKeyBase})
+	addr := strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/")
+	ws, _ := dialResume(t, url, "")
+	assert.Equal(t, phaseIdle, viewOf(t, ws.read()).Phase)
+	stream := openStream(t, url)
+	assert.Equal(t, "snapshot", stream.read().T)
+
+	stopped := make(chan error, 1)
+	go func() { stopped <- stop() }()
+
+	_, _, err := ws.conn.Read(ws.ctx)
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err), "the WebSocket page is told to reconnect: %v", err)
+	_, err = net.DialTimeout("tcp", addr, 5*time.Second)
+	assert.Error(t, err, "no new connection is accepted once pages are told to reconnect")
+
+	_, err = stream.rd.ReadString('\n')
+	for err == nil { // frames written before the end, then the end
+		_, err = stream.rd.ReadString('\n')
+	}
+	assert.ErrorIs(t, err, io.EOF, "the event stream ends cleanly")
+	require.NoError(t, <-stopped)
+	assert.Contains(t, out.String(), "shutting down")
 }
