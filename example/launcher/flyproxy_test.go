@@ -72,8 +72,6 @@ const flyAppAddr = "66.241.124.10"
 // flyReplayLimit is the largest request Fly replays.
 const flyReplayLimit = 1 << 20
 
-type flyMachineKey struct{}
-
 func newFlyProxy(t testing.TB, machines map[string]*proc) *flyProxy {
 	p := &flyProxy{tr: &http.Transport{}, stats: flyProxyStats{direct: map[string]int{}, sendStatus: map[int]int{}}}
 	t.Cleanup(p.tr.CloseIdleConnections)
