@@ -54,8 +54,10 @@ func startFlyApp(t *testing.T, noWebSocket bool) *flyApp {
 // on two machines behind a round-robin proxy that honours fly-replay, with
 // no stickiness: a launch with a reload, and the machine holding the
 // page's stream killed mid-deploy, ends at a working password, with one
-// app and one machine. Before the kill, no POST was answered 404: every
-// POST that reached the wrong machine was replayed to the right one.
+// app and one machine. The proxy alternates consecutive POSTs between the
+// machines, so one of the page's first two (restored, then launch) reached
+// the machine not holding its stream; before the kill no POST was
+// answered 404: each such POST was replayed to the right one.
 func TestE2EFlyReplayFallback(t *testing.T) {
 	ctx := browser.Tab(t)
 	app := startFlyApp(t, true)

@@ -19,8 +19,9 @@ import (
 // flyProxy stands in for Fly.io's proxy in front of the machines of one
 // app, as hard as Fly's where it matters here:
 //
-//   - it balances every request over the machines round-robin, with no
-//     stickiness: consecutive requests of one page go to different ones;
+//   - it balances requests over the machines round-robin, per path, with
+//     no stickiness: two consecutive POSTs of a page never reach the same
+//     machine, and two consecutive page connections neither;
 //   - a machine that refuses the connection is marked down and the request
 //     goes to the next one (a stopped machine is taken out of rotation);
 //   - it sets Fly-Client-IP to the client's address and appends the
@@ -40,7 +41,7 @@ type flyProxy struct {
 	noWebSocket bool
 
 	mu    sync.Mutex
-	next  int
+	next  map[string]int // the next machine to pick, per path
 	stats flyProxyStats
 }
 
@@ -73,7 +74,7 @@ const flyAppAddr = "66.241.124.10"
 const flyReplayLimit = 1 << 20
 
 func newFlyProxy(t testing.TB, machines map[string]*proc) *flyProxy {
-	p := &flyProxy{tr: &http.Transport{}, stats: flyProxyStats{direct: map[string]int{}, sendStatus: map[int]int{}}}
+	p := &flyProxy{tr: &http.Transport{}, next: map[string]int{}, stats: flyProxyStats{direct: map[string]int{}, sendStatus: map[int]int{}}}
 	t.Cleanup(p.tr.CloseIdleConnections)
 	for id, m := range machines {
 		p.machines = append(p.machines, &flyMachine{id: id, host: m.addr()})
@@ -112,7 +113,7 @@ func (p *flyProxy) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	for range p.machines {
-		m := p.pick()
+		m := p.pick(req.URL.Path)
 		if m == nil {
 			break
 		}
@@ -200,12 +201,13 @@ func isRefused(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-func (p *flyProxy) pick() *flyMachine {
+// pick returns the next machine up for a request to path.
+func (p *flyProxy) pick(path string) *flyMachine {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for range p.machines {
-		m := p.machines[p.next%len(p.machines)]
-		p.next++
+		m := p.machines[p.next[path]%len(p.machines)]
+		p.next[path]++
 		if !m.down {
 			return m
 		}
@@ -318,7 +320,7 @@ func TestFlyProxyReplays(t *testing.T) {
 	require.NotEqual(t, first.machine, second.machine, "round-robin")
 
 	// The next request goes to a; it names b, which gets the same body.
-	require.Equal(t, "a", p.machines[p.next%2].id)
+	require.Equal(t, "a", p.machines[p.next["/resume/send"]%2].id)
 	require.Equal(t, http.StatusOK, post("replay=b", "payload", nil))
 	require.Equal(t, "a", (<-got).machine)
 	replayed := <-got
