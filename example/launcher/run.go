@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"syscall"
 	"net/http"
 	"strconv"
 	"sync"
@@ -61,6 +62,18 @@ func newHTTPServer(h http.Handler, l httpLimits, log *slog.Logger) *http.Server 
 	}
 }
 
+// listenError explains a failed listen; a port in use is most often an
+// earlier launcher still running: killing `go run` does not kill the
+// program it started.
+func listenError(addr string, err error) error {
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		return err
+	}
+	return fmt.Errorf("%w: another process holds %s, most likely an earlier launcher "+
+		"(stopping `go run` with kill -9 leaves the launcher it started running: "+
+		"stop that process, or run the built binary, or pick another -addr)", err, addr)
+}
+
 // run is the whole launcher: it parses args and the environment, serves
 // until ctx is done, and shuts down gracefully. It prints the URL it serves
 // and its logs to stdout.
@@ -97,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	l, err := net.Listen("tcp", c.addr)
 	if err != nil {
-		return errors.Join(err, stop(context.Background(), srv, f))
+		return errors.Join(listenError(c.addr, err), stop(context.Background(), srv, f))
 	}
 	ln := &notifyingListener{Listener: l, closed: make(chan struct{})}
 	hs := newHTTPServer(srv, defaultHTTPLimits(), log)

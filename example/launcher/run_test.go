@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,6 +111,29 @@ func TestRunKeyBaseFromEnv(t *testing.T) {
 	assert.NotContains(t, out.String(), testKeyBase, "the key base is never logged")
 	assert.NotContains(t, out.String(), oldKeyBase, "nor the previous ones")
 	assert.NotContains(t, out.String(), st.Password)
+}
+
+// TestHelpExitsZero: -h prints the usage and exits 0, quietly; it used to
+// add "launcher: bad flags: flag: help requested" and exit 1.
+func TestHelpExitsZero(t *testing.T) {
+	cmd := exec.Command(bins.launcher, "-h")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "exit status 0")
+	assert.Contains(t, stdout.String(), "-addr")
+	assert.Empty(t, stderr.String())
+}
+
+// TestAddressInUseSaysWhy: the port is taken (by an earlier launcher that
+// `go run` left behind, most often); the error says so and what to do.
+func TestAddressInUseSaysWhy(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	err = run(context.Background(), []string{"-data-dir", t.TempDir(), "-addr", busy.Addr().String()}, env(nil), io.Discard)
+	require.ErrorIs(t, err, syscall.EADDRINUSE)
+	assert.Contains(t, err.Error(), "earlier launcher")
+	assert.Contains(t, err.Error(), "-addr")
 }
 
 func TestRunErrors(t *testing.T) {
