@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"syscall"
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sealkit/sealkit/seal"
