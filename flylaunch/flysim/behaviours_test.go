@@ -55,6 +55,17 @@ func TestFlyBehaviours(t *testing.T) {
 		{"stop: stopping then stopped; suspend: suspending then suspended; start resumes",
 			"https://fly.io/docs/machines/machine-states/ (stopping, suspending, suspended); fly-go v0.9.3 flaps/flaps_machines.go Suspend",
 			testStopAndSuspend},
+		// Volumes.
+		{"volumes: create, list, get and delete; a deleted volume is scheduling_destroy, then pending_destroy for a day, and GetVolumes leaves it out; a repeated name is not refused",
+			"https://fly.io/docs/machines/api/volumes-resource/ (endpoints and properties); https://fly.io/docs/volumes/volume-states/ (created; \"Destroy a volume: creating → scheduling_destroy → pending_destroy\", \"stays in the pending_destroy state for 24 hours\"); fly-go v0.9.3 flaps/flaps_volumes.go (GetVolumes drops destroyedVolumeStates); flyctl internal/command/volumes/create.go (only warns about a name in use). The volume name rule is flysim's assumption",
+			testVolumes},
+		{"a machine mounts a volume by ID (config.mounts); a second machine on an attached volume answers 412; a destroyed machine frees its volume",
+			"https://community.fly.io/t/409-conflict-error-from-machines-api/15555 (Fly staff: 412 Precondition Failed \"can only happen if the machine attempts to use a volume that's already in use by another machine\"); https://fly.io/docs/machines/api/machines-resource/ (config.mounts, volume and path); flyctl pull request #1074 (\"A volume may only be attached to one machine\"). The 412 for deleting an attached volume, and the message texts, are flysim's assumption",
+			testVolumeAttach},
+		{"a new volume's GetVolume answers 404 and volume lists miss it for a while, as for a machine; a launch may mount it at once",
+			"flysim's assumption, by analogy with machines (volumes are read from the same replicated store, see the machine rows and https://fly.io/infra-log/machines-api-duplicates/); placement reading the volume store as it is lets flyctl's create-volume-then-launch work",
+			testVolumePropagation},
+
 		{"every state Fly has shows where it applies",
 			"https://fly.io/docs/machines/machine-states/",
 			testEveryState},

@@ -30,12 +30,13 @@ type Profile struct {
 	AppUnauthorizedRate float64
 	// MachinePropagation bounds how long a new machine stays invisible to
 	// the routes that name it (Get, /wait, start, stop, metadata, leases,
-	// destroy): they answer 404 "machine not found" meanwhile.
+	// destroy): they answer 404 "machine not found" meanwhile. A new
+	// volume is as long invisible to GetVolume and DeleteVolume.
 	MachinePropagation time.Duration
-	// ListLag bounds how long a new machine is missing from machine lists
-	// (with or without metadata filters). The machine-name uniqueness
-	// check reads the same lagging store, so a name repeated within the
-	// lag makes a second machine.
+	// ListLag bounds how long a new machine (or volume) is missing from
+	// machine (volume) lists, with or without metadata filters. The
+	// machine-name uniqueness check reads the same lagging store, so a
+	// name repeated within the lag makes a second machine.
 	ListLag time.Duration
 	// Stopping is how long a stop or suspend takes: the machine reports
 	// "stopping" (or "suspending") first.
@@ -55,8 +56,8 @@ func Instant() Profile { return Profile{Name: "instant"} }
 
 // Realistic is the profile of a simulator at least as hard as Fly: slow to
 // agree after a write, strict about machine config. Windows (simulated
-// time, upper bounds): app 4 s with 1 in 4 answers a 401, machine 3 s,
-// machine list 5 s, stop 2 s.
+// time, upper bounds): app 4 s with 1 in 4 answers a 401, machine and
+// volume 3 s, machine and volume lists 5 s, stop 2 s.
 func Realistic() Profile {
 	return Profile{
 		Name:                "realistic",

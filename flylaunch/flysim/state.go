@@ -41,6 +41,7 @@ type app struct {
 	Secrets           map[string]*secret   `json:"secrets"`
 	IPs               []flaps.IPAssignment `json:"ips"`
 	Machines          map[string]*machine  `json:"machines"`
+	Volumes           map[string]*volume   `json:"volumes,omitempty"`
 	// VisibleAt is when the Machines API starts to see the app (the
 	// Profile's AppPropagation); nil means at once.
 	VisibleAt *time.Time `json:"visible_at,omitempty"`
@@ -130,6 +131,14 @@ func loadState(dir string) (*state, error) {
 		}
 		if a.Machines == nil {
 			a.Machines = map[string]*machine{}
+		}
+		if a.Volumes == nil {
+			a.Volumes = map[string]*volume{}
+		}
+		for id, v := range a.Volumes {
+			if v == nil || v.ID != id {
+				return nil, fmt.Errorf("%w %s: volume entry %q is inconsistent", ErrCorruptState, path, id)
+			}
 		}
 		for id, m := range a.Machines {
 			if m == nil || m.ID != id {
