@@ -93,6 +93,7 @@ func (s *Server) findApp(w http.ResponseWriter, r *http.Request) *app {
 	a, ok := s.st.Apps[name]
 	switch {
 	case ok && visible(a.VisibleAt, s.now()):
+		s.settle(a, s.now())
 		return a
 	case ok:
 		s.writeAppNotVisible(w)
@@ -183,6 +184,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 	names := make([]string, 0, len(s.st.Apps))
 	for n, a := range s.st.Apps {
 		if canonicalOrg(a.Org) == org && visible(a.VisibleAt, now) {
+			s.settle(a, now)
 			names = append(names, n)
 		}
 	}

@@ -55,6 +55,13 @@ func TestFlyBehaviours(t *testing.T) {
 		{"stop: stopping then stopped; suspend: suspending then suspended; start resumes",
 			"https://fly.io/docs/machines/machine-states/ (stopping, suspending, suspended); fly-go v0.9.3 flaps/flaps_machines.go Suspend",
 			testStopAndSuspend},
+		{"Fly Proxy autostop: a started machine whose service says autostop \"stop\" (\"suspend\") is stopped (suspended) after the app had no request for the idle period, counted from its last request; min_machines_running stay started",
+			"https://fly.io/docs/reference/fly-proxy-autostop-autostart/ (\"stops or suspends exactly one Machine\", \"every few minutes\", min_machines_running in the primary region); https://fly.io/docs/launch/autostop-autostart/ (auto_stop_machines acts \"when the app is idle for several minutes\"); the 5 minutes, and stopping every idle machine at once, are flysim's simplification",
+			testAutostop},
+		{"Fly Proxy autostart: a request to the app starts a stopped machine whose service autostarts and is answered once it serves; without autostart it is not started",
+			"https://fly.io/docs/reference/fly-proxy-autostop-autostart/ (Fly Proxy \"starts existing Machines based on incoming requests\"); https://github.com/superfly/machine-proxy README (the proxy starts the VM, \"blocking on HTTP requests until the VM is ready\")",
+			testAutostart},
+
 		// Volumes.
 		{"volumes: create, list, get and delete; a deleted volume is scheduling_destroy, then pending_destroy for a day, and GetVolumes leaves it out; a repeated name is not refused",
 			"https://fly.io/docs/machines/api/volumes-resource/ (endpoints and properties); https://fly.io/docs/volumes/volume-states/ (created; \"Destroy a volume: creating → scheduling_destroy → pending_destroy\", \"stays in the pending_destroy state for 24 hours\"); fly-go v0.9.3 flaps/flaps_volumes.go (GetVolumes drops destroyedVolumeStates); flyctl internal/command/volumes/create.go (only warns about a name in use). The volume name rule is flysim's assumption",

@@ -28,7 +28,10 @@
 // Each app with a started machine also serves a stand-in Livebook under
 // /livebook/{app}/ (no bearer auth): a health endpoint and a password login
 // that accepts exactly the LIVEBOOK_PASSWORD secret the machine was launched
-// with.
+// with. That path plays Fly's proxy too: a machine whose service says
+// autostop is stopped (or suspended) after [Profile.AutostopIdle] without a
+// request there, and a request starts a stopped machine whose service says
+// autostart, and waits for it, before it is answered.
 //
 // The personal organization answers to [PersonalOrg] and to
 // [PersonalOrgRawSlug]; responses say [PersonalOrg].

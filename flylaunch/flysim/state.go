@@ -75,11 +75,14 @@ type machine struct {
 	// VisibleAt is when routes naming the machine start to find it, and
 	// ListedAt when machine lists start to show it (the Profile's
 	// MachinePropagation and ListLag); nil means at once.
-	VisibleAt   *time.Time        `json:"visible_at,omitempty"`
-	ListedAt    *time.Time        `json:"listed_at,omitempty"`
-	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
-	Lease       *lease            `json:"lease,omitempty"`
-	SecretEnv   map[string]string `json:"secret_env,omitempty"`
+	VisibleAt   *time.Time `json:"visible_at,omitempty"`
+	ListedAt    *time.Time `json:"listed_at,omitempty"`
+	DestroyedAt *time.Time `json:"destroyed_at,omitempty"`
+	// LastRequestAt is when the stand-in Livebook last answered a request
+	// through the machine: the proxy's autostop counts idleness from it.
+	LastRequestAt *time.Time        `json:"last_request_at,omitempty"`
+	Lease         *lease            `json:"lease,omitempty"`
+	SecretEnv     map[string]string `json:"secret_env,omitempty"`
 }
 
 type lease struct {
