@@ -71,16 +71,17 @@ func Example() {
 		return
 	}
 	machines, ips, _ := sim.Counts("my-livebook")
-	fmt.Println(res.URL, "machines:", machines, "ips:", ips)
+	fmt.Println(res.URL, "machines:", machines, "ips:", ips, "volumes:", sim.VolumeCount("my-livebook"))
 	// Output:
 	// 10 create_app completed
 	// 20 set_secrets completed
-	// 35 allocate_ips completed
+	// 30 allocate_ips completed
+	// 40 create_volume completed
 	// 50 launch_machine completed
 	// 85 wait_started completed
 	// 100 wait_healthy completed
 	// 100 done succeeded
-	// https://my-livebook.fly.dev machines: 1 ips: 2
+	// https://my-livebook.fly.dev machines: 1 ips: 2 volumes: 1
 }
 
 // ExampleLauncher_Resume keeps the Record (as a browser would, sealed),

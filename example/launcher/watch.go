@@ -99,12 +99,16 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 }
 
 // destroyLater removes what a failed launch provably created (flylaunch's
-// Destroy rules), so the name can be used again.
+// Livebook.Delete rules), so the name can be used again.
 func (a *launchApp) destroyLater(rec flylaunch.Record) {
 	a.goTracked(func() {
 		ctx, cancel := context.WithTimeout(a.base, 2*time.Minute)
 		defer cancel()
-		if err := a.fly.launcher.Destroy(ctx, rec); err != nil {
+		lb, err := a.fly.launcher.Livebook(rec)
+		if err == nil {
+			err = lb.Delete(ctx)
+		}
+		if err != nil {
 			a.log.Warn("cleanup of failed launch", "app", rec.App, "launch_id", rec.LaunchID, "err", err)
 			return
 		}
