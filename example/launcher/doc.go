@@ -50,6 +50,10 @@
 //	                  concurrent page connections (WebSockets and fallback
 //	                  streams) one client may hold; more are answered 429
 //	                  (default 32)
+//	-image            the Livebook image to launch, pinned to a tag or a
+//	                  digest; :latest and untagged images are refused
+//	                  (default flylaunch.DefaultImage,
+//	                  ghcr.io/livebook-dev/livebook:0.19.8)
 //
 // The launcher answers only to its own host names, against DNS rebinding (a
 // page on another name pointed at the launcher's address); any other Host

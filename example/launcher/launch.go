@@ -90,7 +90,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 		_ = c.Snapshot(ctx, 0, v)
 		return err
 	}
-	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org), rec)
+	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org, a.fly.image), rec)
 	if err != nil {
 		release()
 		refund()
@@ -150,7 +150,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 		return err
 	}
 	spec := flylaunch.Spec{
-		App: req.App, Org: a.org, Region: req.Region, Size: sz.Preset, MemoryMB: sz.MemoryMB,
+		App: req.App, Org: a.org, Region: req.Region, Image: a.fly.image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
 		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": password},
 	}
 	dep, err := a.fly.launcher.Start(ctx, spec)

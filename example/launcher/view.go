@@ -42,6 +42,7 @@ var stepTitles = []struct {
 	{flylaunch.StepCreateApp, "Create the app"},
 	{flylaunch.StepSecrets, "Store the password as a secret"},
 	{flylaunch.StepIPs, "Allocate IP addresses"},
+	{flylaunch.StepVolume, "Create a volume for notebooks"},
 	{flylaunch.StepLaunch, "Launch the machine"},
 	{flylaunch.StepStarted, "Wait for the machine to start"},
 	{flylaunch.StepHealthy, "Wait for Livebook to answer"},
