@@ -41,7 +41,11 @@ type launchApp struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	// base is canceled at shutdown; cleanups run under it.
+	// links seals the manage links of finished launches.
+	links *resume.Handler[manageState]
+
+	// base is canceled at shutdown; cleanups and manage actions run under
+	// it.
 	base   context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // watchers and cleanups

@@ -75,6 +75,7 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
 		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password
+		v.Manage, v.ManageUntil = a.manageLink(res.Record)
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
 			a.log.Info("launch finished", "app", st.App, "launch_id", st.LaunchID, "machine_state", res.MachineState, "conn", c.Tag())
@@ -96,6 +97,19 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 			a.destroyLater(rec)
 		}
 	}
+}
+
+// manageLink returns the manage link of a launch that ended well with
+// rec, and its last day; "" if it cannot be sealed (the summary then
+// offers none).
+func (a *launchApp) manageLink(rec flylaunch.Record) (link, until string) {
+	st := newManageState(rec, a.now())
+	tok, err := a.links.Seal(st)
+	if err != nil {
+		a.log.Error("seal manage link", "app", rec.App, "err", err)
+		return "", ""
+	}
+	return "/manage#" + tok, st.expires().Format("2 January 2006")
 }
 
 // destroyLater removes what a failed launch provably created (flylaunch's
