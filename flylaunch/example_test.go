@@ -155,3 +155,45 @@ func newLauncherLike(ctx context.Context, sim *flysim.Server) (launcherOnSim, er
 	}
 	return launcherOnSim{l: l, stop: func() { _ = l.Close(); srv.Close(); tr.CloseIdleConnections() }}, nil
 }
+
+// ExampleLauncher_Livebook manages a Livebook after its deploy: from its
+// record (kept, say, sealed in a link) it stops it, starts it again and
+// deletes what the launch created.
+func ExampleLauncher_Livebook() {
+	ctx := context.Background()
+	sim, launcher, stop := simulator(ctx)
+	defer stop()
+	d, err := launcher.Start(ctx, flylaunch.Spec{
+		App:     "kept-livebook",
+		Region:  "iad",
+		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": "correct horse battery staple"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := d.Wait(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	lb, err := launcher.Livebook(res.Record)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, err := lb.Stop(ctx)
+	fmt.Println(st.State, err)
+	st, err = lb.Start(ctx)
+	fmt.Println(st.State, err)
+	fmt.Println(lb.Delete(ctx))
+	st, err = lb.Status(ctx)
+	_, _, exists := sim.Counts("kept-livebook")
+	fmt.Println(st.State, err, "app exists:", exists, "volumes:", sim.VolumeCount("kept-livebook"))
+	// Output:
+	// stopped <nil>
+	// running <nil>
+	// <nil>
+	// gone <nil> app exists: false volumes: 0
+}
