@@ -150,7 +150,7 @@ func (d *driver) nameTaken(op string, err error) error {
 // app. Only after an attempt of ours that may have been applied (its answer
 // was lost) is a conflict read as our own app, once it shows up in our
 // org; it is then not proven ours (Record.AppCreated stays false), so
-// Destroy will never delete it.
+// Delete will never delete it.
 func (d *driver) createApp(ctx context.Context) error {
 	if d.resumed {
 		return d.confirmApp(ctx)

@@ -133,7 +133,7 @@ func (d *Deploy) Done() <-chan struct{} { return d.done }
 
 // Cancel stops the deploy; it then ends with an error matching
 // [ErrCanceled]. Whatever it created stays: resume it or call
-// [Launcher.Destroy].
+// [Livebook.Delete].
 func (d *Deploy) Cancel() { d.cancel() }
 
 // emit appends an event; rec, if non-nil, becomes the deploy's record.

@@ -1,9 +1,13 @@
 // Package flylaunch deploys a Livebook on Fly.io through fly-go's Machines
 // API client (github.com/superfly/fly-go/flaps, v0.9.3) and can pick up a
 // deploy it did not start — after a page refresh or a server restart —
-// without creating a second app, IP or machine. It is a Livebook deployer:
-// its defaults are Livebook's image, port and health check, and its
-// machine and messages are named for Livebook; the caller sets the secrets.
+// without creating a second app, IP, volume or machine, and manages the
+// Livebook afterwards ([Livebook]: status, stop, start, delete). It is a
+// Livebook deployer: its defaults are Livebook's image (a pinned release,
+// [DefaultImage]), port and health check, its machine keeps Livebook's
+// home and data on a volume and lets Fly's proxy stop it when idle, and
+// its machine and messages are named for Livebook; the caller sets the
+// secrets.
 //
 // # Steps
 //
@@ -14,23 +18,30 @@
 //     returned version, passed as MinSecretsVersion when the machine launches.
 //  3. [StepIPs]: allocate a v6 and a shared_v4 address, each checked
 //     separately against GetIPAssignments.
-//  4. [StepLaunch]: launch one machine whose metadata carries the launch ID
-//     ([MetadataKey]).
-//  5. [StepStarted]: look at the machine, then wait server-side for
+//  4. [StepVolume]: create one volume ([Spec.VolumeSizeGB]) named after the
+//     app in the machine's region, and record its ID ([Record.VolumeID]).
+//  5. [StepLaunch]: launch one machine whose metadata carries the launch ID
+//     ([MetadataKey]), with the volume mounted at /data and Livebook's
+//     home and data on it (LIVEBOOK_HOME=/data,
+//     LIVEBOOK_DATA_PATH=/data/.livebook), and one service that Fly's
+//     proxy stops when idle and starts on the next request (autostop
+//     "stop", autostart, no minimum running), restart policy on-failure.
+//  6. [StepStarted]: look at the machine, then wait server-side for
 //     "started" in 10 s slices (a 408 means look and wait again), up to
 //     [Options.StartDeadline]; a machine Fly reports failed, launch_failed
-//     or crash-looping ends the deploy at once ([ErrMachineFailed]).
-//  6. [StepHealthy]: keep one machine per launch ID, then poll the machine
-//     until its health checks pass.
-//  7. [StepDone]: the Livebook answers at https://<app>.fly.dev.
+//     or crash-looping ends the deploy at once ([ErrMachineFailed]), and
+//     one that was stopped (by the proxy, idle) is started again.
+//  7. [StepHealthy]: keep one machine and one volume per launch ID, then
+//     poll the machine until its health checks pass.
+//  8. [StepDone]: the Livebook answers at https://<app>.fly.dev.
 //
 // # Resuming
 //
 // [Launcher.Start] hands out a [Record]: a few plain, JSON-tagged fields (app,
-// org, region, launch ID, machine ID, secrets version, last completed step,
-// whether this launch created the app) that the caller may seal and keep
-// anywhere, for instance in the browser. Every completed step publishes an
-// updated Record in its [Event], so the caller can re-seal it.
+// org, region, launch ID, machine ID, volume ID, secrets version, last
+// completed step, whether this launch created the app) that the caller may
+// seal and keep anywhere, for instance in the browser. Every completed step
+// publishes an updated Record in its [Event], so the caller can re-seal it.
 //
 // [Launcher.Resume] continues from a Record in any process. A Record that
 // comes back (from a browser, say) is a claim about the past, not a
@@ -41,20 +52,33 @@
 // re-creates the app or the machine it says exist ([ErrGone] if they are
 // gone), never overwrites an existing secret, and adopts the machine
 // carrying its launch ID (found with List's metadata filter, as flyctl does
-// after an ambiguous create) instead of launching a second. Resuming any
-// number of times, from any point, never duplicates anything. Concurrent
-// resumes of one deploy in one process share a single driver, keyed by
+// after an ambiguous create, or as the holder of the launch's volume,
+// which takes one machine) instead of launching a second, and the volume
+// of the launch's name instead of creating another. A record made before
+// launches had a volume continues without one once past [StepLaunch]
+// (nothing is added to a running machine). Resuming any number of times,
+// from any point, never duplicates anything. Concurrent resumes of one
+// deploy in one process share a single driver, keyed by
 // launch ID, and a deploy that ended well (or found its app gone) answers
 // further resumes for a minute ([Launcher.Attach]): replays cost the Fly API
 // calls of one resume.
 //
 // Drivers run on the Launcher's own context, not on the context of the HTTP
 // request that started them: a page refresh does not stop a deploy.
-// [Deploy.Cancel] and [Launcher.Close] do. [Launcher.Destroy] removes what a
-// deploy provably created: the machines whose Fly metadata carries its
-// launch ID, and the app only if its own CreateApp succeeded
-// ([Record.AppCreated]) and nothing else lives in it ([ErrAppKept]
-// otherwise).
+// [Deploy.Cancel] and [Launcher.Close] do.
+//
+// # After the deploy
+//
+// [Launcher.Livebook] turns a Record into a [Livebook], which reads and
+// changes the launch long after its deploy ended: [Livebook.Status] (a
+// [LaunchState]: running, starting, stopping, stopped, failed, deleting
+// or gone), [Livebook.Stop] and [Livebook.Start], which wait until Fly
+// agrees, and [Livebook.Delete], which removes what the launch provably
+// created: the machines whose Fly metadata carries its launch ID, its
+// volume, and the app (and with it its addresses) only if its own
+// CreateApp succeeded ([Record.AppCreated]) and nothing else lives in it
+// ([ErrAppKept] otherwise). Each reads Fly's state first and may be
+// repeated.
 //
 // # Progress
 //

@@ -11,7 +11,7 @@ import (
 // driver runs the steps of one deploy. Only its goroutine touches it.
 type driver struct {
 	l       *Launcher
-	dep     *Deploy // nil for the name check in Start and for Destroy
+	dep     *Deploy // nil for the name check in Start and for calls on a launch
 	spec    Spec
 	rec     Record
 	resumed bool // rec came from Resume: check Fly's state before every action
@@ -27,6 +27,10 @@ type driver struct {
 	visibleBy  time.Time
 	launchedAt time.Time // last machine launch attempt
 	ambiguous  bool      // a machine launch may have been applied twice
+	// volumeAt is the last volume create attempt, and volumeAmbiguous
+	// says one may have been applied twice.
+	volumeAt        time.Time
+	volumeAmbiguous bool
 }
 
 // run executes the remaining steps and emits the final event.
@@ -41,12 +45,14 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 		// process that crashed, which may also have launched the machine.
 		d.visibleBy = time.Now().Add(d.l.propagation)
 		d.ambiguous = d.rec.MachineID == ""
-		d.launchedAt = time.Now()
+		d.volumeAmbiguous = d.rec.VolumeID == "" && !d.rec.done(StepVolume)
+		d.launchedAt, d.volumeAt = time.Now(), time.Now()
 	}
 	fns := map[Step]func(context.Context) error{
 		StepCreateApp: d.createApp,
 		StepSecrets:   d.setSecrets,
 		StepIPs:       d.allocateIPs,
+		StepVolume:    d.createVolume,
 		StepLaunch:    d.launchMachine,
 		StepStarted:   d.waitStarted,
 		StepHealthy:   d.waitHealthy,
@@ -107,6 +113,8 @@ func describe(s Step, spec Spec) string {
 		return fmt.Sprintf("setting %d secret(s)", len(spec.Secrets))
 	case StepIPs:
 		return "allocating IPv6 and shared IPv4 addresses"
+	case StepVolume:
+		return fmt.Sprintf("creating a %d GB volume for notebooks in %s", spec.VolumeSizeGB, spec.Region)
 	case StepLaunch:
 		return "launching machine in " + spec.Region
 	case StepStarted:

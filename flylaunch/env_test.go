@@ -208,3 +208,13 @@ func collect(t testing.TB, d *Deploy) []Event {
 	}
 	return evs
 }
+
+// deleteLaunch deletes what the launch rec describes created, through
+// Livebook.Delete.
+func deleteLaunch(ctx context.Context, l *Launcher, rec Record) error {
+	b, err := l.Livebook(rec)
+	if err != nil {
+		return err
+	}
+	return b.Delete(ctx)
+}

@@ -41,7 +41,7 @@ var (
 	// ErrMachineFailed: Fly reported the machine failed or launch_failed,
 	// or it kept exiting; the error says what Fly reported.
 	ErrMachineFailed = errors.New("flylaunch: machine failed")
-	// ErrAppKept: [Launcher.Destroy] removed the launch's machines but left
+	// ErrAppKept: [Livebook.Delete] removed the launch's machines and volume but left
 	// the app, because the record does not prove this launch created it or
 	// because machines of others live in it. The error says which.
 	ErrAppKept = errors.New("flylaunch: app kept")

@@ -71,16 +71,17 @@ func Example() {
 		return
 	}
 	machines, ips, _ := sim.Counts("my-livebook")
-	fmt.Println(res.URL, "machines:", machines, "ips:", ips)
+	fmt.Println(res.URL, "machines:", machines, "ips:", ips, "volumes:", sim.VolumeCount("my-livebook"))
 	// Output:
 	// 10 create_app completed
 	// 20 set_secrets completed
-	// 35 allocate_ips completed
+	// 30 allocate_ips completed
+	// 40 create_volume completed
 	// 50 launch_machine completed
 	// 85 wait_started completed
 	// 100 wait_healthy completed
 	// 100 done succeeded
-	// https://my-livebook.fly.dev machines: 1 ips: 2
+	// https://my-livebook.fly.dev machines: 1 ips: 2 volumes: 1
 }
 
 // ExampleLauncher_Resume keeps the Record (as a browser would, sealed),
@@ -153,4 +154,46 @@ func newLauncherLike(ctx context.Context, sim *flysim.Server) (launcherOnSim, er
 		return launcherOnSim{}, err
 	}
 	return launcherOnSim{l: l, stop: func() { _ = l.Close(); srv.Close(); tr.CloseIdleConnections() }}, nil
+}
+
+// ExampleLauncher_Livebook manages a Livebook after its deploy: from its
+// record (kept, say, sealed in a link) it stops it, starts it again and
+// deletes what the launch created.
+func ExampleLauncher_Livebook() {
+	ctx := context.Background()
+	sim, launcher, stop := simulator(ctx)
+	defer stop()
+	d, err := launcher.Start(ctx, flylaunch.Spec{
+		App:     "kept-livebook",
+		Region:  "iad",
+		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": "correct horse battery staple"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := d.Wait(ctx)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	lb, err := launcher.Livebook(res.Record)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	st, err := lb.Stop(ctx)
+	fmt.Println(st.State, err)
+	st, err = lb.Start(ctx)
+	fmt.Println(st.State, err)
+	fmt.Println(lb.Delete(ctx))
+	st, err = lb.Status(ctx)
+	_, _, exists := sim.Counts("kept-livebook")
+	fmt.Println(st.State, err, "app exists:", exists, "volumes:", sim.VolumeCount("kept-livebook"))
+	// Output:
+	// stopped <nil>
+	// running <nil>
+	// <nil>
+	// gone <nil> app exists: false volumes: 0
 }

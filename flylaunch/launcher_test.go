@@ -3,6 +3,7 @@ package flylaunch
 import (
 	"context"
 	"errors"
+	fly "github.com/superfly/fly-go"
 	"net/http"
 	"net/url"
 	"strings"
@@ -24,6 +25,7 @@ func assertOneOfEach(t *testing.T, e *simEnv, app string) {
 	assert.True(t, exists, "app exists")
 	assert.Equal(t, 1, machines, "machines")
 	assert.Equal(t, 2, ips, "IP assignments")
+	assert.Equal(t, 1, e.sim.VolumeCount(app), "volumes")
 }
 
 // login posts password to the stand-in Livebook and returns the status.
@@ -70,7 +72,7 @@ func TestHappyPath(t *testing.T) {
 			assert.Equal(t, ev.Step, ev.Record.Step)
 		}
 	}
-	assert.Equal(t, []Step{StepCreateApp, StepSecrets, StepIPs, StepLaunch, StepStarted, StepHealthy}, completed)
+	assert.Equal(t, []Step{StepCreateApp, StepSecrets, StepIPs, StepVolume, StepLaunch, StepStarted, StepHealthy}, completed)
 	last := evs[len(evs)-1]
 	assert.Equal(t, StatusSucceeded, last.Status)
 	assert.Equal(t, StepDone, last.Step)
@@ -92,8 +94,10 @@ func TestHappyPath(t *testing.T) {
 	assert.Equal(t, 1, calls["POST /v1/apps"])
 	assert.Equal(t, 1, calls["POST /v1/apps/{app}/secrets"])
 	assert.Equal(t, 2, calls["POST /v1/apps/{app}/ip_assignments"])
+	assert.Equal(t, 1, calls["POST /v1/apps/{app}/volumes"])
 	assert.Equal(t, 1, calls["POST /v1/apps/{app}/machines"])
 	assert.Zero(t, calls["GET /v1/apps/{app}/machines"], "a fresh launch needs no metadata lookup")
+	assert.Zero(t, calls["GET /v1/apps/{app}/volumes"], "nor a volume lookup")
 
 	// The launched machine carries the whole spec.
 	m, err := e.client.Get(waitCtx(t), spec.App, res.Record.MachineID)
@@ -110,7 +114,28 @@ func TestHappyPath(t *testing.T) {
 	assert.Equal(t, []string{"tls", "http"}, m.Config.Services[0].Ports[1].Handlers)
 	require.Contains(t, m.Config.Checks, "livebook")
 	assert.Equal(t, DefaultHealthPath, *m.Config.Checks["livebook"].HTTPPath)
-	assert.EqualValues(t, DefaultRestart, m.Config.Restart.Policy)
+	assert.EqualValues(t, "on-failure", m.Config.Restart.Policy, "what Fly recommends with autostop")
+	svc := m.Config.Services[0]
+	require.NotNil(t, svc.Autostop)
+	assert.Equal(t, fly.MachineAutostopStop, *svc.Autostop, "Fly's proxy stops it when idle")
+	require.NotNil(t, svc.Autostart)
+	assert.True(t, *svc.Autostart, "and starts it on the next request")
+	require.NotNil(t, svc.MinMachinesRunning)
+	assert.Zero(t, *svc.MinMachinesRunning)
+
+	// The volume: one, in the machine's region, mounted at /data with
+	// Livebook's home and data on it.
+	require.NotEmpty(t, res.Record.VolumeID)
+	assert.Equal(t, []fly.MachineMount{{Volume: res.Record.VolumeID, Path: "/data"}}, m.Config.Mounts)
+	assert.Equal(t, "/data", m.Config.Env["LIVEBOOK_HOME"])
+	assert.Equal(t, "/data/.livebook", m.Config.Env["LIVEBOOK_DATA_PATH"])
+	v, err := e.client.GetVolume(waitCtx(t), spec.App, res.Record.VolumeID)
+	require.NoError(t, err)
+	assert.Equal(t, "happy_livebook", v.Name)
+	assert.Equal(t, "ams", v.Region)
+	assert.Equal(t, DefaultVolumeSizeGB, v.SizeGb)
+	require.NotNil(t, v.AttachedMachine)
+	assert.Equal(t, m.ID, *v.AttachedMachine)
 
 	assertNoSecret(t, e, evs, nil)
 }
@@ -146,9 +171,9 @@ func TestLateSubscriberGetsSnapshotThenLiveEvents(t *testing.T) {
 	snap, events := d.Subscribe(waitCtx(t))
 	assert.Equal(t, StepLaunch, snap.Step)
 	assert.Equal(t, StatusRunning, snap.Status)
-	assert.Equal(t, 35, snap.Percent)
+	assert.Equal(t, 40, snap.Percent)
 	assert.False(t, snap.Final)
-	assert.Equal(t, StepIPs, snap.Record.Step)
+	assert.Equal(t, StepVolume, snap.Record.Step)
 	close(release)
 
 	want := snap.Seq + 1
@@ -266,13 +291,13 @@ func TestNoCapacity(t *testing.T) {
 	require.NoError(t, err)
 	assertOneOfEach(t, e, "full-livebook")
 
-	// Destroy removes everything.
-	require.NoError(t, l.Destroy(waitCtx(t), res.Record))
+	// Delete removes everything.
+	require.NoError(t, deleteLaunch(waitCtx(t), l, res.Record))
 	_, _, exists = e.sim.Counts("full-livebook")
 	assert.False(t, exists)
 }
 
-func TestDestroy(t *testing.T) {
+func TestDelete(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
 	l := e.launcher(t)
 	spec := testSpec("doomed-livebook")
@@ -281,19 +306,20 @@ func TestDestroy(t *testing.T) {
 	res, err := d.Wait(waitCtx(t))
 	require.NoError(t, err)
 
-	require.NoError(t, l.Destroy(waitCtx(t), res.Record))
+	require.NoError(t, deleteLaunch(waitCtx(t), l, res.Record))
 	machines, ips, exists := e.sim.Counts(spec.App)
 	assert.False(t, exists)
-	assert.Zero(t, machines+ips)
+	assert.Zero(t, machines+ips+e.sim.VolumeCount(spec.App))
 	assert.Equal(t, 1, e.sim.Calls()["DELETE /v1/apps/{app}/machines/{id}"])
+	assert.Positive(t, e.sim.Calls()["DELETE /v1/apps/{app}/volumes/{id}"], "refused (412) while the machine is destroying, then done")
 	assert.Equal(t, 1, e.sim.Calls()["DELETE /v1/apps/{app}"])
 
 	// Idempotent.
-	require.NoError(t, l.Destroy(waitCtx(t), res.Record))
+	require.NoError(t, deleteLaunch(waitCtx(t), l, res.Record))
 	assert.Equal(t, 1, e.sim.Calls()["DELETE /v1/apps/{app}"])
 }
 
-func TestDestroyCancelsRunningDeploy(t *testing.T) {
+func TestDeleteCancelsRunningDeploy(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
 	l := e.launcher(t)
 	reached := make(chan struct{})
@@ -306,19 +332,19 @@ func TestDestroyCancelsRunningDeploy(t *testing.T) {
 	d, err := l.Start(waitCtx(t), testSpec("doomed-livebook"))
 	require.NoError(t, err)
 	<-reached
-	require.NoError(t, l.Destroy(waitCtx(t), d.Record()))
+	require.NoError(t, deleteLaunch(waitCtx(t), l, d.Record()))
 	_, err = d.Wait(waitCtx(t))
 	require.ErrorIs(t, err, ErrCanceled)
 	_, _, exists := e.sim.Counts("doomed-livebook")
 	assert.False(t, exists)
 }
 
-func TestDestroyLeavesForeignApp(t *testing.T) {
+func TestDeleteLeavesForeignApp(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
 	l := e.launcher(t)
 	e.sim.ReserveName("foreign-livebook")
 	rec := Record{LaunchID: strings.Repeat("cd", 16), App: "foreign-livebook", Org: DefaultOrg, Region: "ams"}
-	require.NoError(t, l.Destroy(waitCtx(t), rec))
+	require.NoError(t, deleteLaunch(waitCtx(t), l, rec))
 	assert.Zero(t, e.sim.Calls()["DELETE /v1/apps/{app}"])
 }
 

@@ -1,7 +1,6 @@
 package flylaunch
 
 import (
-	"maps"
 	"time"
 
 	fly "github.com/superfly/fly-go"
@@ -9,20 +8,23 @@ import (
 
 // launchInput builds the machine launch request for spec: guest, env,
 // services on 80 (http, forced to https) and 443 (tls+http) to the internal
-// port, an HTTP health check, the restart policy, and metadata carrying the
-// launch ID. Secret values are not part of it: the machine reads them as app
+// port that Fly's proxy stops when idle and starts on the next request
+// (autostop "stop", autostart, no minimum of running machines), an HTTP
+// health check, the restart policy, metadata carrying the launch ID and,
+// with volumeID, that volume mounted at /data holding Livebook's home and
+// data. Secret values are not part of it: the machine reads them as app
 // secrets no older than secretsVersion (when non-zero).
-func launchInput(spec Spec, launchID string, secretsVersion uint64) (fly.LaunchMachineInput, error) {
+func launchInput(spec Spec, launchID string, secretsVersion uint64, volumeID string) (fly.LaunchMachineInput, error) {
 	guest, err := spec.guest()
 	if err != nil {
 		return fly.LaunchMachineInput{}, err
 	}
 	port := spec.InternalPort
 	http, get, check := "http", "GET", "http"
-	autostop := fly.MachineAutostopOff
+	autostop, autostart := fly.MachineAutostopStop, true
 	cfg := &fly.MachineConfig{
 		Image: spec.Image,
-		Env:   maps.Clone(spec.Env),
+		Env:   volumeEnv(spec.Env, volumeID),
 		Guest: guest,
 		Metadata: map[string]string{
 			MetadataKey: launchID,
@@ -30,9 +32,11 @@ func launchInput(spec Spec, launchID string, secretsVersion uint64) (fly.LaunchM
 			fly.MachineConfigMetadataKeyFlyProcessGroup:    fly.MachineProcessGroupApp,
 		},
 		Services: []fly.MachineService{{
-			Protocol:     "tcp",
-			InternalPort: port,
-			Autostop:     &autostop,
+			Protocol:           "tcp",
+			InternalPort:       port,
+			Autostop:           &autostop,
+			Autostart:          &autostart,
+			MinMachinesRunning: ptr(0),
 			Ports: []fly.MachinePort{
 				{Port: ptr(80), Handlers: []string{"http"}, ForceHTTPS: true},
 				{Port: ptr(443), Handlers: []string{"tls", "http"}},
@@ -55,6 +59,9 @@ func launchInput(spec Spec, launchID string, secretsVersion uint64) (fly.LaunchM
 	// The name repeats the launch ID, for people reading `fly machines
 	// list`; duplicates are found by metadata, not by name (Fly does not
 	// promise to refuse a repeated name).
+	if volumeID != "" {
+		cfg.Mounts = []fly.MachineMount{{Volume: volumeID, Path: volumePath}}
+	}
 	in := fly.LaunchMachineInput{Config: cfg, Region: spec.Region, Name: machineName(launchID)}
 	if secretsVersion > 0 {
 		in.MinSecretsVersion = ptr(secretsVersion)

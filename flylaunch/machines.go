@@ -3,6 +3,7 @@ package flylaunch
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -18,17 +19,21 @@ import (
 // reason) and adopts a machine carrying the launch ID instead of launching
 // another. The list can lag longer than that, so a duplicate can still
 // slip through: dedupe removes it later. A 409 is not read as "our name is
-// taken": Fly does not promise to refuse a repeated machine name.
+// taken": Fly does not promise to refuse a repeated machine name. The
+// launch's volume is the exception that proves the rule: a volume takes
+// one machine, so a launch refused because it is attached finds the
+// launch's machine through it (adoptHolder).
 func (d *driver) launchMachine(ctx context.Context) error {
 	if d.rec.MachineID != "" {
 		return nil
 	}
-	in, err := launchInput(d.spec, d.rec.LaunchID, d.rec.SecretsVersion)
+	in, err := launchInput(d.spec, d.rec.LaunchID, d.rec.SecretsVersion, d.rec.VolumeID)
 	if err != nil {
 		return err
 	}
 	look := d.resumed
-	return d.retry(ctx, "launch machine in "+d.spec.Region, func(ctx context.Context) error {
+	op := "launch machine in " + d.spec.Region
+	return d.retry(ctx, op, func(ctx context.Context) error {
 		if look {
 			if found, err := d.adoptMachine(ctx); found || err != nil {
 				return err
@@ -46,8 +51,25 @@ func (d *driver) launchMachine(ctx context.Context) error {
 		if err != nil && !isNoCapacity(err) {
 			look, d.ambiguous = true, true
 		}
+		if isAttached(err) && d.rec.VolumeID != "" {
+			return d.launchOnHeldVolume(ctx, op, err)
+		}
 		return err
 	})
+}
+
+// launchOnHeldVolume answers a launch refused because the launch's volume
+// is attached: the holder is adopted if it is the launch's machine; any
+// other holder ends the deploy.
+func (d *driver) launchOnHeldVolume(ctx context.Context, op string, refused error) error {
+	found, err := d.adoptHolder(ctx)
+	switch {
+	case found:
+		return nil
+	case err != nil:
+		return err
+	}
+	return newAPIError(d.step, op, 1, fmt.Errorf("%w: %w", errVolumeHeld, refused))
 }
 
 // adoptMachine waits the lookup delay, then takes the oldest machine
@@ -64,17 +86,23 @@ func (d *driver) adoptMachine(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// dedupe keeps one machine per launch ID. When the deploy may have
-// launched twice (an ambiguous launch, or a resume racing the process that
-// started it), it waits until the machine list has had the propagation
-// bound to catch up, lists the machines carrying the launch ID, keeps the
-// oldest and destroys the others, which are provably this launch's. It
-// reports whether the deploy's machine changed.
+// dedupe keeps one machine and one volume per launch ID. When the deploy
+// may have launched twice or created its volume twice (an ambiguous call,
+// or a resume racing the process that started it), it waits until the
+// lists have had the propagation bound to catch up, lists the machines
+// carrying the launch ID, keeps the oldest and destroys the others, which
+// are provably this launch's, then keeps the volume the kept machine
+// mounts and deletes the other volumes of the launch's name
+// (dedupeVolumes). It reports whether the deploy's machine changed.
 func (d *driver) dedupe(ctx context.Context) (bool, error) {
-	if !d.ambiguous {
+	if !d.ambiguous && !d.volumeAmbiguous {
 		return false, nil
 	}
-	if err := sleep(ctx, time.Until(d.launchedAt.Add(d.l.propagation))); err != nil {
+	settled := d.launchedAt
+	if d.volumeAt.After(settled) {
+		settled = d.volumeAt
+	}
+	if err := sleep(ctx, time.Until(settled.Add(d.l.propagation))); err != nil {
 		return false, err
 	}
 	var ms []*fly.Machine
@@ -82,7 +110,7 @@ func (d *driver) dedupe(ctx context.Context) (bool, error) {
 		ms, err = d.listMachines(ctx)
 		return err
 	})
-	if err != nil || len(ms) < 2 {
+	if err != nil || len(ms) == 0 {
 		return false, err
 	}
 	keep := ms[0]
@@ -95,7 +123,21 @@ func (d *driver) dedupe(ctx context.Context) (bool, error) {
 	d.ambiguous = false
 	changed := d.rec.MachineID != keep.ID
 	d.rec.MachineID = keep.ID
-	return changed, nil
+	ours := map[string]bool{}
+	for _, m := range ms {
+		ours[m.ID] = true
+	}
+	return changed, d.dedupeVolumes(ctx, mountedVolume(keep), ours)
+}
+
+// mountedVolume is the volume m mounts at /data, or "".
+func mountedVolume(m *fly.Machine) string {
+	for _, mt := range m.GetConfig().Mounts {
+		if mt.Path == volumePath {
+			return mt.Volume
+		}
+	}
+	return ""
 }
 
 // listMachines lists the active machines carrying the launch ID, oldest

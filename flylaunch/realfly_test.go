@@ -102,14 +102,14 @@ func TestCapacityErrorsOfEveryShape(t *testing.T) {
 
 // TestOrgSlugsComparedCanonically is E: the personal org answers as
 // "personal" whatever slug the launch named it by; our own new app must
-// not look foreign, and Destroy must still delete it.
+// not look foreign, and Delete must still delete it.
 func TestOrgSlugsComparedCanonically(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
 	spec := testSpec("raw-slug-livebook")
 	spec.Org = flysim.PersonalOrgRawSlug
 	res, _, err := launchOn(t, e, spec)
 	require.NoError(t, err)
-	require.NoError(t, e.launcher(t).Destroy(waitCtx(t), res.Record))
+	require.NoError(t, deleteLaunch(waitCtx(t), e.launcher(t), res.Record))
 	_, _, exists := e.sim.Counts(spec.App)
 	assert.False(t, exists)
 }

@@ -3,6 +3,7 @@ package flylaunch
 import (
 	"encoding/hex"
 	"fmt"
+	"strings"
 )
 
 // Step names one stage of a deploy, in the order they run.
@@ -16,6 +17,8 @@ const (
 	StepSecrets Step = "set_secrets"
 	// StepIPs allocates a v6 and a shared v4 address.
 	StepIPs Step = "allocate_ips"
+	// StepVolume creates the volume that keeps Livebook's home and data.
+	StepVolume Step = "create_volume"
 	// StepLaunch launches the machine tagged with the launch ID.
 	StepLaunch Step = "launch_machine"
 	// StepStarted waits for the machine to reach "started".
@@ -33,11 +36,12 @@ type stepInfo struct {
 }
 
 // steps lists the steps in order.
-func steps() [6]stepInfo {
+func steps() [7]stepInfo {
 	return [...]stepInfo{
 		{StepCreateApp, 10},
 		{StepSecrets, 20},
-		{StepIPs, 35},
+		{StepIPs, 30},
+		{StepVolume, 40},
 		{StepLaunch, 50},
 		{StepStarted, 85},
 		{StepHealthy, 100},
@@ -80,12 +84,16 @@ type Record struct {
 	Region string `json:"region"`
 	// MachineID is the machine's ID once known.
 	MachineID string `json:"machine_id,omitempty"`
+	// VolumeID is the ID of the launch's volume once created. A record
+	// made before launches had a volume has none past [StepLaunch]: such
+	// a launch keeps running without one.
+	VolumeID string `json:"volume_id,omitempty"`
 	// SecretsVersion is the version UpdateAppSecrets returned, 0 if unset.
 	SecretsVersion uint64 `json:"secrets_version,omitempty"`
 	// Step is the last completed step, "" before the first.
 	Step Step `json:"step,omitempty"`
 	// AppCreated is true once this launch's own CreateApp call succeeded:
-	// the proof [Launcher.Destroy] needs before it deletes the app. An app
+	// the proof [Livebook.Delete] needs before it deletes the app. An app
 	// adopted after an ambiguous create (the answer was lost) is not
 	// proven, and is never deleted.
 	AppCreated bool `json:"app_created,omitempty"`
@@ -118,6 +126,12 @@ func (r Record) Validate() error {
 	if r.Step.index() >= StepLaunch.index() && r.MachineID == "" {
 		return &SpecError{Field: "MachineID", Reason: "missing after " + string(StepLaunch)}
 	}
+	if !validVolumeID(r.VolumeID) {
+		return &SpecError{Field: "VolumeID", Reason: "must be vol_ followed by lowercase letters and digits"}
+	}
+	if r.Step == StepVolume && r.VolumeID == "" {
+		return &SpecError{Field: "VolumeID", Reason: "missing after " + string(StepVolume)}
+	}
 	return nil
 }
 
@@ -136,6 +150,14 @@ func isLowerHex(s string) bool {
 		}
 	}
 	return true
+}
+
+func validVolumeID(s string) bool {
+	if s == "" {
+		return true
+	}
+	id, ok := strings.CutPrefix(s, "vol_")
+	return ok && id != "" && validMachineID(id)
 }
 
 func validMachineID(s string) bool {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	fly "github.com/superfly/fly-go"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
 )
@@ -40,7 +41,7 @@ func interruptAt(t *testing.T, e *simEnv, spec Spec, boundary Step, inFlight boo
 }
 
 func TestResumeFromEveryStepBoundary(t *testing.T) {
-	boundaries := []Step{"", StepCreateApp, StepSecrets, StepIPs, StepLaunch, StepStarted, StepHealthy}
+	boundaries := []Step{"", StepCreateApp, StepSecrets, StepIPs, StepVolume, StepLaunch, StepStarted, StepHealthy}
 	for _, boundary := range boundaries {
 		for _, inFlight := range []bool{false, true} {
 			name := fmt.Sprintf("after %q", boundary)
@@ -81,8 +82,13 @@ func TestResumeFromEveryStepBoundary(t *testing.T) {
 				calls := e.sim.Calls()
 				assert.Equal(t, 1, calls["POST /v1/apps"], "the app is created once")
 				// A resume that finds no machine for its launch ID (the list
-				// lags) launches one; the duplicate is then destroyed.
+				// lags) launches one; the duplicate is then destroyed. So
+				// with volumes: one volume survives (assertOneOfEach).
 				assert.LessOrEqual(t, calls["POST /v1/apps/{app}/machines"], 2)
+				assert.LessOrEqual(t, calls["POST /v1/apps/{app}/volumes"], 2)
+				m, err := e.client.Get(waitCtx(t), spec.App, rec.MachineID)
+				require.NoError(t, err)
+				assert.Equal(t, []fly.MachineMount{{Volume: rec.VolumeID, Path: "/data"}}, m.Config.Mounts, "the kept machine mounts the kept volume")
 				assert.Equal(t, http.StatusOK, login(t, e, spec.App, testPassword))
 			})
 		}
@@ -93,7 +99,7 @@ func TestResumeFromEveryStepBoundary(t *testing.T) {
 // resumes against a new one on the same data directory, through a new
 // HTTP server (new URL) and a new client.
 func TestResumeAfterSimulatorRestart(t *testing.T) {
-	for _, boundary := range []Step{StepIPs, StepLaunch} {
+	for _, boundary := range []Step{StepVolume, StepLaunch} {
 		t.Run(string(boundary), func(t *testing.T) {
 			dir := t.TempDir()
 			e1 := newSimEnv(t, envOptions{dir: dir})
@@ -135,6 +141,8 @@ func TestAmbiguousCreates(t *testing.T) {
 		{"/v1/apps/{app}/secrets", 500, "POST /v1/apps/{app}/secrets", 1},
 		{"/v1/apps/{app}/ip_assignments", 500, "POST /v1/apps/{app}/ip_assignments", 2},
 		{"/v1/apps/{app}/ip_assignments", 503, "POST /v1/apps/{app}/ip_assignments", 2},
+		{"/v1/apps/{app}/volumes", 500, "POST /v1/apps/{app}/volumes", 1},
+		{"/v1/apps/{app}/volumes", 503, "POST /v1/apps/{app}/volumes", 1},
 		{"/v1/apps/{app}/machines", 500, "POST /v1/apps/{app}/machines", 1},
 		{"/v1/apps/{app}/machines", 502, "POST /v1/apps/{app}/machines", 1},
 		{"/v1/apps/{app}/machines", 503, "POST /v1/apps/{app}/machines", 1},

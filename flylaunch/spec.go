@@ -16,8 +16,12 @@ import (
 const (
 	// DefaultOrg is the organization slug used when [Spec.Org] is empty.
 	DefaultOrg = "personal"
-	// DefaultImage is the Livebook image used when [Spec.Image] is empty.
-	DefaultImage = "ghcr.io/livebook-dev/livebook"
+	// DefaultImage is the Livebook image used when [Spec.Image] is empty:
+	// a pinned release, so that every launch runs the Livebook it was
+	// tested with and a restart never upgrades it behind the user's back.
+	// Livebook 0.19.8 is on hex.pm, tagged v0.19.8 in livebook-dev/livebook,
+	// whose release workflow pushes each vX.Y.Z tag to ghcr.io as X.Y.Z.
+	DefaultImage = "ghcr.io/livebook-dev/livebook:0.19.8"
 	// DefaultSize is the guest preset used when [Spec.Size] is empty.
 	DefaultSize = "shared-cpu-1x"
 	// DefaultMemoryMB is the guest memory used when [Spec.MemoryMB] is 0.
@@ -27,8 +31,13 @@ const (
 	// DefaultHealthPath is the path of the HTTP health check.
 	DefaultHealthPath = "/public/health"
 	// DefaultRestart is the machine restart policy used when [Spec.Restart]
-	// is empty.
-	DefaultRestart fly.MachineRestartPolicy = "always"
+	// is empty: on-failure, which Fly recommends for machines with services
+	// (Fly's proxy starts them on request) and which fly launch uses; with
+	// "always" an autostopped machine would not stay stopped.
+	DefaultRestart fly.MachineRestartPolicy = "on-failure"
+	// DefaultVolumeSizeGB is the size of the launch's volume when
+	// [Spec.VolumeSizeGB] is 0.
+	DefaultVolumeSizeGB = 1
 )
 
 // ErrInvalidSpec is matched (errors.Is) by every [*SpecError].
@@ -126,7 +135,8 @@ type Spec struct {
 	Org string
 	// Region is the three-letter Fly region code, e.g. "iad".
 	Region string
-	// Image is the container image; default [DefaultImage].
+	// Image is the container image; default [DefaultImage]. It must be
+	// pinned: a tag other than "latest", or a digest.
 	Image string
 	// Size is a fly-go guest preset such as "shared-cpu-1x" or
 	// "shared-cpu-2x"; default [DefaultSize].
@@ -147,6 +157,9 @@ type Spec struct {
 	HealthPath string
 	// Restart is the machine restart policy; default [DefaultRestart].
 	Restart fly.MachineRestartPolicy
+	// VolumeSizeGB is the size of the volume that keeps Livebook's home
+	// and data, 1 to 500; default [DefaultVolumeSizeGB].
+	VolumeSizeGB int
 }
 
 // LogValue implements slog.LogValuer: the app, org, region, image and size,
@@ -184,6 +197,9 @@ func (s Spec) withDefaults() Spec {
 	if s.Restart == "" {
 		s.Restart = DefaultRestart
 	}
+	if s.VolumeSizeGB == 0 {
+		s.VolumeSizeGB = DefaultVolumeSizeGB
+	}
 	return s
 }
 
@@ -202,6 +218,12 @@ func (s Spec) Validate() error {
 	}
 	if strings.ContainsAny(s.Image, " \t\r\n") {
 		return &SpecError{Field: "Image", Reason: "must not contain whitespace"}
+	}
+	if !pinned(s.Image) {
+		return &SpecError{Field: "Image", Reason: fmt.Sprintf("%q must name a tag other than latest, or a digest", s.Image)}
+	}
+	if s.VolumeSizeGB < 1 || s.VolumeSizeGB > 500 {
+		return &SpecError{Field: "VolumeSizeGB", Reason: fmt.Sprintf("%d is not in [1, 500]", s.VolumeSizeGB)}
 	}
 	if _, err := s.guest(); err != nil {
 		return err
@@ -324,6 +346,20 @@ func (s Spec) livebookConsistent() error {
 		return &SpecError{Field: "HealthPath", Reason: fmt.Sprintf("%q, but Livebook answers health checks at %s", s.HealthPath, livebookHealthPath)}
 	}
 	return nil
+}
+
+// pinned reports whether image names a digest, or a tag other than
+// "latest": an image that moves under a running launch is not pinned.
+func pinned(image string) bool {
+	if strings.Contains(image, "@") {
+		return true
+	}
+	i := strings.LastIndexByte(image, ':')
+	if i <= strings.LastIndexByte(image, '/') {
+		return false
+	}
+	tag := image[i+1:]
+	return tag != "" && tag != "latest"
 }
 
 // isLivebookImage reports whether image is Livebook's, from GitHub's

@@ -86,6 +86,15 @@ func TestSpecValidate(t *testing.T) {
 		{"no region", func(s *Spec) { s.Region = "" }, "Region"},
 		{"long region", func(s *Spec) { s.Region = "amst" }, "Region"},
 		{"image with space", func(s *Spec) { s.Image = "a b" }, "Image"},
+		{"image untagged", func(s *Spec) { s.Image = "ghcr.io/livebook-dev/livebook" }, "Image"},
+		{"image latest", func(s *Spec) { s.Image = "ghcr.io/livebook-dev/livebook:latest" }, "Image"},
+		{"registry port, no tag", func(s *Spec) { s.Image = "registry.local:5000/livebook" }, "Image"},
+		{"image tagged", func(s *Spec) { s.Image = "ghcr.io/livebook-dev/livebook:0.19.7" }, ""},
+		{"image by digest", func(s *Spec) {
+			s.Image = "ghcr.io/livebook-dev/livebook@sha256:38eed8467d3df794dd36cbe722768e46d709b02e00368e0a06aa7508220a8763"
+		}, ""},
+		{"volume too small", func(s *Spec) { s.VolumeSizeGB = -1 }, "VolumeSizeGB"},
+		{"volume too big", func(s *Spec) { s.VolumeSizeGB = 501 }, "VolumeSizeGB"},
 		{"unknown size", func(s *Spec) { s.Size = "huge" }, "Size"},
 		{"memory too small", func(s *Spec) { s.MemoryMB = 128 }, "MemoryMB"},
 		{"memory not multiple", func(s *Spec) { s.MemoryMB = 1000 }, "MemoryMB"},
@@ -132,25 +141,33 @@ func TestSecretsNeverPrinted(t *testing.T) {
 }
 
 // TestRecordGolden pins the Record's JSON form, which callers seal and
-// keep: changing it breaks resumes of deploys already in flight.
+// keep: changing it breaks resumes of deploys already in flight. The first
+// file is a record from before launches had a volume, which must still
+// decode and validate.
 func TestRecordGolden(t *testing.T) {
 	rec := Record{
 		LaunchID: "0123456789abcdef0123456789abcdef", App: "golden-livebook", Org: "personal", Region: "ams",
 		MachineID: "e784079b449483", SecretsVersion: 3, Step: StepLaunch,
 	}
-	got, err := json.MarshalIndent(rec, "", "  ")
-	require.NoError(t, err)
-	path := filepath.Join("testdata", "record.golden.json")
-	if os.Getenv("UPDATE_GOLDEN") == "1" {
-		require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+	withVolume := rec
+	withVolume.VolumeID = "vol_4vjnk9mxg2r3p8yw"
+	for file, rec := range map[string]Record{"record.golden.json": rec, "record-volume.golden.json": withVolume} {
+		t.Run(file, func(t *testing.T) {
+			got, err := json.MarshalIndent(rec, "", "  ")
+			require.NoError(t, err)
+			path := filepath.Join("testdata", file)
+			if os.Getenv("UPDATE_GOLDEN") == "1" {
+				require.NoError(t, os.WriteFile(path, append(got, '\n'), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.JSONEq(t, string(want), string(got))
+			var back Record
+			require.NoError(t, json.Unmarshal(want, &back))
+			assert.Equal(t, rec, back)
+			assert.NoError(t, back.Validate())
+		})
 	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.JSONEq(t, string(want), string(got))
-	var back Record
-	require.NoError(t, json.Unmarshal(want, &back))
-	assert.Equal(t, rec, back)
-	assert.NoError(t, back.Validate())
 }
 
 func TestRecordValidate(t *testing.T) {
@@ -170,6 +187,10 @@ func TestRecordValidate(t *testing.T) {
 		{"unknown step", func(r *Record) { r.Step = "teleport" }, "Step"},
 		{"launched without machine", func(r *Record) { r.Step = StepStarted }, "MachineID"},
 		{"bad machine id", func(r *Record) { r.MachineID = "../etc" }, "MachineID"},
+		{"with volume", func(r *Record) { r.Step, r.VolumeID = StepVolume, "vol_4vjnk9mxg2r3p8yw" }, ""},
+		{"volume step without volume", func(r *Record) { r.Step = StepVolume }, "VolumeID"},
+		{"bad volume id", func(r *Record) { r.VolumeID = "4vjnk9mxg2r3p8yw" }, "VolumeID"},
+		{"bad volume id chars", func(r *Record) { r.VolumeID = "vol_../x" }, "VolumeID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

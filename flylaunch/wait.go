@@ -19,7 +19,9 @@ const waitSlice = 10 * time.Second
 // waitStarted looks at the machine, then waits server-side for "started",
 // in slices, up to the start deadline: a 408 (the slice ran out) means look
 // and wait again. The look ends the step at once when Fly reports the
-// machine failed, launch_failed, crash-looping or destroyed (judge).
+// machine failed, launch_failed, crash-looping or destroyed (judge), and
+// starts a machine that was asked to stop or suspend (Fly's proxy stops
+// an idle one; a resumed deploy may find it so).
 func (d *driver) waitStarted(parent context.Context) error {
 	d.deadline = time.Now().Add(d.l.startDeadline)
 	op := "wait for machine " + d.rec.MachineID + " to start"
@@ -32,6 +34,11 @@ func (d *driver) waitStarted(parent context.Context) error {
 		}
 		if err != nil || m.State == fly.MachineStateStarted {
 			return d.startTimeout(parent, op, err)
+		}
+		if halted(m) {
+			if err := d.startMachine(ctx, m.ID); err != nil {
+				return d.startTimeout(parent, op, err)
+			}
 		}
 		if err := d.waitOnce(ctx, op); err != nil {
 			return d.startTimeout(parent, op, err)
@@ -58,7 +65,8 @@ func (d *driver) waitOnce(ctx context.Context, op string) error {
 
 // waitHealthy polls the machine until all its health checks pass, up to
 // the start deadline, starting at PollInterval and backing off to four
-// times that. First it makes sure the deploy has one machine (dedupe).
+// times that, and starts it again if it was stopped meanwhile. First it
+// makes sure the deploy has one machine and one volume (dedupe).
 func (d *driver) waitHealthy(parent context.Context) error {
 	if d.deadline.IsZero() {
 		d.deadline = time.Now().Add(d.l.startDeadline)
@@ -87,6 +95,11 @@ func (d *driver) waitHealthy(parent context.Context) error {
 		hc := m.AllHealthChecks()
 		if hc.Total > 0 && hc.AllPassing() {
 			return nil
+		}
+		if halted(m) { // Fly's proxy stopped it, idle, while we were away
+			if err := d.startMachine(ctx, m.ID); err != nil {
+				return d.startTimeout(parent, op, err)
+			}
 		}
 		msg := fmt.Sprintf("machine %s %s, health checks %d/%d passing", m.ID, m.State, hc.Passing, hc.Total)
 		if msg != last {

@@ -42,6 +42,20 @@ func (h *Handler[S]) sealState(s S, bind string) (string, error) {
 	return tok, nil
 }
 
+// Seal returns the blob [Conn.Store] would send a client for s, sealed as
+// JSON under Options.Key and valid for Options.MaxAge, for a client that
+// gets it another way: in a link, say, whose page hands it back as its
+// blob (connectResume's options.storage). Whoever holds it can resume s:
+// treat it as a bearer credential. It carries no binding, so a Handler
+// with Options.Bind refuses with an error wrapping ErrUnbound (such a
+// blob would open in no session).
+func (h *Handler[S]) Seal(s S) (string, error) {
+	if h.opts.Bind != nil {
+		return "", fmt.Errorf("%w: Seal makes blobs for no session, and Options.Bind is set", ErrUnbound)
+	}
+	return h.sealState(s, "")
+}
+
 // openState opens a blob handed back by a client whose binding is bind.
 func (h *Handler[S]) openState(token string, present bool, bind string) Result[S] {
 	if !present || token == "" {

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-//go:embed web/app.js web/style.css web/index.html web/favicon.svg
+//go:embed web/app.js web/manage.js web/style.css web/index.html web/manage.html web/favicon.svg
 var webFS embed.FS
 
 // asset is an embedded file served with a strong ETag and, for scripts, a
@@ -49,7 +49,7 @@ func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
-// pageTemplate parses the embedded page.
-func pageTemplate() (*template.Template, error) {
-	return template.ParseFS(webFS, "web/index.html")
+// pageTemplate parses the embedded page name.
+func pageTemplate(name string) (*template.Template, error) {
+	return template.ParseFS(webFS, name)
 }

@@ -31,9 +31,15 @@ type simWorld struct {
 
 const worldToken = "world-token"
 
+// worldSpeed is the world's time scale. The launcher polls a -fly-api Fly
+// every second or more, as it would Fly.io: at 100 that is 100 simulated
+// seconds, well within the 5 idle minutes after which Fly's proxy stops a
+// machine (at 1000 a poll would sleep through the machine's whole life).
+const worldSpeed = 100
+
 func newSimWorld(t *testing.T) *simWorld {
 	t.Helper()
-	sim, err := flysim.New(flysim.Options{Speed: 1000, Token: worldToken, Seed: 3})
+	sim, err := flysim.New(flysim.Options{Speed: worldSpeed, Token: worldToken, Seed: 3})
 	require.NoError(t, err)
 	ts := httptest.NewServer(sim)
 	t.Cleanup(func() {
@@ -130,8 +136,11 @@ func TestOldBlobNeverDestroysUsersMachine(t *testing.T) {
 	assert.Contains(t, v.Error, "no longer exists")
 	s.quiesce(t)
 
-	got, err := w.client.Get(ctx, "kept-app", mine.ID)
-	require.NoError(t, err, "the user's machine survives")
+	var got *flygo.Machine
+	require.Eventually(t, func() bool { // a new machine is invisible to Get for a moment
+		got, err = w.client.Get(ctx, "kept-app", mine.ID)
+		return err == nil
+	}, 5*time.Second, 5*time.Millisecond, "the user's machine survives")
 	assert.True(t, got.IsActive())
 	_, _, exists := w.sim.Counts("kept-app")
 	assert.True(t, exists, "the app survives")

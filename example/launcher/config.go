@@ -49,6 +49,8 @@ type config struct {
 	allowedHosts []string
 	// maxConnsPerClient caps one client's concurrent resume connections.
 	maxConnsPerClient int
+	// image is the Livebook image launched (pinned: a tag or digest).
+	image string
 }
 
 // simulated reports whether the launcher runs its own in-process simulator.
@@ -71,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.BoolVar(&c.clients.forwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
 	fs.StringVar(&c.clients.header, "client-ip-header", "", "behind a trusted proxy that sets this header to the client address: take it from there (on Fly.io: Fly-Client-IP)")
 	fs.IntVar(&c.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "concurrent page connections one client address (an IPv6 /64) may hold")
+	fs.StringVar(&c.image, "image", flylaunch.DefaultImage, "Livebook image to launch, pinned to a tag or digest (never latest)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -88,6 +91,9 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	}
 	if err := c.clients.validate(); err != nil {
 		return config{}, err
+	}
+	if err := (flylaunch.Spec{App: "image-check", Region: "iad", Image: c.image}).Validate(); err != nil {
+		return config{}, fmt.Errorf("%w: -image: %w", errUsage, err)
 	}
 	var err error
 	if c.origins, err = splitHosts("-origin", origins, originHost); err != nil {

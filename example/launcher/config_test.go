@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/flylaunch"
 )
 
 func env(m map[string]string) func(string) string {
@@ -25,34 +27,34 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "defaults with XDG",
 			env:  map[string]string{"XDG_DATA_HOME": "/xdg", "HOME": "/home/u"},
-			want: config{addr: defaultAddr, dataDir: "/xdg/sealkit-launcher", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient},
+			want: config{addr: defaultAddr, dataDir: "/xdg/sealkit-launcher", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "defaults with HOME only",
 			env:  map[string]string{"HOME": "/home/u"},
-			want: config{addr: defaultAddr, dataDir: "/home/u/.local/share/sealkit-launcher", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient},
+			want: config{addr: defaultAddr, dataDir: "/home/u/.local/share/sealkit-launcher", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "relative XDG is ignored, no HOME",
 			env:  map[string]string{"XDG_DATA_HOME": "rel"},
-			want: config{addr: defaultAddr, dataDir: ".data", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient},
+			want: config{addr: defaultAddr, dataDir: ".data", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "flags",
 			args: []string{"-addr", "127.0.0.1:0", "-data-dir", "/d", "-sim-speed", "20"},
-			want: config{addr: "127.0.0.1:0", dataDir: "/d", simSpeed: 20, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient},
+			want: config{addr: "127.0.0.1:0", dataDir: "/d", simSpeed: 20, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "real fly",
 			env:  map[string]string{"FLY_API_TOKEN": "tok", "FLY_ORG": "acme"},
 			args: []string{"-data-dir", "/d"},
-			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyToken: "tok", flyOrg: "acme", maxConnsPerClient: defaultMaxConnsPerClient},
+			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyToken: "tok", flyOrg: "acme", maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "origins",
 			args: []string{"-data-dir", "/d", "-origin", " https://launch.example.com, *.example.org ,", "-trust-forwarded"},
 			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyOrg: "personal",
-				origins: []string{"https://launch.example.com", "*.example.org"}, clients: clientSource{forwarded: true}, maxConnsPerClient: defaultMaxConnsPerClient},
+				origins: []string{"https://launch.example.com", "*.example.org"}, clients: clientSource{forwarded: true}, maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "on a Fly machine",
@@ -60,14 +62,21 @@ func TestParseConfig(t *testing.T) {
 			args: []string{"-data-dir", "/d", "-client-ip-header", "Fly-Client-IP", "-allowed-hosts", "launch.example.com"},
 			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyToken: "tok", flyOrg: "personal",
 				clients: clientSource{header: "Fly-Client-IP"}, flyMachineID: "148ed193b95089",
-				allowedHosts: []string{"launch.example.com", "sealkit-launcher.fly.dev"}, maxConnsPerClient: defaultMaxConnsPerClient},
+				allowedHosts: []string{"launch.example.com", "sealkit-launcher.fly.dev"}, maxConnsPerClient: defaultMaxConnsPerClient, image: flylaunch.DefaultImage},
 		},
 		{
 			name: "allowed hosts and connection cap",
 			args: []string{"-data-dir", "/d", "-allowed-hosts", "launch.example.com, *.lan.example:8443,,[2001:db8::1]", "-max-conns-per-client", "5"},
 			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyOrg: "personal",
-				allowedHosts: []string{"launch.example.com", "*.lan.example:8443", "[2001:db8::1]"}, maxConnsPerClient: 5},
+				allowedHosts: []string{"launch.example.com", "*.lan.example:8443", "[2001:db8::1]"}, maxConnsPerClient: 5, image: flylaunch.DefaultImage},
 		},
+		{
+			name: "image",
+			args: []string{"-data-dir", "/d", "-image", "ghcr.io/livebook-dev/livebook:0.19.7"},
+			want: config{addr: defaultAddr, dataDir: "/d", simSpeed: 1, flyOrg: "personal", maxConnsPerClient: defaultMaxConnsPerClient, image: "ghcr.io/livebook-dev/livebook:0.19.7"},
+		},
+		{name: "image latest", args: []string{"-image", "ghcr.io/livebook-dev/livebook:latest"}, wantErr: "-image"},
+		{name: "image without tag", args: []string{"-image", "ghcr.io/livebook-dev/livebook"}, wantErr: "-image"},
 		{name: "bad origin pattern", args: []string{"-origin", "[x"}, wantErr: "-origin"},
 		{name: "origin with a path", args: []string{"-origin", "https://launch.example.com/app"}, wantErr: "-origin"},
 		{name: "bad allowed host pattern", args: []string{"-allowed-hosts", "[x"}, wantErr: "-allowed-hosts"},

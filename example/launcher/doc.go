@@ -50,6 +50,10 @@
 //	                  concurrent page connections (WebSockets and fallback
 //	                  streams) one client may hold; more are answered 429
 //	                  (default 32)
+//	-image            the Livebook image to launch, pinned to a tag or a
+//	                  digest; :latest and untagged images are refused
+//	                  (default flylaunch.DefaultImage,
+//	                  ghcr.io/livebook-dev/livebook:0.19.8)
 //
 // The launcher answers only to its own host names, against DNS rebinding (a
 // page on another name pointed at the launcher's address); any other Host
@@ -88,6 +92,19 @@
 // HTTP server bounds every ordinary request to 30 s and 32 KiB of headers
 // and closes keep-alive connections idle for 60 s; page connections live as
 // long as the page, up to -max-conns-per-client of them per client.
+//
+// A launch that ends well gives a manage link, /manage#<sealed code>: the
+// launch's identity (app, launch ID, machine, volume, whether the launch
+// created the app), never its password, sealed with the key base for the
+// purpose "manage" and valid 30 days. The code stays in the URL fragment,
+// which browsers never send to a server; the manage page hands it to the
+// launcher over the resume protocol at /manage/resume, shows the
+// Livebook's state (running, starting, stopping, stopped, deleting or
+// gone) and offers Stop, Start and Delete (after a confirmation). Each
+// action costs what a launch costs (a token of the client's bucket and
+// one of the concurrent-launch slots) and runs one at a time per
+// Livebook; opening the page reads Fly once, from a separate bucket of 20
+// reads at once and one more every 3 seconds per client.
 //
 // The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
 // still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).

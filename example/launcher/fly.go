@@ -33,6 +33,7 @@ type fly struct {
 	probeApp string
 	sim      *flysim.Server // nil unless simulated in process
 	mode     string         // shown on the page
+	image    string         // the Livebook image launched
 	// livebookURL maps an app and its Fly URL to the link the summary shows.
 	livebookURL func(app, flyURL string) string
 
@@ -43,7 +44,7 @@ type fly struct {
 // newFly connects to Fly.io, to the Machines API at c.flyAPI, or to an
 // in-process simulator keeping its state in c.dataDir.
 func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
-	f := &fly{}
+	f := &fly{image: c.image}
 	var transport http.RoundTripper
 	token := c.flyToken
 	switch {

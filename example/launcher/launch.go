@@ -41,7 +41,11 @@ type launchApp struct {
 	log     *slog.Logger
 	now     func() time.Time
 
-	// base is canceled at shutdown; cleanups run under it.
+	// links seals the manage links of finished launches.
+	links *resume.Handler[manageState]
+
+	// base is canceled at shutdown; cleanups and manage actions run under
+	// it.
 	base   context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // watchers and cleanups
@@ -90,7 +94,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 		_ = c.Snapshot(ctx, 0, v)
 		return err
 	}
-	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org), rec)
+	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org, a.fly.image), rec)
 	if err != nil {
 		release()
 		refund()
@@ -150,7 +154,7 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 		return err
 	}
 	spec := flylaunch.Spec{
-		App: req.App, Org: a.org, Region: req.Region, Size: sz.Preset, MemoryMB: sz.MemoryMB,
+		App: req.App, Org: a.org, Region: req.Region, Image: a.fly.image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
 		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": password},
 	}
 	dep, err := a.fly.launcher.Start(ctx, spec)

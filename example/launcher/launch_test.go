@@ -72,18 +72,18 @@ func TestTracker(t *testing.T) {
 	t.Run("resumed from another instance", func(t *testing.T) {
 		tr := newTracker(st, func() time.Time { return now })
 		tr.sync(flylaunch.Snapshot{
-			Seq: 3, Step: flylaunch.StepLaunch, Status: flylaunch.StatusRunning, Percent: 35,
-			Record: flylaunch.Record{App: "tracked", Step: flylaunch.StepIPs},
+			Seq: 3, Step: flylaunch.StepLaunch, Status: flylaunch.StatusRunning, Percent: 40,
+			Record: flylaunch.Record{App: "tracked", Step: flylaunch.StepVolume},
 		})
 		v := tr.running()
 		assert.Equal(t, phaseRunning, v.Phase)
-		assert.Equal(t, 35, v.Progress)
+		assert.Equal(t, 40, v.Progress)
 		assert.Equal(t, "Launch the machine…", v.Step)
 		states := []string{}
 		for _, s := range v.Steps {
 			states = append(states, s.State)
 		}
-		assert.Equal(t, []string{"done", "done", "done", "running", "pending", "pending"}, states)
+		assert.Equal(t, []string{"done", "done", "done", "done", "running", "pending", "pending"}, states)
 		require.NotNil(t, v.Steps[0].MS)
 		assert.Equal(t, int64(1500), *v.Steps[0].MS, "timings kept in the sealed state survive")
 		assert.Nil(t, v.Steps[1].MS, "a step done elsewhere without a timing shows none")

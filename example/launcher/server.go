@@ -64,10 +64,14 @@ type serverOptions struct {
 // server is the launcher's HTTP handler: the page, its assets, the hooks
 // script, the resume endpoint and, in simulated mode, the simulator.
 type server struct {
-	mux    *http.ServeMux
-	page   *template.Template
-	app    *launchApp
-	resume *resume.Handler[launchState]
+	mux        *http.ServeMux
+	page       *template.Template
+	managePage *template.Template
+	app        *launchApp
+	resume     *resume.Handler[launchState]
+	// manage serves the manage page's connections; its blobs are the
+	// manage links.
+	manage *resume.Handler[manageState]
 	hosts  hostPolicy
 	log    *slog.Logger
 	pageData
@@ -76,6 +80,7 @@ type server struct {
 // pageData is what the page template needs besides the per-request bits.
 type pageData struct {
 	StyleSrc, AppSrc, AppIntegrity, HooksSrc string
+	ManageSrc, ManageIntegrity               string
 	HooksTag                                 template.HTML
 	Mode                                     string
 	Regions                                  []region
@@ -114,23 +119,23 @@ func newServer(o serverOptions) (*server, error) {
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())
-	ro := resume.Options{
-		Key:            resumeKey,
-		MaxAge:         stateMaxAge,
-		OriginPatterns: o.origins,
-		ClientAddr:     func(r *http.Request) netip.Addr { return clientAddr(r, o.clients) },
-		Logger:         o.logger.With("component", "resume"),
-	}
-	if o.machine != "" {
-		ro.Instance, ro.Replay = o.machine, flyReplay
-	}
-	if s.resume, err = resume.New(o.sealer, s.app, ro); err != nil {
+	if s.resume, err = resume.New(o.sealer, s.app, resumeOptions(o, resumeKey, stateMaxAge, "resume")); err != nil {
 		return nil, err
 	}
-	if s.page, err = pageTemplate(); err != nil {
+	if err := s.newManage(o); err != nil {
+		return nil, err
+	}
+	if s.page, err = pageTemplate("web/index.html"); err != nil {
+		return nil, err
+	}
+	if s.managePage, err = pageTemplate("web/manage.html"); err != nil {
 		return nil, err
 	}
 	appJS, err := newAsset("web/app.js", "text/javascript; charset=utf-8")
+	if err != nil {
+		return nil, err
+	}
+	manageJS, err := newAsset("web/manage.js", "text/javascript; charset=utf-8")
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +157,16 @@ func newServer(o serverOptions) (*server, error) {
 	s.StyleSrc = "/static/style.css?v=" + css.etag[1:13]
 	s.AppSrc = "/static/app.js?v=" + appJS.etag[1:13]
 	s.AppIntegrity = appJS.integrity
+	s.ManageSrc = "/static/manage.js?v=" + manageJS.etag[1:13]
+	s.ManageIntegrity = manageJS.integrity
 	s.Mode, s.Regions, s.Sizes = o.fly.mode, regions, sizes
 
 	s.mux.HandleFunc("GET /{$}", s.servePage)
 	s.mux.Handle("GET /static/app.js", appJS)
+	s.mux.HandleFunc("GET /manage", s.serveManage)
+	s.mux.Handle("GET /static/manage.js", manageJS)
+	s.mux.Handle("/manage/resume", conns.wrap(s.manage))
+	s.mux.Handle("/manage/resume/", conns.wrap(s.manage))
 	s.mux.Handle("GET /static/style.css", css)
 	s.mux.Handle("GET /favicon.svg", icon)
 	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
@@ -196,8 +207,19 @@ type page struct {
 }
 
 func (s *server) servePage(w http.ResponseWriter, _ *http.Request) {
+	s.render(w, s.page, page{pageData: s.pageData, Suggested: suggestAppName()})
+}
+
+// serveManage serves the manage page. The link's sealed state is in the
+// URL fragment, which browsers never send: the page hands it to the
+// resume handler at /manage/resume as its blob.
+func (s *server) serveManage(w http.ResponseWriter, _ *http.Request) {
+	s.render(w, s.managePage, page{pageData: s.pageData})
+}
+
+func (s *server) render(w http.ResponseWriter, t *template.Template, data page) {
 	var buf bytes.Buffer
-	if err := s.page.Execute(&buf, page{pageData: s.pageData, Suggested: suggestAppName()}); err != nil {
+	if err := t.Execute(&buf, data); err != nil {
 		s.log.Error("render page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -207,6 +229,35 @@ func (s *server) servePage(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(buf.Bytes())
 }
 
+// newManage builds the manage page's resume handler, whose blobs the
+// launch page hands out as manage links.
+func (s *server) newManage(o serverOptions) error {
+	m, err := newManageApp(s.app)
+	if err != nil {
+		return err
+	}
+	s.manage, err = resume.New(o.sealer, m, resumeOptions(o, manageKey, manageMaxAge, "manage"))
+	s.app.links = s.manage
+	return err
+}
+
+// resumeOptions are the options of the launcher's resume handlers: key
+// and max age of their blobs, and what both share (origins, client
+// addresses, on a Fly machine the replay of fallback POSTs).
+func resumeOptions(o serverOptions, key string, maxAge time.Duration, component string) resume.Options {
+	ro := resume.Options{
+		Key:            key,
+		MaxAge:         maxAge,
+		OriginPatterns: o.origins,
+		ClientAddr:     func(r *http.Request) netip.Addr { return clientAddr(r, o.clients) },
+		Logger:         o.logger.With("component", component),
+	}
+	if o.machine != "" {
+		ro.Instance, ro.Replay = o.machine, flyReplay
+	}
+	return ro
+}
+
 // shutdown ends every page connection (pages reconnect, to this instance
 // once it is back or to another one) and waits for the watchers. The
 // caller closes the launcher afterwards.
@@ -214,6 +265,9 @@ func (s *server) shutdown(ctx context.Context) error {
 	err := s.resume.Shutdown(ctx)
 	if err != nil {
 		err = fmt.Errorf("shut down resume handler: %w", err)
+	}
+	if merr := s.manage.Shutdown(ctx); merr != nil {
+		err = errors.Join(err, fmt.Errorf("shut down manage handler: %w", merr))
 	}
 	return err
 }

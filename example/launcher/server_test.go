@@ -97,9 +97,16 @@ func dialResume(t *testing.T, baseURL, blob string) (*wsClient, frame) {
 // dialResumeHeader is dialResume with the request header h.
 func dialResumeHeader(t *testing.T, baseURL, blob string, h http.Header) (*wsClient, frame) {
 	t.Helper()
+	return dialPath(t, baseURL, "/resume", blob, h)
+}
+
+// dialPath connects to the resume handler at path of the launcher at
+// baseURL, hands it blob ("" for none) and reads up to the result.
+func dialPath(t *testing.T, baseURL, path, blob string, h http.Header) (*wsClient, frame) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	t.Cleanup(cancel)
-	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(strings.TrimSuffix(baseURL, "/"), "http")+"/resume", &websocket.DialOptions{
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(strings.TrimSuffix(baseURL, "/"), "http")+path, &websocket.DialOptions{
 		Subprotocols: []string{"sealkit.resume.v1"},
 		HTTPHeader:   h,
 	})
@@ -181,11 +188,22 @@ func TestServerHeadersAndAssets(t *testing.T) {
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	assert.NotContains(t, body, "<script>", "no inline script")
 	for _, attr := range []string{`data-test="launch"`, `data-test="progress"`, `data-test="step"`, `data-test="summary"`,
-		`data-test="url"`, `data-test="password"`, `data-test="error"`, `aria-live="polite"`, `<label for="app">`} {
+		`data-test="url"`, `data-test="password"`, `data-test="manage-link"`, `data-test="error"`, `aria-live="polite"`, `<label for="app">`} {
 		assert.Contains(t, body, attr)
 	}
 
-	for _, path := range []string{s.srv.AppSrc, s.srv.StyleSrc, s.srv.HooksSrc, "/favicon.svg", "/healthz"} {
+	resp, body = get(t, s.http.URL+"/manage")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, contentSecurityPolicy, resp.Header.Get("Content-Security-Policy"))
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	assert.NotContains(t, body, "<script>", "no inline script")
+	assert.Contains(t, body, `integrity="`+s.srv.ManageIntegrity+`"`)
+	for _, attr := range []string{`data-test="manage-state"`, `data-test="stop"`, `data-test="start"`, `data-test="delete"`,
+		`data-test="confirm-delete"`, `data-test="error"`} {
+		assert.Contains(t, body, attr)
+	}
+
+	for _, path := range []string{s.srv.AppSrc, s.srv.ManageSrc, s.srv.StyleSrc, s.srv.HooksSrc, "/favicon.svg", "/healthz"} {
 		t.Run(path, func(t *testing.T) {
 			resp, body := get(t, s.http.URL+path)
 			require.Equal(t, http.StatusOK, resp.StatusCode)

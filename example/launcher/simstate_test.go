@@ -13,18 +13,8 @@ import (
 // machines that are not destroyed.
 func simApps(t testing.TB, dir string) map[string]int {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "flysim.json"))
-	require.NoError(t, err)
-	var st struct {
-		Apps map[string]struct {
-			Machines map[string]struct {
-				DestroyedAt *string `json:"destroyed_at"`
-			} `json:"machines"`
-		} `json:"apps"`
-	}
-	require.NoError(t, json.Unmarshal(b, &st))
 	out := map[string]int{}
-	for name, a := range st.Apps {
+	for name, a := range readSimState(t, dir).Apps {
 		out[name] = 0
 		for _, m := range a.Machines {
 			if m.DestroyedAt == nil {
@@ -33,4 +23,71 @@ func simApps(t testing.TB, dir string) map[string]int {
 		}
 	}
 	return out
+}
+
+// simStateFile reads the simulator's state file in dir, as far as the
+// tests look into it.
+type simStateFile struct {
+	Apps map[string]struct {
+		Machines map[string]struct {
+			StoppedAt   *string `json:"stopped_at"`
+			DestroyedAt *string `json:"destroyed_at"`
+		} `json:"machines"`
+		Volumes map[string]struct {
+			DestroyedAt *string `json:"destroyed_at"`
+		} `json:"volumes"`
+	} `json:"apps"`
+}
+
+func readSimState(t testing.TB, dir string) simStateFile {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "flysim.json"))
+	require.NoError(t, err)
+	var st simStateFile
+	require.NoError(t, json.Unmarshal(b, &st))
+	return st
+}
+
+// simMachineStopped reports whether app's machines that are not destroyed
+// are all stopped, as the simulator's state file records it.
+func simMachineStopped(t testing.TB, dir, app string) bool {
+	t.Helper()
+	a, ok := readSimState(t, dir).Apps[app]
+	require.True(t, ok, "app %s", app)
+	live := 0
+	for _, m := range a.Machines {
+		if m.DestroyedAt != nil {
+			continue
+		}
+		live++
+		if m.StoppedAt == nil {
+			return false
+		}
+	}
+	return live > 0
+}
+
+// simVolumes counts the volumes in the simulator's state file in dir that
+// are not deleted, across apps.
+func simVolumes(t testing.TB, dir string) int {
+	t.Helper()
+	n := 0
+	for _, a := range readSimState(t, dir).Apps {
+		for _, v := range a.Volumes {
+			if v.DestroyedAt == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// jsonState returns the state of a blob's JSON envelope, to seal again.
+func jsonState(t testing.TB, doc []byte) json.RawMessage {
+	t.Helper()
+	var env struct {
+		State json.RawMessage `json:"state"`
+	}
+	require.NoError(t, json.Unmarshal(doc, &env))
+	return env.State
 }

@@ -18,12 +18,13 @@ var errForeignOrg = errors.New("sealed for another Fly organization")
 // user's choice from the page's catalog (Fly's word for the region once
 // the machine exists). It never leaves the server unsealed.
 type launchState struct {
-	// LaunchID, App, Step, MachineID and AppCreated identify the launch
+	// LaunchID, App, Step, MachineID, VolumeID and AppCreated identify the launch
 	// (see flylaunch.Record); they are re-sealed after every step.
 	LaunchID   string         `json:"launch_id"`
 	App        string         `json:"app"`
 	Step       flylaunch.Step `json:"step"`
 	MachineID  string         `json:"machine_id"`
+	VolumeID   string         `json:"volume_id,omitempty"`
 	AppCreated bool           `json:"app_created"`
 	// Region and Size are what the user picked (catalog codes).
 	Region string `json:"region"`
@@ -53,8 +54,8 @@ func newLaunchState(rec flylaunch.Record, sz size, password string) launchState 
 
 // update takes the identity fields of a newer record.
 func (s *launchState) update(rec flylaunch.Record) {
-	s.LaunchID, s.App, s.Step, s.MachineID, s.AppCreated, s.Region =
-		rec.LaunchID, rec.App, rec.Step, rec.MachineID, rec.AppCreated, rec.Region
+	s.LaunchID, s.App, s.Step, s.MachineID, s.VolumeID, s.AppCreated, s.Region =
+		rec.LaunchID, rec.App, rec.Step, rec.MachineID, rec.VolumeID, rec.AppCreated, rec.Region
 }
 
 // check refuses a state the server configured for org will not act on.
@@ -75,18 +76,19 @@ func (s launchState) check(org string) error {
 func (s launchState) record(org string) flylaunch.Record {
 	return flylaunch.Record{
 		LaunchID: s.LaunchID, App: s.App, Org: org, Region: s.Region,
-		MachineID: s.MachineID, Step: s.Step, AppCreated: s.AppCreated,
+		MachineID: s.MachineID, VolumeID: s.VolumeID, Step: s.Step, AppCreated: s.AppCreated,
 	}
 }
 
-// spec rebuilds the flylaunch.Spec of the launch in org, secrets included.
-// Call it on a checked state.
-func (s launchState) spec(org string) flylaunch.Spec {
+// spec rebuilds the flylaunch.Spec of the launch of image in org, secrets
+// included. Call it on a checked state.
+func (s launchState) spec(org, image string) flylaunch.Spec {
 	sz, _ := findSize(s.Size)
 	return flylaunch.Spec{
 		App:      s.App,
 		Org:      org,
 		Region:   s.Region,
+		Image:    image,
 		Size:     sz.Preset,
 		MemoryMB: sz.MemoryMB,
 		Secrets:  flylaunch.Secrets{"LIVEBOOK_PASSWORD": s.Password},

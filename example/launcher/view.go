@@ -24,7 +24,11 @@ type view struct {
 	Steps    []viewStep `json:"steps,omitempty"`
 	URL      string     `json:"url,omitempty"`
 	Password string     `json:"password,omitempty"` // only in the final view
-	Error    string     `json:"error,omitempty"`
+	// Manage is the manage link (path and sealed fragment) and
+	// ManageUntil its last day, only in the final view of a success.
+	Manage      string `json:"manage,omitempty"`
+	ManageUntil string `json:"manage_until,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // viewStep is one line of the step list.
@@ -42,6 +46,7 @@ var stepTitles = []struct {
 	{flylaunch.StepCreateApp, "Create the app"},
 	{flylaunch.StepSecrets, "Store the password as a secret"},
 	{flylaunch.StepIPs, "Allocate IP addresses"},
+	{flylaunch.StepVolume, "Create a volume for notebooks"},
 	{flylaunch.StepLaunch, "Launch the machine"},
 	{flylaunch.StepStarted, "Wait for the machine to start"},
 	{flylaunch.StepHealthy, "Wait for Livebook to answer"},

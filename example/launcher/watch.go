@@ -75,6 +75,7 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
 		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password
+		v.Manage, v.ManageUntil = a.manageLink(res.Record)
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
 			a.log.Info("launch finished", "app", st.App, "launch_id", st.LaunchID, "machine_state", res.MachineState, "conn", c.Tag())
@@ -98,13 +99,30 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 	}
 }
 
+// manageLink returns the manage link of a launch that ended well with
+// rec, and its last day; "" if it cannot be sealed (the summary then
+// offers none).
+func (a *launchApp) manageLink(rec flylaunch.Record) (link, until string) {
+	st := newManageState(rec, a.now())
+	tok, err := a.links.Seal(st)
+	if err != nil {
+		a.log.Error("seal manage link", "app", rec.App, "err", err)
+		return "", ""
+	}
+	return "/manage#" + tok, st.expires().Format("2 January 2006")
+}
+
 // destroyLater removes what a failed launch provably created (flylaunch's
-// Destroy rules), so the name can be used again.
+// Livebook.Delete rules), so the name can be used again.
 func (a *launchApp) destroyLater(rec flylaunch.Record) {
 	a.goTracked(func() {
 		ctx, cancel := context.WithTimeout(a.base, 2*time.Minute)
 		defer cancel()
-		if err := a.fly.launcher.Destroy(ctx, rec); err != nil {
+		lb, err := a.fly.launcher.Livebook(rec)
+		if err == nil {
+			err = lb.Delete(ctx)
+		}
+		if err != nil {
 			a.log.Warn("cleanup of failed launch", "app", rec.App, "launch_id", rec.LaunchID, "err", err)
 			return
 		}

@@ -47,6 +47,7 @@ func (s *Server) createApp(w http.ResponseWriter, r *http.Request) {
 		CreatedAt:         now,
 		Secrets:           map[string]*secret{},
 		Machines:          map[string]*machine{},
+		Volumes:           map[string]*volume{},
 		VisibleAt:         s.propagatedAt(now, s.prof.AppPropagation),
 	}
 	s.st.Apps[in.Name] = a
@@ -67,8 +68,8 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.appView(a))
 }
 
-// deleteApp serves DELETE /v1/apps/{app}: the app, its machines, IPs and
-// secrets go away.
+// deleteApp serves DELETE /v1/apps/{app}: the app, its machines, volumes,
+// IPs and secrets go away.
 func (s *Server) deleteApp(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -92,6 +93,7 @@ func (s *Server) findApp(w http.ResponseWriter, r *http.Request) *app {
 	a, ok := s.st.Apps[name]
 	switch {
 	case ok && visible(a.VisibleAt, s.now()):
+		s.settle(a, s.now())
 		return a
 	case ok:
 		s.writeAppNotVisible(w)
@@ -182,6 +184,7 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) {
 	names := make([]string, 0, len(s.st.Apps))
 	for n, a := range s.st.Apps {
 		if canonicalOrg(a.Org) == org && visible(a.VisibleAt, now) {
+			s.settle(a, now)
 			names = append(names, n)
 		}
 	}

@@ -2,12 +2,13 @@
 // spoken by fly-go v0.9.3's real client (github.com/superfly/fly-go/flaps).
 //
 // A [Server] is an [http.Handler] that serves the subset of the Machines API
-// a launcher needs — apps, write-only app secrets, IP assignments, machines
-// (launch, get, list with metadata filters, wait, start, stop, suspend,
-// kill, destroy), machine metadata and leases — with Fly's paths, query
-// strings, status codes, JSON shapes ({"error": "..."} bodies, with Fly's
-// "status" code where Fly sets one, such as name_taken) and a Fly-Request-Id
-// header on every response. Machines progress created → starting → started
+// a launcher needs — apps, write-only app secrets, IP assignments, volumes
+// (create, list, get, delete; attached by a machine config's mounts, one
+// machine each), machines (launch, get, list with metadata filters, wait,
+// start, stop, suspend, kill, destroy), machine metadata and leases — with
+// Fly's paths, query strings, status codes, JSON shapes ({"error": "..."}
+// bodies, with Fly's "status" code where Fly sets one, such as name_taken)
+// and a Fly-Request-Id header on every response. Machines progress created → starting → started
 // and their health checks go critical → passing, computed from stored
 // timestamps scaled by [Options.Speed], so a simulator restarted on the
 // same [Options.DataDir] sees machines where they were and still
@@ -15,18 +16,22 @@
 //
 // [Options.Profile] sets how hard the simulator is. [Instant] agrees with
 // itself the moment a write returns and runs any image, for tests that
-// need speed. [Realistic], the default, is at least as hard as Fly: a new app, a new
-// machine and the machine list become visible only after propagation
-// windows (404, or 401 for an app, meanwhile), only the Livebook image
-// boots, health checks pass only on the port and path Livebook serves, a
-// Livebook without a 12-character LIVEBOOK_PASSWORD crash-loops under its
-// restart policy, and machines go through the states Fly reports
-// (replacing, stopping, suspending, failed, launch_failed, ...).
+// need speed. [Realistic], the default, is at least as hard as Fly: a new
+// app, a new machine or volume and their lists become visible only after
+// propagation windows (404, or 401 for an app, meanwhile), only the
+// Livebook image boots, health checks pass only on the port and path
+// Livebook serves, a Livebook without a 12-character LIVEBOOK_PASSWORD
+// crash-loops under its restart policy, and machines go through the
+// states Fly reports (replacing, stopping, suspending, failed,
+// launch_failed, ...).
 //
 // Each app with a started machine also serves a stand-in Livebook under
 // /livebook/{app}/ (no bearer auth): a health endpoint and a password login
 // that accepts exactly the LIVEBOOK_PASSWORD secret the machine was launched
-// with.
+// with. That path plays Fly's proxy too: a machine whose service says
+// autostop is stopped (or suspended) after [Profile.AutostopIdle] without a
+// request there, and a request starts a stopped machine whose service says
+// autostart, and waits for it, before it is answered.
 //
 // The personal organization answers to [PersonalOrg] and to
 // [PersonalOrgRawSlug]; responses say [PersonalOrg].

@@ -40,6 +40,7 @@ func FuzzRequestBodies(f *testing.F) {
 		"/v1/apps/fz/ip_assignments",
 		"/v1/apps/fz/machines/" + m.ID + "/metadata/key",
 		"/v1/apps/fz/machines/" + m.ID + "/signal",
+		"/v1/apps/fz/volumes",
 	}
 	seeds := []string{
 		``, `{`, `null`, `[]`, `"x"`, `{"name":1}`, `{"name":"ok-name","org_slug":"personal"}`,
@@ -47,6 +48,7 @@ func FuzzRequestBodies(f *testing.F) {
 		`{"config":{"image":"nginx","services":[{"internal_port":80,"checks":[{"type":"http"}]}]},"region":"ams","lease_ttl":5}`,
 		`{"config":null,"min_secrets_version":18446744073709551615}`,
 		`{"values":{"A":"1","B":null,"bad name":"x"}}`, `{"value":"v"}`, `{"type":"v6"}`, `{"signal":9}`,
+		`{"name":"fz_data","region":"ams","size_gb":1}`, `{"name":"fz","region":"ams","size_gb":0,"snapshot_id":null}`,
 		"\x00\xff", `{"config":{"image":"a","guest":{"cpus":"many"}}}`,
 	}
 	for i, s := range seeds {

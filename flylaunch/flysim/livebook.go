@@ -3,8 +3,10 @@ package flysim
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"html/template"
 	"net/http"
+	"time"
 )
 
 // livebookPasswordSecret is the app secret the stand-in Livebook checks.
@@ -30,17 +32,81 @@ type livebookData struct {
 	OK, Failed bool
 }
 
-// livebookMachine returns the newest started machine of {app} (under a
-// strict Profile, the newest one actually serving Livebook behind its
-// services), answering 404 for an unknown app and 503 when there is none.
-// Callers hold s.mu.
-func (s *Server) livebookMachine(w http.ResponseWriter, r *http.Request) *machine {
-	a, ok := s.st.Apps[r.PathValue("app")]
-	if !ok {
-		http.Error(w, "app not found", http.StatusNotFound)
-		return nil
+// autostartWait bounds, in simulated time, how long the proxy holds a
+// request while the machine it started boots.
+const autostartWait = startedAfter + 10*time.Second
+
+// backend is what a request through the proxy reaches: the started
+// machine's LIVEBOOK_PASSWORD, as the process sees it.
+type backend struct {
+	password string
+	set      bool
+}
+
+// proxy does what Fly's proxy does for a request to the stand-in Livebook
+// of {app}: it answers 404 for an unknown app, picks the newest started
+// machine (under a strict Profile, the newest one actually serving
+// Livebook behind its services) and notes the request on it. With none,
+// it starts a stopped machine whose service autostarts (see autostart) and
+// holds the request until that one serves; otherwise, or when that takes
+// longer than autostartWait, it answers 503.
+func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
+	give := time.NewTimer(s.realDuration(autostartWait))
+	defer give.Stop()
+	for {
+		s.mu.Lock()
+		a, ok := s.st.Apps[r.PathValue("app")]
+		if !ok {
+			s.mu.Unlock()
+			http.Error(w, "app not found", http.StatusNotFound)
+			return backend{}, false
+		}
+		now := s.now()
+		s.settle(a, now)
+		if m := s.livebookMachine(a, now); m != nil {
+			b := backend{}
+			b.password, b.set = envOf(m, livebookPasswordSecret)
+			at := now.UTC()
+			m.LastRequestAt = &at
+			_ = s.changedLocked()
+			s.mu.Unlock()
+			return b, true
+		}
+		booting := s.autostart(a, now)
+		changed := s.changed
+		s.mu.Unlock()
+		if !booting || s.hold(r, give.C, changed) != nil {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "livebook is not running", http.StatusServiceUnavailable)
+			return backend{}, false
+		}
 	}
-	now := s.now()
+}
+
+// hold returns nil after a state change or waitPoll (the clock may have
+// moved), or an error when give fires, the request ends or the server
+// closes.
+func (s *Server) hold(r *http.Request, give <-chan time.Time, changed <-chan struct{}) error {
+	tick := time.NewTimer(waitPoll)
+	defer tick.Stop()
+	select {
+	case <-tick.C:
+	case <-changed:
+	case <-give:
+		return errGaveUp
+	case <-r.Context().Done():
+		return r.Context().Err()
+	case <-s.done:
+		return errClosed
+	}
+	return nil
+}
+
+var errGaveUp = errors.New("flysim: the machine did not start in time")
+
+// livebookMachine returns the newest started machine of a that serves
+// Livebook, or nil. Callers hold s.mu.
+func (s *Server) livebookMachine(a *app, now time.Time) *machine {
 	var best *machine
 	for _, m := range a.Machines {
 		if s.stateAt(m, now) != stateStarted || (s.prof.StrictMachines && !servesLivebook(m)) {
@@ -50,19 +116,12 @@ func (s *Server) livebookMachine(w http.ResponseWriter, r *http.Request) *machin
 			best = m
 		}
 	}
-	if best == nil {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, "livebook is not running", http.StatusServiceUnavailable)
-	}
 	return best
 }
 
 // livebookHealth serves GET /livebook/{app}/public/health.
 func (s *Server) livebookHealth(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	m := s.livebookMachine(w, r)
-	s.mu.Unlock()
-	if m == nil {
+	if _, ok := s.proxy(w, r); !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -79,21 +138,14 @@ func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.mu.Lock()
-	m := s.livebookMachine(w, r)
-	var want string
-	var set bool
-	if m != nil {
-		want, set = envOf(m, livebookPasswordSecret)
-	}
-	s.mu.Unlock()
-	if m == nil {
+	b, ok := s.proxy(w, r)
+	if !ok {
 		return
 	}
 	data := livebookData{App: r.PathValue("app")}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
-		data.OK = set && passwordEqual(r.PostForm.Get("password"), want)
+		data.OK = b.set && passwordEqual(r.PostForm.Get("password"), b.password)
 		if !data.OK {
 			data.Failed = true
 			status = http.StatusUnauthorized

@@ -53,7 +53,7 @@ func (s *Server) launchMachine(w http.ResponseWriter, r *http.Request) {
 	if a == nil {
 		return
 	}
-	if s.refuseForCapacity(w, region, a.Org) {
+	if s.refuseForCapacity(w, region, a.Org) || !s.checkMounts(w, a, in.Config, region, "") {
 		return
 	}
 	if v := in.MinSecretsVersion; v != nil && *v > a.SecretsVersion {
@@ -267,6 +267,9 @@ func (s *Server) updateMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	if in.Region != "" && in.Region != m.Region {
 		writeError(w, http.StatusBadRequest, "invalid_argument: a machine cannot change region")
+		return
+	}
+	if !s.checkMounts(w, a, in.Config, m.Region, m.ID) {
 		return
 	}
 	m.Config, m.UpdatedAt, m.InstanceID = in.Config, now, s.randULID()

@@ -30,16 +30,21 @@ type Profile struct {
 	AppUnauthorizedRate float64
 	// MachinePropagation bounds how long a new machine stays invisible to
 	// the routes that name it (Get, /wait, start, stop, metadata, leases,
-	// destroy): they answer 404 "machine not found" meanwhile.
+	// destroy): they answer 404 "machine not found" meanwhile. A new
+	// volume is as long invisible to GetVolume and DeleteVolume.
 	MachinePropagation time.Duration
-	// ListLag bounds how long a new machine is missing from machine lists
-	// (with or without metadata filters). The machine-name uniqueness
-	// check reads the same lagging store, so a name repeated within the
-	// lag makes a second machine.
+	// ListLag bounds how long a new machine (or volume) is missing from
+	// machine (volume) lists, with or without metadata filters. The
+	// machine-name uniqueness check reads the same lagging store, so a
+	// name repeated within the lag makes a second machine.
 	ListLag time.Duration
 	// Stopping is how long a stop or suspend takes: the machine reports
 	// "stopping" (or "suspending") first.
 	Stopping time.Duration
+	// AutostopIdle is how long an app's machines may go without a
+	// request through the stand-in Livebook path before Fly's proxy stops
+	// (or suspends) those whose service says autostop; 0 means never.
+	AutostopIdle time.Duration
 	// StrictMachines makes machines behave as their config says: only
 	// images flysim knows boot (others end in launch_failed or failed),
 	// health checks pass only on the port and path the image serves, a
@@ -51,12 +56,19 @@ type Profile struct {
 // Instant is the profile of a simulator that agrees with itself at once and
 // runs whatever image it is given: no propagation windows, health checks
 // that pass on a timer. Unit tests that need speed use it.
-func Instant() Profile { return Profile{Name: "instant"} }
+func Instant() Profile { return Profile{Name: "instant", AutostopIdle: defaultAutostopIdle} }
+
+// defaultAutostopIdle is the idle time after which both profiles' proxy
+// stops an autostopping machine. Fly says "several minutes"
+// (https://fly.io/docs/launch/autostop-autostart/) and checks "every few
+// minutes"; five is flysim's pick.
+const defaultAutostopIdle = 5 * time.Minute
 
 // Realistic is the profile of a simulator at least as hard as Fly: slow to
 // agree after a write, strict about machine config. Windows (simulated
-// time, upper bounds): app 4 s with 1 in 4 answers a 401, machine 3 s,
-// machine list 5 s, stop 2 s.
+// time, upper bounds): app 4 s with 1 in 4 answers a 401, machine and
+// volume 3 s, machine and volume lists 5 s, stop 2 s; autostop after 5
+// idle minutes.
 func Realistic() Profile {
 	return Profile{
 		Name:                "realistic",
@@ -65,6 +77,7 @@ func Realistic() Profile {
 		MachinePropagation:  3 * time.Second,
 		ListLag:             5 * time.Second,
 		Stopping:            2 * time.Second,
+		AutostopIdle:        defaultAutostopIdle,
 		StrictMachines:      true,
 	}
 }
@@ -88,7 +101,7 @@ func (p Profile) resolve() (Profile, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"AppPropagation": p.AppPropagation, "MachinePropagation": p.MachinePropagation,
-		"ListLag": p.ListLag, "Stopping": p.Stopping,
+		"ListLag": p.ListLag, "Stopping": p.Stopping, "AutostopIdle": p.AutostopIdle,
 	} {
 		if d < 0 {
 			return p, fmt.Errorf("%w: Profile.%s must not be negative, got %v", ErrInvalidOptions, name, d)

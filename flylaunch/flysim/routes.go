@@ -21,6 +21,11 @@ func (s *Server) routes() *http.ServeMux {
 	api("GET /v1/apps/{app}/ip_assignments", s.listIPs)
 	api("DELETE /v1/apps/{app}/ip_assignments/{ip}", s.deleteIP)
 
+	api("POST /v1/apps/{app}/volumes", s.createVolume)
+	api("GET /v1/apps/{app}/volumes", s.listVolumes)
+	api("GET /v1/apps/{app}/volumes/{id}", s.getVolume)
+	api("DELETE /v1/apps/{app}/volumes/{id}", s.deleteVolume)
+
 	api("POST /v1/apps/{app}/machines", s.launchMachine)
 	api("GET /v1/apps/{app}/machines", s.listMachines)
 	api("GET /v1/apps/{app}/machines/{id}", s.getMachine)

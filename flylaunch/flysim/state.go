@@ -41,6 +41,7 @@ type app struct {
 	Secrets           map[string]*secret   `json:"secrets"`
 	IPs               []flaps.IPAssignment `json:"ips"`
 	Machines          map[string]*machine  `json:"machines"`
+	Volumes           map[string]*volume   `json:"volumes,omitempty"`
 	// VisibleAt is when the Machines API starts to see the app (the
 	// Profile's AppPropagation); nil means at once.
 	VisibleAt *time.Time `json:"visible_at,omitempty"`
@@ -74,11 +75,14 @@ type machine struct {
 	// VisibleAt is when routes naming the machine start to find it, and
 	// ListedAt when machine lists start to show it (the Profile's
 	// MachinePropagation and ListLag); nil means at once.
-	VisibleAt   *time.Time        `json:"visible_at,omitempty"`
-	ListedAt    *time.Time        `json:"listed_at,omitempty"`
-	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
-	Lease       *lease            `json:"lease,omitempty"`
-	SecretEnv   map[string]string `json:"secret_env,omitempty"`
+	VisibleAt   *time.Time `json:"visible_at,omitempty"`
+	ListedAt    *time.Time `json:"listed_at,omitempty"`
+	DestroyedAt *time.Time `json:"destroyed_at,omitempty"`
+	// LastRequestAt is when the stand-in Livebook last answered a request
+	// through the machine: the proxy's autostop counts idleness from it.
+	LastRequestAt *time.Time        `json:"last_request_at,omitempty"`
+	Lease         *lease            `json:"lease,omitempty"`
+	SecretEnv     map[string]string `json:"secret_env,omitempty"`
 }
 
 type lease struct {
@@ -130,6 +134,14 @@ func loadState(dir string) (*state, error) {
 		}
 		if a.Machines == nil {
 			a.Machines = map[string]*machine{}
+		}
+		if a.Volumes == nil {
+			a.Volumes = map[string]*volume{}
+		}
+		for id, v := range a.Volumes {
+			if v == nil || v.ID != id {
+				return nil, fmt.Errorf("%w %s: volume entry %q is inconsistent", ErrCorruptState, path, id)
+			}
 		}
 		for id, m := range a.Machines {
 			if m == nil || m.ID != id {

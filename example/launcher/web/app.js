@@ -91,6 +91,11 @@ const { connectResume } = await import(hooksURL);
         $("summary-url").textContent = $("summary-url").href; // absolute, to copy
 
         $("summary-password").textContent = v.password;
+        for (const id of ["summary-manage-term", "summary-manage-def"]) $(id).hidden = !v.manage;
+        $("summary-manage").href = v.manage || "#";
+        $("summary-manage-note").textContent = v.manage
+          ? "Keep the manage link too: it is valid for 30 days, until " + v.manage_until + ", and anyone who has it can stop, start or delete this Livebook."
+          : "";
         showError("");
         show("summary");
         $("summary-title").focus(); // screen readers announce the result
@@ -147,20 +152,21 @@ const { connectResume } = await import(hooksURL);
     }
   });
 
-  $("copy").addEventListener("click", async () => {
-    const pw = $("summary-password").textContent;
+  async function copy(button, text, what, select) {
     try {
-      await navigator.clipboard.writeText(pw);
-      $("copy").textContent = "Copied";
-      $("copy-status").textContent = "Password copied to the clipboard";
+      await navigator.clipboard.writeText(text);
+      button.textContent = "Copied";
+      $("copy-status").textContent = what + " copied to the clipboard";
     } catch {
       const range = document.createRange();
-      range.selectNodeContents($("summary-password"));
+      range.selectNodeContents(select);
       getSelection().removeAllRanges();
       getSelection().addRange(range);
-      $("copy-status").textContent = "Password selected; press Ctrl+C to copy it";
+      $("copy-status").textContent = what + " selected; press Ctrl+C to copy it";
     }
-  });
+  }
+  $("copy").addEventListener("click", () => copy($("copy"), $("summary-password").textContent, "Password", $("summary-password")));
+  $("copy-manage").addEventListener("click", () => copy($("copy-manage"), $("summary-manage").href, "Manage link", $("summary-manage")));
 
   // A new launch starts from a fresh page, with a new suggested name.
   $("again").addEventListener("click", () => location.reload());

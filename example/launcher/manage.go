@@ -1,0 +1,389 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/resume"
+)
+
+// manageKey is the seal purpose of manage links, and the storage key the
+// manage page's client names.
+const manageKey = "manage"
+
+// manageMaxAge is how long a manage link opens after the launch ended.
+const manageMaxAge = 30 * 24 * time.Hour
+
+// How often a client may read a Livebook's state by opening manage
+// pages: every open that is not following a change under way reads Fly.
+const (
+	viewInterval = 3 * time.Second
+	viewBurst    = 20
+)
+
+// manageTimeout bounds one Stop, Start or Delete.
+const manageTimeout = 5 * time.Minute
+
+// errNothingToManage reports an action from a manage page without a link.
+var errNothingToManage = errors.New("this page has no Livebook to manage: open the manage link of a launch")
+
+// errChangeUnderWay refuses a second change to a Livebook while one runs.
+var errChangeUnderWay = errors.New("another change to this Livebook is under way: wait for it to end")
+
+// errNotConfirmed refuses a delete that does not name the app it deletes.
+var errNotConfirmed = errors.New("confirm the deletion first")
+
+// manageState is what a manage link carries, sealed by resume (purpose
+// manageKey, valid manageMaxAge): the launch's identity and what Delete
+// needs to prove what the launch created, never the password. Like the
+// launch state it is a claim: Check refuses one this server will not act
+// on, and every action reads Fly before it acts.
+type manageState struct {
+	LaunchID   string `json:"launch_id"`
+	App        string `json:"app"`
+	Region     string `json:"region"`
+	MachineID  string `json:"machine_id"`
+	VolumeID   string `json:"volume_id,omitempty"`
+	AppCreated bool   `json:"app_created"`
+	// Issued is when the link was made; it stops opening manageMaxAge
+	// later.
+	Issued time.Time `json:"issued"`
+	// Org is never written. A state that names one must name the
+	// server's (see launchState.Org).
+	Org string `json:"org,omitempty"`
+}
+
+// newManageState is the manage state of a launch that ended well at now.
+func newManageState(rec flylaunch.Record, now time.Time) manageState {
+	return manageState{
+		LaunchID: rec.LaunchID, App: rec.App, Region: rec.Region, MachineID: rec.MachineID,
+		VolumeID: rec.VolumeID, AppCreated: rec.AppCreated, Issued: now.UTC().Truncate(time.Second),
+	}
+}
+
+// record is the flylaunch record of the finished launch in org.
+func (s manageState) record(org string) flylaunch.Record {
+	return flylaunch.Record{
+		LaunchID: s.LaunchID, App: s.App, Org: org, Region: s.Region, MachineID: s.MachineID,
+		VolumeID: s.VolumeID, Step: flylaunch.StepHealthy, AppCreated: s.AppCreated,
+	}
+}
+
+// check refuses a state the server configured for org will not act on.
+func (s manageState) check(org string) error {
+	if s.Org != "" && s.Org != org {
+		return errForeignOrg
+	}
+	return s.record(org).Validate()
+}
+
+// expires is when the link of s stops opening.
+func (s manageState) expires() time.Time { return s.Issued.Add(manageMaxAge) }
+
+// manageView is everything the manage page renders, sent whole in every
+// snapshot.
+type manageView struct {
+	// State is running, starting, stopping, stopped, deleting or gone; ""
+	// when it is not known.
+	State string `json:"state,omitempty"`
+	App   string `json:"app,omitempty"`
+	URL   string `json:"url,omitempty"`
+	// Busy says a change is under way: the page offers no action.
+	Busy    bool   `json:"busy,omitempty"`
+	Message string `json:"message,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Expires is the link's last day, for the page to say.
+	Expires string `json:"expires,omitempty"`
+}
+
+// manageApp is the resume.App behind the manage page: it shows the state
+// of the Livebook a manage link names and runs Stop, Start and Delete on
+// it. Actions are admitted like launches (launchApp.admit: the client's
+// launch token and a slot); opening a page reads Fly once, charged to the
+// client's view bucket, unless it follows a change under way.
+type manageApp struct {
+	launches *launchApp // admit, goTracked, the launcher's context
+	views    *limiter
+	seq      atomic.Uint64 // numbers every view sent, across changes
+
+	mu  sync.Mutex
+	ops map[string]*manageOp // changes under way, by launch ID
+}
+
+func newManageApp(la *launchApp) (*manageApp, error) {
+	views, err := newLimiter(viewInterval, viewBurst, maxTrackedClients, la.now)
+	if err != nil {
+		return nil, err
+	}
+	return &manageApp{launches: la, views: views, ops: map[string]*manageOp{}}, nil
+}
+
+// Check implements resume.Checker: a link naming another org, or a record
+// flylaunch would refuse, opens as invalid.
+func (m *manageApp) Check(st manageState) error { return st.check(m.launches.org) }
+
+// Open shows the Livebook the link names, or why the link does not open.
+func (m *manageApp) Open(ctx context.Context, c *resume.Conn[manageState], r resume.Result[manageState]) error {
+	switch r.Status {
+	case resume.StatusResumed:
+		return m.open(ctx, c, r.State)
+	case resume.StatusExpired:
+		return m.show(ctx, c, manageView{Error: "This manage link has expired: a link works for 30 days after its launch. Nothing was changed."})
+	case resume.StatusFresh:
+		return m.show(ctx, c, manageView{Error: "This page manages a Livebook through the link its launch gave you (it ends with # and a long code). Open that link."})
+	}
+	m.launches.log.Info("manage link rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
+	return m.show(ctx, c, manageView{Error: "This manage link is not valid: it was altered, or made by another server. Nothing was changed."})
+}
+
+// open follows the change under way on st's Livebook, or reads its state.
+func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st manageState) error {
+	if op := m.running(st.LaunchID); op != nil {
+		m.follow(c, op)
+		return nil
+	}
+	if _, ok := m.views.reserve(c.ClientAddr()); !ok {
+		_ = m.show(ctx, c, m.base(st, manageView{Error: "Too many requests from your address: this page tries again by itself."}))
+		return errRateLimited
+	}
+	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	if err != nil {
+		return err // Check vetted the record
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	status, err := lb.Status(sctx)
+	return m.show(ctx, c, m.viewOf(st, status, err))
+}
+
+// Action runs "stop", "start" or "delete" on the Livebook of the page's
+// link, in the background, and streams its progress to the page. Its
+// error text is shown on the page.
+func (m *manageApp) Action(_ context.Context, c *resume.Conn[manageState], name string, data json.RawMessage) error {
+	st, ok := c.State()
+	if !ok {
+		return errNothingToManage
+	}
+	busy, ok := map[string]string{"stop": "stopping", "start": "starting", "delete": "deleting"}[name]
+	if !ok {
+		return fmt.Errorf("unknown action %q", name)
+	}
+	if name == "delete" && !confirmed(data, st.App) {
+		return errNotConfirmed
+	}
+	op, err := m.begin(st, c.ClientAddr(), m.base(st, manageView{State: busy, Busy: true, Message: progressMessage(name)}))
+	if err != nil {
+		return err
+	}
+	m.launches.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
+	m.follow(c, op)
+	return nil
+}
+
+// confirmed reports whether data confirms the deletion of app: {"confirm": app}.
+func confirmed(data json.RawMessage, app string) bool {
+	var req struct {
+		Confirm string `json:"confirm"`
+	}
+	return json.Unmarshal(data, &req) == nil && req.Confirm == app
+}
+
+// begin admits a change of st's Livebook for client (refused while
+// another runs) and starts it on the launcher's own context: a closed
+// page does not stop it.
+func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (*manageOp, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ops[st.LaunchID] != nil {
+		return nil, errChangeUnderWay
+	}
+	_, release, err := m.launches.admit(client)
+	if err != nil {
+		return nil, err
+	}
+	op := newManageOp(first, m.seq.Add(1))
+	m.ops[st.LaunchID] = op
+	m.launches.goTracked(func() {
+		defer release()
+		v := m.change(st, first.State)
+		m.mu.Lock()
+		delete(m.ops, st.LaunchID)
+		m.mu.Unlock()
+		op.end(v, m.seq.Add(1))
+	})
+	return op, nil
+}
+
+// change runs the change whose page state is busy and returns the view of
+// its outcome.
+func (m *manageApp) change(st manageState, busy string) manageView {
+	ctx, cancel := context.WithTimeout(m.launches.base, manageTimeout)
+	defer cancel()
+	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	if err != nil {
+		return m.base(st, manageView{Error: err.Error()})
+	}
+	var status flylaunch.LaunchStatus
+	switch busy {
+	case "stopping":
+		status, err = lb.Stop(ctx)
+	case "starting":
+		status, err = lb.Start(ctx)
+	default:
+		return m.deleted(st, lb.Delete(ctx))
+	}
+	if err != nil {
+		m.launches.log.Warn("manage action failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
+	}
+	return m.viewOf(st, status, err)
+}
+
+// deleted is the view after Delete ended with err.
+func (m *manageApp) deleted(st manageState, err error) manageView {
+	v := m.base(st, manageView{State: "gone", Message: "Deleted: the Livebook's machine, its volume with its notebooks, the app and its addresses are gone."})
+	switch {
+	case err == nil:
+		m.launches.log.Info("launch deleted", "app", st.App, "launch_id", st.LaunchID)
+	case errors.Is(err, flylaunch.ErrAppKept):
+		v.Message = "Deleted the Livebook's machine and its volume. The app " + st.App + " and its addresses were kept: " + keptReason(err)
+	default:
+		m.launches.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		v.State, v.Message = "", ""
+		v.Error = "The Livebook could not be deleted completely: " + err.Error() + " Reload this page to see what is left, and try again."
+	}
+	return v
+}
+
+// keptReason says why Delete kept the app (ErrAppKept's detail).
+func keptReason(err error) string {
+	return strings.TrimPrefix(err.Error(), flylaunch.ErrAppKept.Error()+": ") + "."
+}
+
+// viewOf renders a status read with err.
+func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err error) manageView {
+	v := m.base(st, manageView{})
+	switch {
+	case errors.Is(err, flylaunch.ErrGone) || err == nil && status.State == flylaunch.StateGone:
+		v.State, v.Message = "gone", "This Livebook no longer exists: its machine or its app was deleted."
+	case err != nil && status.State == "":
+		v.Error = "Could not read the Livebook's state from Fly.io: " + err.Error()
+	default:
+		v.State, v.Message = pageState(status.State)
+		if err != nil {
+			v.Error = "The change did not complete: " + err.Error()
+		}
+	}
+	return v
+}
+
+// pageState maps a launch state to the page's word and what it means.
+func pageState(s flylaunch.LaunchState) (string, string) {
+	switch s {
+	case flylaunch.StateRunning:
+		return "running", "Your Livebook is running."
+	case flylaunch.StateStarting:
+		return "starting", "Your Livebook is starting."
+	case flylaunch.StateStopping:
+		return "stopping", "Your Livebook is stopping."
+	case flylaunch.StateStopped:
+		return "stopped", "Stopped: it uses no CPU or memory now. It starts again by itself when you open its URL, or press Start."
+	case flylaunch.StateFailed:
+		return "stopped", "Its machine failed and stopped. Start tries again."
+	case flylaunch.StateDeleting:
+		return "deleting", "Your Livebook is being deleted."
+	}
+	return "gone", "This Livebook no longer exists."
+}
+
+// progressMessage says what an action is doing.
+func progressMessage(action string) string {
+	switch action {
+	case "stop":
+		return "Stopping the machine…"
+	case "start":
+		return "Starting the machine…"
+	}
+	return "Deleting the machine, its volume and, if nothing else lives in it, the app…"
+}
+
+// base fills in what every view of st says.
+func (m *manageApp) base(st manageState, v manageView) manageView {
+	v.App = st.App
+	v.URL = m.launches.fly.livebookURL(st.App, "https://"+st.App+".fly.dev")
+	v.Expires = st.expires().Format("2 January 2006")
+	return v
+}
+
+// show sends v as the page's whole state.
+func (m *manageApp) show(ctx context.Context, c *resume.Conn[manageState], v manageView) error {
+	return c.Snapshot(ctx, m.seq.Add(1), v)
+}
+
+// running returns the change under way on launchID, or nil.
+func (m *manageApp) running(launchID string) *manageOp {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ops[launchID]
+}
+
+// follow streams op's views to c until op ends or c does.
+func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
+	m.launches.goTracked(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		sent := uint64(0)
+		for {
+			v, seq, changed, done := op.latest()
+			if seq != sent && c.Snapshot(ctx, seq, v) != nil {
+				return
+			}
+			sent = seq
+			if done {
+				return
+			}
+			select {
+			case <-changed:
+			case <-c.Done():
+				return
+			}
+		}
+	})
+}
+
+// manageOp is one Stop, Start or Delete under way: its latest view, which
+// every page following it renders.
+type manageOp struct {
+	mu      sync.Mutex
+	view    manageView
+	seq     uint64
+	changed chan struct{} // closed when the op ends
+	done    bool
+}
+
+func newManageOp(v manageView, seq uint64) *manageOp {
+	return &manageOp{view: v, seq: seq, changed: make(chan struct{})}
+}
+
+// latest returns the op's view, its seq, a channel closed when it ends,
+// and whether it has.
+func (o *manageOp) latest() (manageView, uint64, <-chan struct{}, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.view, o.seq, o.changed, o.done
+}
+
+// end records the op's last view.
+func (o *manageOp) end(v manageView, seq uint64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.view, o.seq, o.done = v, seq, true
+	close(o.changed)
+}

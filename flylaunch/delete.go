@@ -1,0 +1,223 @@
+package flylaunch
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+
+	fly "github.com/superfly/fly-go"
+)
+
+// Delete removes what the launch provably created: every
+// machine whose metadata carries its launch ID (a machine ID in rec is not
+// proof; Fly's metadata is), its volume (the one rec names and those its
+// machines mount, unless a machine that is not the launch's holds one),
+// then the app, but only if rec proves this launch created it
+// ([Record.AppCreated]) and no other machine lives in it; the app's IP
+// addresses go with it. Otherwise it leaves the app, and with it the
+// addresses (they are the app's, not the launch's: Fly does not say which
+// launch allocated one, and other machines in the app are reached through
+// them), and returns an error matching [ErrAppKept] that says why. A
+// deploy of the launch running in this Launcher is cancelled first, and
+// its own latest record is used. Things already gone are not errors, and an app
+// owned by another org is left alone, so Delete may be repeated. Delete
+// only acts when asked: failed deploys keep their resources so that they
+// can be resumed.
+func (b *Livebook) Delete(ctx context.Context) error {
+	l := b.l
+	rec, err := l.stopDeploy(ctx, b.rec)
+	if err != nil {
+		return err
+	}
+	d := l.operation(rec, "delete")
+	ours, others, err := d.deleteOurs(ctx)
+	if err != nil || ours == nil && others == nil {
+		return err // or the app is gone, or not ours to look into
+	}
+	if err := d.keepApp(others); err != nil {
+		return err
+	}
+	// The machine list lags behind writes: a machine made a moment ago may
+	// be missing from it. Look again once the propagation bound has passed,
+	// and keep the app if anything else shows up.
+	if err := sleep(ctx, l.propagation); err != nil {
+		return err
+	}
+	more, others, err := d.deleteOurs(ctx)
+	if err != nil {
+		return err
+	}
+	if err := d.keepApp(others); err != nil {
+		return err
+	}
+	ours = append(ours, more...)
+	if err := d.deleteApp(ctx); err != nil {
+		return err
+	}
+	l.log.Info("flylaunch: deleted", "launch_id", rec.LaunchID, "app", rec.App, "machines", len(ours))
+	return nil
+}
+
+// operation is a driver for a call on an existing launch (not a deploy):
+// it has no Deploy and names its step op in errors.
+func (l *Launcher) operation(rec Record, op Step) *driver {
+	return &driver{l: l, spec: Spec{App: rec.App, Org: rec.Org, Region: rec.Region}, rec: rec, step: op}
+}
+
+// deleteOurs destroys the machines carrying the launch ID, then deletes
+// the launch's volumes, and returns the IDs of those machines and of the
+// others (both nil if the app is not there or not ours to look into).
+func (d *driver) deleteOurs(ctx context.Context) (ours, others []string, err error) {
+	mine, others, err := d.machinesByOwner(ctx)
+	if err != nil || mine == nil && others == nil {
+		return nil, others, err
+	}
+	volumes := []string{}
+	if d.rec.VolumeID != "" {
+		volumes = append(volumes, d.rec.VolumeID)
+	}
+	held := map[string]bool{}
+	ours = []string{}
+	for _, m := range mine {
+		if err := d.destroyMachine(ctx, m.ID); err != nil {
+			return nil, nil, err
+		}
+		ours = append(ours, m.ID)
+		held[m.ID] = true
+		if v := mountedVolume(m); v != "" && !slices.Contains(volumes, v) {
+			volumes = append(volumes, v)
+		}
+	}
+	for _, id := range volumes {
+		if err := d.deleteOwnVolume(ctx, id, held); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ours, others, nil
+}
+
+// deleteOwnVolume deletes the launch's volume id unless a machine that is
+// not one of the launch's (ours) holds it; one already gone is no error.
+func (d *driver) deleteOwnVolume(ctx context.Context, id string, ours map[string]bool) error {
+	var v *fly.Volume
+	err := d.retry(ctx, "get volume "+id, func(ctx context.Context) error {
+		return d.try(ctx, 0, func(ctx context.Context) (err error) {
+			v, err = d.l.client.GetVolume(ctx, d.spec.App, id)
+			return err
+		})
+	})
+	switch {
+	case statusOf(err) == http.StatusNotFound:
+		return nil
+	case err != nil:
+		return err
+	case v.Name != volumeName(d.spec.App):
+		d.l.log.Warn("flylaunch: volume kept, its name is not the launch's", "launch_id", d.rec.LaunchID, "volume", id)
+		return nil
+	case v.AttachedMachine != nil && !ours[*v.AttachedMachine]:
+		d.l.log.Warn("flylaunch: volume kept, another machine holds it", "launch_id", d.rec.LaunchID, "volume", id, "machine", *v.AttachedMachine)
+		return nil
+	}
+	return d.deleteVolume(ctx, id)
+}
+
+// keepApp returns why the app must stay, or nil if Delete may delete it.
+func (d *driver) keepApp(others []string) error {
+	switch {
+	case !d.rec.AppCreated:
+		return fmt.Errorf("%w: %s was not created by launch %s", ErrAppKept, d.rec.App, d.rec.LaunchID)
+	case len(others) > 0:
+		return fmt.Errorf("%w: %s still holds %d machine(s) that launch %s did not create", ErrAppKept, d.rec.App, len(others), d.rec.LaunchID)
+	}
+	return nil
+}
+
+// stopDeploy cancels the deploy of rec if this Launcher runs it and
+// returns its latest record, which this process knows first-hand.
+func (l *Launcher) stopDeploy(ctx context.Context, rec Record) (Record, error) {
+	l.mu.Lock()
+	dep := l.deploys[rec.LaunchID]
+	l.mu.Unlock()
+	if dep == nil {
+		return rec, nil
+	}
+	dep.Cancel()
+	select {
+	case <-dep.Done():
+	case <-ctx.Done():
+		return rec, ctx.Err()
+	}
+	if own := dep.Record(); own.App == rec.App {
+		return own, nil
+	}
+	return rec, nil
+}
+
+// machinesByOwner lists the app's active machines and splits them into
+// those carrying the launch ID (oldest first) and the IDs of the others.
+// Both are nil when the app does not exist or belongs to an org the token
+// cannot see. The machine list may lag a fresh launch, so a recorded
+// machine missing from it is read directly.
+func (d *driver) machinesByOwner(ctx context.Context) (ours []*fly.Machine, others []string, err error) {
+	var all []*fly.Machine
+	err = d.retry(ctx, "list machines", func(ctx context.Context) error {
+		return d.try(ctx, 0, func(ctx context.Context) (err error) {
+			all, err = d.l.client.List(ctx, d.spec.App, "")
+			return err
+		})
+	})
+	switch statusOf(err) {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ours, others = []*fly.Machine{}, []string{}
+	seen := map[string]bool{}
+	for _, m := range all {
+		if m == nil || !m.IsActive() {
+			continue
+		}
+		seen[m.ID] = true
+		if m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
+			ours = append(ours, m)
+		} else {
+			others = append(others, m.ID)
+		}
+	}
+	if id := d.rec.MachineID; id != "" && !seen[id] {
+		m, err := d.getMachine(ctx)
+		if err != nil && statusOf(err) != http.StatusNotFound {
+			return nil, nil, err
+		}
+		if err == nil && m.IsActive() && m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
+			ours = append(ours, m)
+		}
+	}
+	slices.SortStableFunc(ours, func(a, b *fly.Machine) int {
+		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return ours, others, nil
+}
+
+// deleteApp deletes the app if it is in the deploy's org.
+func (d *driver) deleteApp(ctx context.Context) error {
+	var st appState
+	err := d.retry(ctx, "check app "+d.spec.App, func(ctx context.Context) (err error) {
+		st, err = d.lookupApp(ctx, false)
+		return err
+	})
+	if err != nil || st != appOurs {
+		return err
+	}
+	return d.retry(ctx, "delete app "+d.spec.App, func(ctx context.Context) error {
+		err := d.try(ctx, 0, func(ctx context.Context) error { return d.l.client.DeleteApp(ctx, d.spec.App) })
+		if statusOf(err) == http.StatusNotFound {
+			return nil
+		}
+		return err
+	})
+}

@@ -1,0 +1,241 @@
+package flylaunch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	fly "github.com/superfly/fly-go"
+	"github.com/superfly/fly-go/flaps"
+)
+
+// halted reports a machine that stopped or suspended because it was asked
+// to (by a user, or by Fly's proxy when idle): starting it again is safe.
+func halted(m *fly.Machine) bool {
+	return (m.State == fly.MachineStateStopped || m.State == fly.MachineStateSuspended) && !crashLooping(m)
+}
+
+// startMachine asks Fly to start machine id; one already starting or
+// started is left as it is.
+func (d *driver) startMachine(ctx context.Context, id string) error {
+	return d.retry(ctx, "start machine "+id, func(ctx context.Context) error {
+		return d.try(ctx, 0, func(ctx context.Context) error {
+			_, err := d.l.client.Start(ctx, d.spec.App, id, "")
+			return err
+		})
+	})
+}
+
+// stopMachine asks Fly to stop machine id; one already stopped is no
+// error.
+func (d *driver) stopMachine(ctx context.Context, id string) error {
+	return d.retry(ctx, "stop machine "+id, func(ctx context.Context) error {
+		err := d.try(ctx, 0, func(ctx context.Context) error {
+			return d.l.client.Stop(ctx, d.spec.App, fly.StopMachineInput{ID: id}, "")
+		})
+		if statusOf(err) == http.StatusPreconditionFailed {
+			return nil // not in a state to stop: already stopped, or going
+		}
+		return err
+	})
+}
+
+// LaunchState says where a launch's Livebook is, as [Livebook.Status]
+// reads it from Fly.
+type LaunchState string
+
+// The states of a launch.
+const (
+	// StateRunning: the machine is started.
+	StateRunning LaunchState = "running"
+	// StateStarting: the machine is booting (created, starting,
+	// replacing).
+	StateStarting LaunchState = "starting"
+	// StateStopping: the machine is stopping or suspending.
+	StateStopping LaunchState = "stopping"
+	// StateStopped: the machine is stopped or suspended, by a user or by
+	// Fly's proxy when idle; the proxy starts it on the next request.
+	StateStopped LaunchState = "stopped"
+	// StateFailed: the machine failed, or stopped after crashing.
+	StateFailed LaunchState = "failed"
+	// StateDeleting: the machine is being destroyed.
+	StateDeleting LaunchState = "deleting"
+	// StateGone: the app, or every machine of the launch, no longer
+	// exists.
+	StateGone LaunchState = "gone"
+)
+
+// LaunchStatus is what Fly says about a launch now.
+type LaunchStatus struct {
+	// State sums up the machine's state.
+	State LaunchState `json:"state"`
+	// MachineID is the launch's machine, "" when gone.
+	MachineID string `json:"machine_id,omitempty"`
+	// MachineState is Fly's own word for the machine's state.
+	MachineState string `json:"machine_state,omitempty"`
+	// URL is the app's URL, https://<app>.fly.dev.
+	URL string `json:"url"`
+}
+
+// stateOf sums up m's state.
+func stateOf(m *fly.Machine) LaunchState {
+	switch m.State {
+	case fly.MachineStateStarted:
+		return StateRunning
+	case fly.MachineStateStopped, fly.MachineStateSuspended:
+		if crashLooping(m) {
+			return StateFailed
+		}
+		return StateStopped
+	case "stopping", "suspending":
+		return StateStopping
+	case "failed", "launch_failed":
+		return StateFailed
+	case fly.MachineStateDestroying:
+		return StateDeleting
+	case fly.MachineStateDestroyed:
+		return StateGone
+	}
+	return StateStarting
+}
+
+// Livebook is the Livebook of one launch at Fly, as a [Record] describes
+// it: what Status, Stop, Start and Delete act on, long after the deploy
+// ended (from a manage page, say). Get one from [Launcher.Livebook]. Like
+// a resumed deploy it treats the record as a claim: every call reads
+// Fly's state before it acts, and acts only on what carries the launch's
+// ID. Its methods are safe for concurrent use and may be repeated.
+type Livebook struct {
+	l   *Launcher
+	rec Record
+}
+
+// Livebook returns the Livebook of the launch rec describes, or the error
+// [Record.Validate] finds in rec.
+func (l *Launcher) Livebook(rec Record) (*Livebook, error) {
+	if err := rec.Validate(); err != nil {
+		return nil, err
+	}
+	return &Livebook{l: l, rec: rec}, nil
+}
+
+// Status reads Fly's state of the launch: its app and the oldest machine
+// carrying its launch ID. A launch whose app or machines no longer exist
+// is [StateGone], not an error. It only reads (a List, and a Get when the
+// list misses the recorded machine).
+func (b *Livebook) Status(ctx context.Context) (LaunchStatus, error) {
+	d := b.l.operation(b.rec, "status")
+	m, err := d.ownMachine(ctx)
+	return d.status(m), err
+}
+
+// Stop stops the launch's machine and waits, up to
+// [Options.StartDeadline], until it is stopped; it returns the launch's
+// status then. A machine already stopped stays so. A launch with no
+// machine left ends with [ErrGone]. Fly's proxy starts a stopped Livebook
+// again on the next request to its URL.
+func (b *Livebook) Stop(ctx context.Context) (LaunchStatus, error) {
+	return b.l.turn(ctx, b.rec, "stop", fly.MachineStateStopped)
+}
+
+// Start starts the launch's machine and waits, up to
+// [Options.StartDeadline], until it is started; it returns the launch's
+// status then. A machine already started is left so. A launch with no
+// machine left ends with [ErrGone], one whose machine fails with
+// [ErrMachineFailed], one that does not start in time with
+// [ErrStartTimeout].
+func (b *Livebook) Start(ctx context.Context) (LaunchStatus, error) {
+	return b.l.turn(ctx, b.rec, "start", fly.MachineStateStarted)
+}
+
+// turn brings the launch's machine to want (started or stopped).
+func (l *Launcher) turn(ctx context.Context, rec Record, op Step, want string) (LaunchStatus, error) {
+	d := l.operation(rec, op)
+	m, err := d.ownMachine(ctx)
+	if err == nil && m == nil {
+		err = d.gone("find the launch's machine", errors.New("no machine carries launch "+rec.LaunchID))
+	}
+	if err != nil {
+		return d.status(m), err
+	}
+	d.rec.MachineID = m.ID
+	if want == fly.MachineStateStarted && stateOf(m) != StateRunning {
+		err = d.startMachine(ctx, m.ID)
+	} else if want == fly.MachineStateStopped && stateOf(m) != StateStopped {
+		err = d.stopMachine(ctx, m.ID)
+	}
+	if err == nil {
+		m, err = d.await(ctx, want)
+	}
+	return d.status(m), err
+}
+
+// ownMachine returns the launch's active machine (the oldest carrying its
+// launch ID), or nil when the app or the machine is gone.
+func (d *driver) ownMachine(ctx context.Context) (*fly.Machine, error) {
+	ours, _, err := d.machinesByOwner(ctx)
+	if err != nil || len(ours) == 0 {
+		return nil, err
+	}
+	return ours[0], nil
+}
+
+// status renders m (nil: gone) as the launch's status.
+func (d *driver) status(m *fly.Machine) LaunchStatus {
+	st := LaunchStatus{State: StateGone, URL: d.spec.URL()}
+	if m != nil {
+		st.State, st.MachineID, st.MachineState = stateOf(m), m.ID, m.State
+	}
+	return st
+}
+
+// await waits until the launch's machine is in state want (stopped also
+// accepts suspended), looking at it before every server-side wait slice,
+// up to the start deadline. A machine that fails or is destroyed ends the
+// wait at once.
+func (d *driver) await(parent context.Context, want string) (*fly.Machine, error) {
+	ctx, cancel := context.WithTimeout(parent, d.l.startDeadline)
+	defer cancel()
+	op := "wait for machine " + d.rec.MachineID + " to be " + want
+	for {
+		m, err := d.getMachine(ctx)
+		if err == nil && !m.IsActive() {
+			return m, d.gone(op, fmt.Errorf("machine %s is %s", m.ID, m.State))
+		}
+		switch {
+		case err != nil:
+			return m, d.expired(parent, op, err)
+		case m.State == want, want == fly.MachineStateStopped && m.State == fly.MachineStateSuspended:
+			return m, nil
+		case want == fly.MachineStateStarted && stateOf(m) == StateFailed:
+			return m, d.machineFailed(op, fmt.Errorf("machine %s is %s%s", m.ID, m.State, lastExit(m)))
+		}
+		if err := d.waitSlice(ctx, op, want); err != nil {
+			return m, d.expired(parent, op, err)
+		}
+	}
+}
+
+// waitSlice runs one slice of the server-side wait for state want; a 408
+// is no error.
+func (d *driver) waitSlice(ctx context.Context, op, want string) error {
+	return d.retry(ctx, op, func(ctx context.Context) error {
+		err := d.try(ctx, waitSlice, func(ctx context.Context) error {
+			return d.l.client.Wait(ctx, d.spec.App, d.rec.MachineID, flaps.WithWaitStates(want), flaps.WithWaitTimeout(waitSlice))
+		})
+		if statusOf(err) == http.StatusRequestTimeout {
+			return nil
+		}
+		return err
+	})
+}
+
+// expired maps the start deadline running out (while parent is alive) to
+// ErrStartTimeout.
+func (d *driver) expired(parent context.Context, op string, err error) error {
+	if parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout}
+	}
+	return err
+}
