@@ -14,13 +14,27 @@ const livebookPasswordSecret = "LIVEBOOK_PASSWORD"
 
 var livebookPage = template.Must(template.New("livebook").Parse(`<!DOCTYPE html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Livebook - {{.App}}</title></head>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Livebook - {{.App}}</title>
+<style>
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #f7f7fb; color: #1b1f2a;
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+main { width: min(22rem, calc(100vw - 2rem)); background: #fff; border: 1px solid #e3e5ee; border-radius: 12px;
+  padding: 1.75rem; box-shadow: 0 8px 24px rgba(16, 24, 40, .06); }
+h1 { font-size: 1.35rem; margin: 0 0 1rem; }
+label { display: block; font-weight: 600; margin-bottom: .35rem; }
+input { box-sizing: border-box; width: 100%; font: inherit; padding: .6rem .75rem; border: 1px solid #c9cedb; border-radius: 8px; }
+button { margin-top: 1rem; width: 100%; font: inherit; font-weight: 600; padding: .65rem; border: 0; border-radius: 8px;
+  background: #6d4aff; color: #fff; cursor: pointer; }
+[role=alert] { background: #fef3f2; color: #b42318; border: 1px solid #fecdca; border-radius: 8px; padding: .6rem .8rem; }
+</style></head>
 <body>
 {{if .OK}}<main data-test="livebook-ok"><h1>Livebook</h1><p>Welcome to {{.App}}.</p></main>
 {{else}}<main data-test="livebook-login"><h1>Authentication required</h1>
 {{if .Failed}}<p role="alert" data-test="livebook-error">Invalid password.</p>{{end}}
 <form method="post">
-<input type="password" name="password" autocomplete="current-password" required>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
 <button type="submit">Authenticate</button>
 </form></main>{{end}}
 </body>

@@ -66,7 +66,11 @@ func TestLivebookStandIn(t *testing.T) {
 	status, body = livebookGet(t, e, "/livebook/lb/")
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `<form method="post">`)
-	assert.Contains(t, body, `<input type="password" name="password"`)
+	// The password field has a label (screen readers announce it) and the
+	// page is styled for any screen.
+	assert.Regexp(t, `<label for="password">Password</label>\s*<input type="password" id="password" name="password"`, body)
+	assert.Contains(t, body, `<meta name="viewport"`)
+	assert.Contains(t, body, `<style>`)
 	assert.NotContains(t, body, "livebook-ok")
 
 	tests := []struct {
@@ -88,7 +92,7 @@ func TestLivebookStandIn(t *testing.T) {
 				assert.Contains(t, body, `data-test="livebook-ok"`)
 			} else {
 				assert.NotContains(t, body, "livebook-ok")
-				assert.Contains(t, body, `<input type="password" name="password"`)
+				assert.Contains(t, body, `<input type="password" id="password" name="password"`)
 			}
 			assert.NotContains(t, body, pw[:8], "the page never echoes the password")
 		})
