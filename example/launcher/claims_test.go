@@ -268,7 +268,7 @@ func TestResumeCostsALaunch(t *testing.T) {
 	c, result := s.connect(t, blob)
 	require.Equal(t, "resumed", result.Status)
 	v := viewOf(t, c.read())
-	assert.Contains(t, v.Step, errRateLimited.Error())
+	assert.Contains(t, v.Step, sentence(errRateLimited.Error()))
 	e := c.read()
 	assert.Equal(t, "error", e.T, "the connection ends; the page retries later")
 	assert.Empty(t, callsSince(w.sim, before), "a refused resume costs Fly nothing")

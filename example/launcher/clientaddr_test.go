@@ -147,7 +147,7 @@ func TestForgedForwardedForIsLimited(t *testing.T) {
 		if r.OK {
 			admitted++
 		} else {
-			assert.Equal(t, errRateLimited.Error(), r.Error, "launch %d", i)
+			assert.Equal(t, sentence(errRateLimited.Error()), r.Error, "launch %d", i)
 		}
 		c.conn.CloseNow()
 	}

@@ -230,10 +230,10 @@ func TestLongLivedConnectionsOutliveReadTimeout(t *testing.T) {
 
 	r := ws.action("no-such-action", nil)
 	assert.False(t, r.OK)
-	assert.Contains(t, r.Error, "unknown action", "the WebSocket is still served")
+	assert.Contains(t, r.Error, "Unknown action", "the WebSocket is still served")
 
 	stream.send(map[string]any{"t": "action", "id": "1", "name": "no-such-action"})
 	reply := stream.read()
 	assert.Equal(t, "reply", reply.T)
-	assert.Contains(t, reply.Error, "unknown action", "the event stream is still served")
+	assert.Contains(t, reply.Error, "Unknown action", "the event stream is still served")
 }

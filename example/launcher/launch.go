@@ -90,7 +90,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
 		v := newTracker(st, a.now).running()
-		v.Step = err.Error() + " This page tries again by itself."
+		v.Step = sentence(err.Error()) + " This page tries again by itself."
 		_ = c.Snapshot(ctx, 0, v)
 		return err
 	}
@@ -131,8 +131,13 @@ func (a *launchApp) admit(client netip.Addr) (refund, release func(), err error)
 	}
 }
 
-// Action handles "launch". Its error text is shown on the page.
+// Action handles "launch". Its error text is shown on the page, as a
+// sentence.
 func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
+	return asSentence(a.launch(ctx, c, name, data))
+}
+
+func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
 	if name != "launch" {
 		return fmt.Errorf("unknown action %q", name)
 	}

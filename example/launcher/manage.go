@@ -167,7 +167,11 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 // Action runs "stop", "start" or "delete" on the Livebook of the page's
 // link, in the background, and streams its progress to the page. Its
 // error text is shown on the page.
-func (m *manageApp) Action(_ context.Context, c *resume.Conn[manageState], name string, data json.RawMessage) error {
+func (m *manageApp) Action(ctx context.Context, c *resume.Conn[manageState], name string, data json.RawMessage) error {
+	return asSentence(m.act(ctx, c, name, data))
+}
+
+func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name string, data json.RawMessage) error {
 	st, ok := c.State()
 	if !ok {
 		return errNothingToManage

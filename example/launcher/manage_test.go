@@ -111,7 +111,7 @@ func TestManageStopStartDelete(t *testing.T) {
 
 	r = c.action("delete", nil)
 	assert.False(t, r.OK)
-	assert.Equal(t, errNotConfirmed.Error(), r.Error)
+	assert.Equal(t, sentence(errNotConfirmed.Error()), r.Error)
 	r = c.action("delete", map[string]string{"confirm": "another-app"})
 	assert.False(t, r.OK, "the confirmation names the app")
 	r = c.action("delete", map[string]string{"confirm": "managed-app"})
@@ -162,7 +162,7 @@ func TestManageBadLinks(t *testing.T) {
 			for _, name := range []string{"stop", "start", "delete"} {
 				r := c.action(name, map[string]string{"confirm": "guarded-app"})
 				assert.False(t, r.OK)
-				assert.Equal(t, errNothingToManage.Error(), r.Error)
+				assert.Equal(t, sentence(errNothingToManage.Error()), r.Error)
 			}
 		})
 	}
@@ -191,14 +191,14 @@ func TestManageActionsAreRateLimited(t *testing.T) {
 		require.True(t, r.OK, "action %d: %s", i, r.Error)
 		if i == 0 {
 			r2 := c.action("start", nil)
-			assert.Equal(t, errChangeUnderWay.Error(), r2.Error, "one change at a time")
+			assert.Equal(t, sentence(errChangeUnderWay.Error()), r2.Error, "one change at a time")
 		}
 		viewUntil(t, c, map[string]string{"stop": "stopped", "start": "running"}[name])
 	}
 	before := s.fly.sim.Calls()
 	r := c.action("stop", nil)
 	assert.False(t, r.OK)
-	assert.Equal(t, errRateLimited.Error(), r.Error)
+	assert.Equal(t, sentence(errRateLimited.Error()), r.Error)
 	assert.Equal(t, before, s.fly.sim.Calls(), "a refused action calls nothing")
 	assert.Equal(t, http.StatusOK, loginStandIn(t, s, "limited-app", done.Password))
 }

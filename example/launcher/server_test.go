@@ -290,7 +290,7 @@ func TestLaunchActionValidates(t *testing.T) {
 			c.t = t
 			r := c.action(tt.action, tt.data)
 			assert.False(t, r.OK)
-			assert.Contains(t, r.Error, tt.wantErr)
+			assert.Contains(t, strings.ToLower(r.Error), tt.wantErr)
 		})
 	}
 	c.t = t
@@ -358,7 +358,7 @@ func TestLaunchRefusals(t *testing.T) {
 
 	r = launchOn("third-one")
 	assert.False(t, r.OK)
-	assert.Equal(t, errBusy.Error(), r.Error, "one launch at a time on this instance")
+	assert.Equal(t, sentence(errBusy.Error()), r.Error, "one launch at a time on this instance")
 }
 
 func TestLaunchRateLimitedPerClient(t *testing.T) {
@@ -371,7 +371,7 @@ func TestLaunchRateLimitedPerClient(t *testing.T) {
 			require.True(t, r.OK, "launch %d: %s", i, r.Error)
 		} else {
 			assert.False(t, r.OK)
-			assert.Equal(t, errRateLimited.Error(), r.Error)
+			assert.Equal(t, sentence(errRateLimited.Error()), r.Error)
 		}
 	}
 }
