@@ -332,3 +332,52 @@ func tryResume(baseURL, blob string) (*websocket.Conn, string, error) {
 	}
 	return c, string(res), nil
 }
+
+// TestRestartKeepsTheStepTimer is the rough edge end to end: the
+// page's running step showed 15 s before a server restart and 1 s after,
+// since the restarted server had none of the deploy's history. Another
+// instance (as good as a restarted one) picks the page up mid-step and
+// times the step from when it began, as the sealed state says.
+func TestRestartKeepsTheStepTimer(t *testing.T) {
+	sim, err := flysim.New(flysim.Options{Speed: 5, Token: worldToken, Seed: 4}) // the start wait takes ~4 s
+	require.NoError(t, err)
+	ts := httptest.NewServer(sim)
+	t.Cleanup(func() {
+		_ = sim.Close()
+		ts.Close()
+	})
+	w := &simWorld{sim: sim, url: ts.URL}
+	a, b := w.launcher(t), w.launcher(t)
+
+	c, _ := a.connect(t, "")
+	c.read()
+	require.True(t, c.action("launch", map[string]any{"app": "timed-app", "region": "ams", "size": "small"}).OK)
+	blob := ""
+	c.readUntil(func(f frame) bool {
+		if f.T == "store" {
+			require.NoError(t, json.Unmarshal(f.Data, &blob))
+		}
+		if f.T != "event" && f.T != "snapshot" {
+			return false
+		}
+		v := viewOf(t, f)
+		return len(v.Steps) == len(stepTitles) && v.Steps[5].State == "running"
+	})
+	c.conn.CloseNow()
+	const waited = 700 * time.Millisecond
+	time.Sleep(waited) // the step runs on while the page is away
+
+	c2, result := b.connect(t, blob)
+	require.Equal(t, "resumed", result.Status)
+	var v view
+	c2.readUntil(func(f frame) bool {
+		if f.T != "event" && f.T != "snapshot" {
+			return false
+		}
+		v = viewOf(t, f)
+		return len(v.Steps) == len(stepTitles) && v.Steps[5].State != "pending"
+	})
+	require.Equal(t, "running", v.Steps[5].State, "still waiting for the machine to start")
+	require.NotNil(t, v.Steps[5].MS)
+	assert.GreaterOrEqual(t, *v.Steps[5].MS, waited.Milliseconds(), "the step is timed from its start, not from the restart")
+}

@@ -34,6 +34,9 @@ type fly struct {
 	sim      *flysim.Server // nil unless simulated in process
 	mode     string         // shown on the page
 	image    string         // the Livebook image launched
+	// pace is how many times faster than Fly deploys run: the in-process
+	// simulator's time scale, else 1.
+	pace float64
 	// livebookURL maps an app and its Fly URL to the link the summary shows.
 	livebookURL func(app, flyURL string) string
 
@@ -44,12 +47,13 @@ type fly struct {
 // newFly connects to Fly.io, to the Machines API at c.flyAPI, or to an
 // in-process simulator keeping its state in c.dataDir.
 func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
-	f := &fly{image: c.image}
+	f := &fly{image: c.image, pace: 1}
 	var transport http.RoundTripper
 	token := c.flyToken
 	switch {
 	case c.simulated():
 		token = randomToken()
+		f.pace = c.simSpeed
 		sim, err := flysim.New(flysim.Options{
 			DataDir: filepath.Join(c.dataDir, "flysim"),
 			Speed:   c.simSpeed,

@@ -89,7 +89,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	}
 	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
-		v := newTracker(st, a.now).running()
+		v := newTracker(st, a.now, a.fly.pace).running()
 		v.Step = sentence(err.Error()) + " This page tries again by itself."
 		_ = c.Snapshot(ctx, 0, v)
 		return err
@@ -171,6 +171,7 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	}
 	a.goTracked(func() { <-dep.Done(); release() })
 	st := newLaunchState(dep.Record(), sz, password)
+	st.StepStartedAt = a.now().UnixMilli()
 	// The page must hold the sealed state before anything else: without
 	// it nobody can ever learn the password.
 	if err := c.Store(ctx, st); err != nil {

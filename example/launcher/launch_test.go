@@ -70,14 +70,14 @@ func TestTracker(t *testing.T) {
 	st := launchState{App: "tracked", Steps: []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}}
 
 	t.Run("resumed from another instance", func(t *testing.T) {
-		tr := newTracker(st, func() time.Time { return now })
+		tr := newTracker(st, func() time.Time { return now }, 1)
 		tr.sync(flylaunch.Snapshot{
 			Seq: 3, Step: flylaunch.StepLaunch, Status: flylaunch.StatusRunning, Percent: 40,
 			Record: flylaunch.Record{App: "tracked", Step: flylaunch.StepVolume},
 		})
 		v := tr.running()
 		assert.Equal(t, phaseRunning, v.Phase)
-		assert.Equal(t, 40, v.Progress)
+		assert.Equal(t, 11, v.Progress, "4 done steps weigh 6.5 s of 54.5, the running one just began")
 		assert.Equal(t, "Launch the machine…", v.Step)
 		states := []string{}
 		for _, s := range v.Steps {
@@ -91,7 +91,7 @@ func TestTracker(t *testing.T) {
 	})
 
 	t.Run("events", func(t *testing.T) {
-		tr := newTracker(launchState{App: "tracked"}, func() time.Time { return now })
+		tr := newTracker(launchState{App: "tracked"}, func() time.Time { return now }, 1)
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 1, Time: t0, Step: flylaunch.StepCreateApp, Status: flylaunch.StatusRunning}))
 		assert.True(t, tr.apply(flylaunch.Event{Seq: 2, Time: t0.Add(2 * time.Second), Step: flylaunch.StepCreateApp, Status: flylaunch.StatusCompleted, Percent: 10}))
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 3, Time: t0.Add(3 * time.Second), Step: flylaunch.StepSecrets, Status: flylaunch.StatusRetrying, Percent: 10}))
@@ -101,4 +101,61 @@ func TestTracker(t *testing.T) {
 		assert.Equal(t, int64(7000), *v.Steps[1].MS, "the running step's time so far")
 		assert.Contains(t, v.Step, "retrying")
 	})
+}
+
+// TestProgressTracksTime replays a launch with the step durations a real
+// one has (flysim's realistic profile at time scale 1) and checks that the
+// bar tracks time: it used to jump to 50% within a fraction of a second,
+// then sit for 20 s, then at 90% for another 28 s.
+func TestProgressTracksTime(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	took := []struct {
+		step    flylaunch.Step
+		d       time.Duration
+		percent int // flylaunch's Event.Percent once the step completes
+	}{
+		{flylaunch.StepCreateApp, 4100 * time.Millisecond, 10}, {flylaunch.StepSecrets, 30 * time.Millisecond, 20},
+		{flylaunch.StepIPs, 60 * time.Millisecond, 30}, {flylaunch.StepVolume, 40 * time.Millisecond, 40},
+		{flylaunch.StepLaunch, 30 * time.Millisecond, 50}, {flylaunch.StepStarted, 20200 * time.Millisecond, 85},
+		{flylaunch.StepHealthy, 28300 * time.Millisecond, 100},
+	}
+	var events []flylaunch.Event
+	at, before := t0, 0
+	for _, s := range took {
+		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusRunning, Percent: before})
+		at = at.Add(s.d)
+		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusCompleted, Percent: s.percent})
+		before = s.percent
+	}
+	end := at
+	for now := t0; now.Before(end); now = now.Add(500 * time.Millisecond) {
+		tr := newTracker(launchState{App: "timed"}, func() time.Time { return now }, 1)
+		for _, ev := range events {
+			if ev.Time.After(now) {
+				break
+			}
+			tr.apply(ev)
+		}
+		v := tr.running()
+		want := 100 * now.Sub(t0).Seconds() / end.Sub(t0).Seconds()
+		assert.InDelta(t, want, float64(v.Progress), 12, "at %v: %d%%", now.Sub(t0), v.Progress)
+		assert.GreaterOrEqual(t, v.ProgressTo, v.Progress)
+	}
+}
+
+// TestStepStartCarriedThroughTheSeal: a page resumed by a restarted server
+// (which has none of the deploy's events) timed the running step from 0
+// again (15 s before the restart, 1 s after). The sealed state carries when
+// that step began.
+func TestStepStartCarriedThroughTheSeal(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	st := launchState{App: "restarted", Step: flylaunch.StepLaunch, StepStartedAt: now.Add(-15 * time.Second).UnixMilli()}
+	tr := newTracker(st, func() time.Time { return now }, 1)
+	tr.sync(flylaunch.Snapshot{Seq: 1, Step: flylaunch.StepStarted, Status: flylaunch.StatusRunning, Record: flylaunch.Record{App: "restarted", Step: flylaunch.StepLaunch}})
+	v := tr.running()
+	running := v.Steps[5]
+	require.Equal(t, "running", running.State)
+	require.NotNil(t, running.MS)
+	assert.Equal(t, int64(15000), *running.MS)
+	assert.Greater(t, v.Progress, 30, "15 s into the start wait")
 }

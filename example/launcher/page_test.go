@@ -69,9 +69,9 @@ func launch(t testing.TB, ctx context.Context, app string) {
 func progress(t testing.TB, ctx context.Context) int {
 	t.Helper()
 	s := evalJS[string](t, ctx, `(() => { const e = document.querySelector('[data-test=progress]'); return e.closest('[hidden]') ? "-1" : e.getAttribute('value'); })()`)
-	n, err := strconv.Atoi(s)
+	f, err := strconv.ParseFloat(s, 64) // the bar moves smoothly between updates
 	require.NoError(t, err)
-	return n
+	return int(f)
 }
 
 // waitMidDeploy waits until the progress bar shows a deploy under way and

@@ -34,6 +34,10 @@ type launchState struct {
 	// Steps holds how long each completed step took, so a resumed page still
 	// shows the timings of the steps run by another instance.
 	Steps []stepTime `json:"steps"`
+	// StepStartedAt is when the step after Step began (Unix milliseconds),
+	// so that a page resumed by a restarted server (which has none of the
+	// deploy's history) keeps timing the running step from its start.
+	StepStartedAt int64 `json:"step_started_at,omitempty"`
 	// Org is never written. A state that names one (sealed by an older
 	// version, or forged with a shared key base) must name the server's.
 	Org string `json:"org,omitempty"`

@@ -17,13 +17,18 @@ const (
 // view is everything the page renders, sent whole in every snapshot and
 // event so that the page is a function of the latest one.
 type view struct {
-	Phase    string     `json:"phase"`
-	App      string     `json:"app,omitempty"`
-	Progress int        `json:"progress"`
-	Step     string     `json:"step,omitempty"`
-	Steps    []viewStep `json:"steps,omitempty"`
-	URL      string     `json:"url,omitempty"`
-	Password string     `json:"password,omitempty"` // only in the final view
+	Phase    string `json:"phase"`
+	App      string `json:"app,omitempty"`
+	Progress int    `json:"progress"`
+	// ProgressTo and ETAMS let the page move the bar while a long step
+	// runs: Progress is where the bar is now, ProgressTo where it will be
+	// when the running step ends, in about ETAMS milliseconds.
+	ProgressTo int        `json:"progress_to,omitempty"`
+	ETAMS      int64      `json:"eta_ms,omitempty"`
+	Step       string     `json:"step,omitempty"`
+	Steps      []viewStep `json:"steps,omitempty"`
+	URL        string     `json:"url,omitempty"`
+	Password   string     `json:"password,omitempty"` // only in the final view
 	// Manage is the manage link (path and sealed fragment) and
 	// ManageUntil its last day, only in the final view of a success.
 	Manage      string `json:"manage,omitempty"`
@@ -52,27 +57,65 @@ var stepTitles = []struct {
 	{flylaunch.StepHealthy, "Wait for Livebook to answer"},
 }
 
+// expectedDuration is how long each step takes on Fly, about: measured
+// against flysim's realistic profile at time scale 1 (BENCHMARKS.md: one
+// launch, 52 s), the short steps being one or two API calls each. The
+// progress bar is weighted by them, so that it tracks time, not steps:
+// nearly all of a launch is waiting for the machine to start and to pass
+// its health checks.
+var expectedDuration = map[flylaunch.Step]time.Duration{
+	flylaunch.StepCreateApp: 4 * time.Second, // the create, then the app propagating
+	flylaunch.StepSecrets:   500 * time.Millisecond,
+	flylaunch.StepIPs:       time.Second,
+	flylaunch.StepVolume:    time.Second,
+	flylaunch.StepLaunch:    time.Second,
+	flylaunch.StepStarted:   20 * time.Second,
+	flylaunch.StepHealthy:   27 * time.Second,
+}
+
 // tracker follows a deploy's events and renders views of it.
 type tracker struct {
 	app     string
-	percent int
+	pace    float64 // how many times faster than Fly the deploy runs (simulated)
 	current flylaunch.Step
 	status  flylaunch.Status
 	message string
 	started map[flylaunch.Step]time.Time
 	took    map[flylaunch.Step]int64 // completed steps, milliseconds
 	now     func() time.Time
+	// sealedStep and sealedAt: the step that began at sealedAt, as the
+	// sealed state remembers it (the one after its last completed step).
+	sealedStep flylaunch.Step
+	sealedAt   time.Time
 }
 
-// newTracker starts from the step timings the sealed state remembers.
-func newTracker(st launchState, now func() time.Time) *tracker {
+// newTracker starts from the step timings the sealed state remembers:
+// the completed steps' durations, and when the next step began. pace
+// scales the expected durations (the simulator's time scale, else 1).
+func newTracker(st launchState, now func() time.Time, pace float64) *tracker {
 	t := &tracker{
-		app: st.App, started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
+		app: st.App, pace: max(pace, 1e-9), started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
 	}
 	for _, s := range st.Steps {
 		t.took[s.Step] = s.MS
 	}
+	if st.StepStartedAt > 0 {
+		t.sealedStep, t.sealedAt = nextStep(st.Step), time.UnixMilli(st.StepStartedAt)
+	}
 	return t
+}
+
+// nextStep is the step shown after s ("" for none, before the first).
+func nextStep(s flylaunch.Step) flylaunch.Step {
+	if s == "" {
+		return stepTitles[0].step
+	}
+	for i, st := range stepTitles[:len(stepTitles)-1] {
+		if st.step == s {
+			return stepTitles[i+1].step
+		}
+	}
+	return ""
 }
 
 // sync catches up with a deploy's snapshot, after the events of this
@@ -81,7 +124,7 @@ func newTracker(st launchState, now func() time.Time) *tracker {
 // the last re-seal), and the running step's timer starts now if its start
 // is unknown.
 func (t *tracker) sync(snap flylaunch.Snapshot) {
-	t.percent, t.current, t.status, t.message = snap.Percent, snap.Step, snap.Status, snap.Message
+	t.current, t.status, t.message = snap.Step, snap.Status, snap.Message
 	if snap.Record.Step != "" {
 		for _, s := range stepTitles {
 			if _, ok := t.took[s.step]; !ok {
@@ -95,9 +138,18 @@ func (t *tracker) sync(snap flylaunch.Snapshot) {
 	if snap.Status == flylaunch.StatusRunning || snap.Status == flylaunch.StatusRetrying {
 		delete(t.took, snap.Step) // a resumed deploy re-runs its waiting steps
 		if _, ok := t.started[snap.Step]; !ok {
-			t.started[snap.Step] = t.now() // as good as we know: the page ticks on from here
+			t.started[snap.Step] = t.beganAt(snap.Step, t.now())
 		}
 	}
+}
+
+// beganAt is when step began: seen at seen, unless the sealed state knows
+// it began earlier (in a process whose history this one does not have).
+func (t *tracker) beganAt(step flylaunch.Step, seen time.Time) time.Time {
+	if step == t.sealedStep && t.sealedAt.Before(seen) {
+		return t.sealedAt
+	}
+	return seen
 }
 
 // unknownTime marks a step known to be complete whose duration is not.
@@ -105,12 +157,12 @@ const unknownTime = -1
 
 // apply records ev and reports whether it completed a step.
 func (t *tracker) apply(ev flylaunch.Event) (completed bool) {
-	t.percent, t.current, t.status, t.message = ev.Percent, ev.Step, ev.Status, ev.Message
+	t.current, t.status, t.message = ev.Step, ev.Status, ev.Message
 	switch ev.Status {
 	case flylaunch.StatusRunning, flylaunch.StatusRetrying:
 		delete(t.took, ev.Step) // a resumed deploy re-runs its waiting steps
 		if _, ok := t.started[ev.Step]; !ok {
-			t.started[ev.Step] = ev.Time
+			t.started[ev.Step] = t.beganAt(ev.Step, ev.Time)
 		}
 	case flylaunch.StatusCompleted:
 		if at, ok := t.started[ev.Step]; ok {
@@ -134,9 +186,37 @@ func (t *tracker) stepTimes() []stepTime {
 	return out
 }
 
+// progress weighs the steps by their expected durations: the completed
+// ones count whole, the running one by its elapsed share (at most 95% of
+// it, however long it takes). It returns the percent now, the percent
+// when the running step ends, and the expected time left until then.
+func (t *tracker) progress() (now, next int, eta time.Duration) {
+	var total, done, upTo time.Duration
+	for _, s := range stepTitles {
+		w := time.Duration(float64(expectedDuration[s.step]) / t.pace)
+		total += w
+		if _, ok := t.took[s.step]; ok {
+			done += w
+			continue
+		}
+		if s.step != t.current {
+			continue
+		}
+		upTo = done + w
+		if at, ok := t.started[s.step]; ok {
+			elapsed := max(0, t.now().Sub(at))
+			done += min(elapsed, w*95/100)
+			eta = max(0, w-elapsed)
+		}
+	}
+	upTo = max(upTo, done)
+	return int(100 * done / total), int(100 * upTo / total), eta
+}
+
 // running renders the progress view.
 func (t *tracker) running() view {
-	v := view{Phase: phaseRunning, App: t.app, Progress: t.percent}
+	now, next, eta := t.progress()
+	v := view{Phase: phaseRunning, App: t.app, Progress: now, ProgressTo: next, ETAMS: eta.Milliseconds()}
 	for _, s := range stepTitles {
 		vs := viewStep{Title: s.title, State: "pending"}
 		if ms, ok := t.took[s.step]; ok {

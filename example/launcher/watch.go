@@ -29,7 +29,7 @@ func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flyl
 // each completed step and ends with the summary or the failure.
 func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	snap, events := dep.Subscribe(ctx)
-	t := newTracker(st, a.now)
+	t := newTracker(st, a.now, a.fly.pace)
 	if snap.Seq > 0 {
 		// Replay this process's history of the deploy for the timings.
 		for ev := range dep.Events(ctx) {
@@ -51,6 +51,7 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 		if t.apply(ev) && ev.Record != nil {
 			st.update(*ev.Record)
 			st.Steps = t.stepTimes()
+			st.StepStartedAt = ev.Time.UnixMilli() // the next step begins now
 			if c.Store(ctx, st) != nil {
 				return
 			}

@@ -20,6 +20,7 @@ const { connectResume } = await import(hooksURL);
   let client = null;
   let showingSummary = false;
   let running = null; // {el, ms, at} of the running step, for the ticking timer
+  let bar = null; // {from, to, eta, at}: the bar moves from -> to over eta ms while a step runs
 
   function show(name) {
     for (const [k, el] of Object.entries(views)) el.hidden = k !== name;
@@ -77,8 +78,8 @@ const { connectResume } = await import(hooksURL);
       case "running":
         showingSummary = false;
         $("progress-app").textContent = v.app || "";
-        $("progress").value = v.progress || 0;
-        $("progress-pct").textContent = Math.round(v.progress || 0) + "%";
+        bar = { from: v.progress || 0, to: v.progress_to || v.progress || 0, eta: v.eta_ms || 0, at: performance.now() };
+        setProgress(bar.from);
         $("step").textContent = v.step || "";
         renderSteps(v.steps);
         show("progress");
@@ -86,6 +87,7 @@ const { connectResume } = await import(hooksURL);
       case "done":
         showingSummary = true;
         running = null;
+        bar = null;
         $("progress").value = 100;
         $("summary-url").href = v.url;
         $("summary-url").textContent = $("summary-url").href; // absolute, to copy
@@ -103,6 +105,7 @@ const { connectResume } = await import(hooksURL);
       case "failed":
         showingSummary = false;
         running = null;
+        bar = null;
         showError(v.error || "The launch failed.");
         show("form");
         setBusy(false);
@@ -168,11 +171,28 @@ const { connectResume } = await import(hooksURL);
   $("copy").addEventListener("click", () => copy($("copy"), $("summary-password").textContent, "Password", $("summary-password")));
   $("copy-manage").addEventListener("click", () => copy($("copy-manage"), $("summary-manage").href, "Manage link", $("summary-manage")));
 
+  function setProgress(percent) {
+    $("progress").value = percent;
+    $("progress-pct").textContent = Math.round(percent) + "%";
+  }
+
+  // The server weighs the bar by how long each step takes; between its
+  // updates the bar moves on towards the running step's end, stopping
+  // short of it until the step is really done.
+  function tickProgress() {
+    if (!bar || bar.eta <= 0 || bar.to <= bar.from || $("progress-view").hidden) {
+      return;
+    }
+    const share = Math.min(0.95, (performance.now() - bar.at) / bar.eta);
+    setProgress(bar.from + (bar.to - bar.from) * share);
+  }
+
   // A new launch starts from a fresh page, with a new suggested name.
   $("again").addEventListener("click", () => location.reload());
 
   setInterval(() => {
     if (running) running.el.textContent = fmt(running.ms + performance.now() - running.at);
+    tickProgress();
   }, 250);
 
   client = connectResume({
