@@ -1,7 +1,6 @@
 package flylaunch
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -102,11 +101,9 @@ func (d *driver) deleteOurs(ctx context.Context) (ours, others []string, err err
 // not one of the launch's (ours) holds it; one already gone is no error.
 func (d *driver) deleteOwnVolume(ctx context.Context, id string, ours map[string]bool) error {
 	var v *fly.Volume
-	err := d.retry(ctx, "get volume "+id, func(ctx context.Context) error {
-		return d.try(ctx, 0, func(ctx context.Context) (err error) {
-			v, err = d.l.client.GetVolume(ctx, d.spec.App, id)
-			return err
-		})
+	err := d.call(ctx, "get volume "+id, func(ctx context.Context) (err error) {
+		v, err = d.l.client.GetVolume(ctx, d.spec.App, id)
+		return err
 	})
 	switch {
 	case statusOf(err) == http.StatusNotFound:
@@ -162,11 +159,9 @@ func (l *Launcher) stopDeploy(ctx context.Context, rec Record) (Record, error) {
 // machine missing from it is read directly.
 func (d *driver) machinesByOwner(ctx context.Context) (ours []*fly.Machine, others []string, err error) {
 	var all []*fly.Machine
-	err = d.retry(ctx, "list machines", func(ctx context.Context) error {
-		return d.try(ctx, 0, func(ctx context.Context) (err error) {
-			all, err = d.l.client.List(ctx, d.spec.App, "")
-			return err
-		})
+	err = d.call(ctx, "list machines", func(ctx context.Context) (err error) {
+		all, err = d.l.client.List(ctx, d.spec.App, "")
+		return err
 	})
 	switch statusOf(err) {
 	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
@@ -197,10 +192,7 @@ func (d *driver) machinesByOwner(ctx context.Context) (ours []*fly.Machine, othe
 			ours = append(ours, m)
 		}
 	}
-	slices.SortStableFunc(ours, func(a, b *fly.Machine) int {
-		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID))
-	})
-	return ours, others, nil
+	return oldestFirst(ours), others, nil
 }
 
 // deleteApp deletes the app if it is in the deploy's org.

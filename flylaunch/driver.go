@@ -133,6 +133,12 @@ func (d *driver) try(ctx context.Context, extra time.Duration, fn func(context.C
 	return fn(cctx)
 }
 
+// call runs fn as one API call under the per-call timeout, retried as
+// retry retries (fn is the call itself: it re-checks nothing).
+func (d *driver) call(ctx context.Context, op string, fn func(context.Context) error) error {
+	return d.retry(ctx, op, func(ctx context.Context) error { return d.try(ctx, 0, fn) })
+}
+
 // retry runs body until it succeeds, fails permanently or runs out of
 // attempts. body must re-check Fly's state before acting, so running it
 // again after an ambiguous failure adopts what the failed call created.

@@ -19,11 +19,9 @@ func halted(m *fly.Machine) bool {
 // startMachine asks Fly to start machine id; one already starting or
 // started is left as it is.
 func (d *driver) startMachine(ctx context.Context, id string) error {
-	return d.retry(ctx, "start machine "+id, func(ctx context.Context) error {
-		return d.try(ctx, 0, func(ctx context.Context) error {
-			_, err := d.l.client.Start(ctx, d.spec.App, id, "")
-			return err
-		})
+	return d.call(ctx, "start machine "+id, func(ctx context.Context) error {
+		_, err := d.l.client.Start(ctx, d.spec.App, id, "")
+		return err
 	})
 }
 

@@ -158,10 +158,15 @@ func (d *driver) listMachines(ctx context.Context) ([]*fly.Machine, error) {
 			ours = append(ours, m)
 		}
 	}
-	slices.SortStableFunc(ours, func(a, b *fly.Machine) int {
+	return oldestFirst(ours), nil
+}
+
+// oldestFirst sorts machines by creation, then ID, and returns them.
+func oldestFirst(ms []*fly.Machine) []*fly.Machine {
+	slices.SortStableFunc(ms, func(a, b *fly.Machine) int {
 		return cmp.Or(cmp.Compare(a.CreatedAt, b.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
-	return ours, nil
+	return ms
 }
 
 // destroyMachine destroys one machine; one already gone is no error.

@@ -35,11 +35,9 @@ func (d *driver) report(ctx context.Context, log *slog.Logger) (Result, error) {
 func (d *driver) getMachine(ctx context.Context) (*fly.Machine, error) {
 	var m *fly.Machine
 	op := "get machine " + d.rec.MachineID
-	err := d.retry(ctx, op, func(ctx context.Context) error {
-		return d.try(ctx, 0, func(ctx context.Context) (err error) {
-			m, err = d.l.client.Get(ctx, d.spec.App, d.rec.MachineID)
-			return err
-		})
+	err := d.call(ctx, op, func(ctx context.Context) (err error) {
+		m, err = d.l.client.Get(ctx, d.spec.App, d.rec.MachineID)
+		return err
 	})
 	return m, err
 }

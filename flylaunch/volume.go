@@ -189,11 +189,9 @@ func (d *driver) dedupeVolumes(ctx context.Context, keep string, ours map[string
 func (d *driver) deleteVolume(ctx context.Context, id string) error {
 	until := time.Now().Add(d.l.propagation)
 	for wait := d.l.pollInterval; ; wait = min(wait*2, 4*d.l.pollInterval) {
-		err := d.retry(ctx, "delete volume "+id, func(ctx context.Context) error {
-			return d.try(ctx, 0, func(ctx context.Context) error {
-				_, err := d.l.client.DeleteVolume(ctx, d.spec.App, id)
-				return err
-			})
+		err := d.call(ctx, "delete volume "+id, func(ctx context.Context) error {
+			_, err := d.l.client.DeleteVolume(ctx, d.spec.App, id)
+			return err
 		})
 		switch {
 		case err == nil, statusOf(err) == http.StatusNotFound:
