@@ -1,6 +1,7 @@
 package flylaunch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -37,6 +38,7 @@ func (d *driver) lookupApp(ctx context.Context, expected bool) (appState, error)
 	case err == nil:
 		ours, err := d.inOurOrg(ctx, app)
 		if ours || err != nil {
+			d.appID = app.ID
 			return appOurs, err
 		}
 		return appForeign, nil
@@ -176,6 +178,7 @@ func (d *driver) createApp(ctx context.Context) error {
 			d.rec.AppCreated = true
 			if app != nil {
 				d.l.orgs.learn(d.spec.Org, app.Organization.Slug)
+				d.rec.AppID = app.ID
 			}
 		case isNameConflict(err) && ambiguous:
 			return d.adoptAfterConflict(ctx, op, err)
@@ -200,6 +203,7 @@ func (d *driver) createApp(ctx context.Context) error {
 	case st == appAbsent:
 		return newAPIError(d.step, op, 1, errors.New("app not visible after creation"))
 	}
+	d.rec.AppID = cmp.Or(d.rec.AppID, d.appID)
 	return nil
 }
 
@@ -252,8 +256,39 @@ func (d *driver) confirmApp(ctx context.Context) error {
 		return d.gone(op, errors.New("the app belongs to another organization"))
 	case st == appAbsent:
 		return d.gone(op, errors.New("app not found"))
+	case d.replaced():
+		return d.gone(op, errReplaced)
 	}
+	d.rec.AppID = cmp.Or(d.rec.AppID, d.appID)
 	return nil
+}
+
+// errReplaced says the app of the launch's name is not the launch's.
+var errReplaced = errors.New("an app of that name exists, but it is not the launch's: the launch's app was deleted and its name taken again")
+
+// replaced reports whether the app last seen in our org under the
+// launch's name is another than the one the record names.
+func (d *driver) replaced() bool {
+	return d.rec.AppID != "" && d.appID != "" && d.appID != d.rec.AppID
+}
+
+// findOwnApp reads whether the launch's own app still exists: false when
+// no app of its name is in our org, an error matching ErrGone when the
+// app of its name is another one (see Record.AppID).
+func (d *driver) findOwnApp(ctx context.Context) (bool, error) {
+	op := "check app " + d.spec.App
+	var st appState
+	err := d.retry(ctx, op, func(ctx context.Context) (err error) {
+		st, err = d.lookupApp(ctx, false)
+		return err
+	})
+	switch {
+	case err != nil || st != appOurs:
+		return false, err
+	case d.replaced():
+		return false, d.gone(op, errReplaced)
+	}
+	return true, nil
 }
 
 // awaitApp polls GetApp until it sees the app in or out of our org, for up

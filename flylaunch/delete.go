@@ -9,7 +9,10 @@ import (
 	fly "github.com/superfly/fly-go"
 )
 
-// Delete removes what the launch provably created: every
+// Delete removes what the launch provably created, in the app the launch
+// made and no other (a record names it by Fly's ID, [Record.AppID]: if
+// the launch's app was deleted and the name taken again, Delete touches
+// nothing and returns an error matching [ErrGone]): every
 // machine whose metadata carries its launch ID (a machine ID in rec is not
 // proof; Fly's metadata is), its volume (the one rec names and those its
 // machines mount, unless a machine that is not the launch's holds one),
@@ -25,12 +28,19 @@ import (
 // only acts when asked: failed deploys keep their resources so that they
 // can be resumed.
 func (b *Livebook) Delete(ctx context.Context) error {
-	l := b.l
-	rec, err := l.stopDeploy(ctx, b.rec)
+	rec, err := b.l.stopDeploy(ctx, b.rec)
 	if err != nil {
 		return err
 	}
-	d := l.operation(rec, "delete")
+	return b.l.operation(rec, "delete").delete(ctx)
+}
+
+// delete runs Delete (or, with d.onlyDead, Abandon) on d's record.
+func (d *driver) delete(ctx context.Context) error {
+	l, rec := d.l, d.rec
+	if own, err := d.findOwnApp(ctx); err != nil || !own {
+		return err // gone already, or the name is another app's now
+	}
 	ours, others, err := d.deleteOurs(ctx)
 	if err != nil || ours == nil && others == nil {
 		return err // or the app is gone, or not ours to look into
@@ -72,6 +82,11 @@ func (d *driver) deleteOurs(ctx context.Context) (ours, others []string, err err
 	mine, others, err := d.machinesByOwner(ctx)
 	if err != nil || mine == nil && others == nil {
 		return nil, others, err
+	}
+	if d.onlyDead {
+		if err := d.refuseLive(mine); err != nil {
+			return nil, nil, err
+		}
 	}
 	volumes := []string{}
 	if d.rec.VolumeID != "" {
@@ -125,6 +140,8 @@ func (d *driver) keepApp(others []string) error {
 	switch {
 	case !d.rec.AppCreated:
 		return fmt.Errorf("%w: %s was not created by launch %s", ErrAppKept, d.rec.App, d.rec.LaunchID)
+	case d.rec.AppID == "":
+		return fmt.Errorf("%w: the record of launch %s does not name the app's Fly ID, so %s cannot be proven the app it created", ErrAppKept, d.rec.LaunchID, d.rec.App)
 	case len(others) > 0:
 		return fmt.Errorf("%w: %s still holds %d machine(s) that launch %s did not create", ErrAppKept, d.rec.App, len(others), d.rec.LaunchID)
 	}
@@ -204,6 +221,9 @@ func (d *driver) deleteApp(ctx context.Context) error {
 	})
 	if err != nil || st != appOurs {
 		return err
+	}
+	if d.appID != d.rec.AppID {
+		return d.gone("check app "+d.spec.App, errReplaced)
 	}
 	return d.retry(ctx, "delete app "+d.spec.App, func(ctx context.Context) error {
 		err := d.try(ctx, 0, func(ctx context.Context) error { return d.l.client.DeleteApp(ctx, d.spec.App) })

@@ -16,10 +16,17 @@ type driver struct {
 	rec     Record
 	resumed bool // rec came from Resume: check Fly's state before every action
 
+	appID        string    // Fly's ID of the app, as last seen in our org
 	step         Step      // current step, for errors and events
 	percent      int       // progress reached before the current step
 	deadline     time.Time // start deadline, set when StepStarted begins
 	machineState string    // the machine's state as last read
+	// onlyDead: a delete that abandons a failed launch, which must not
+	// destroy a machine of the launch that runs or ran (Abandon).
+	onlyDead bool
+	// reported: the resumed deploy found the launch finished before it
+	// (DoneKey), and only reports it.
+	reported bool
 
 	// visibleBy is when what this deploy created (or a resumed record
 	// names) must be visible: until then 401, 403 and 404 are Fly not
@@ -77,11 +84,14 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 		d.dep.emit(st.step, StatusCompleted, d.percent, string(st.step)+" done", &rec)
 		log.Info("flylaunch: step completed", "step", string(st.step))
 	}
+	if !d.reported {
+		d.markDone(ctx, log)
+	}
 	rec := d.rec
 	url := d.spec.URL()
 	d.dep.emit(StepDone, StatusSucceeded, 100, "Livebook is up at "+url, &rec)
-	log.Info("flylaunch: deploy succeeded", "url", url)
-	return Result{URL: url, Record: rec, MachineState: d.machineState}, nil
+	log.Info("flylaunch: deploy succeeded", "url", url, "reported", d.reported)
+	return Result{URL: url, Record: rec, MachineState: d.machineState, Reported: d.reported}, nil
 }
 
 // fail turns err into the deploy's final error and emits the final event.

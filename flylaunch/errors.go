@@ -45,6 +45,11 @@ var (
 	// the app, because the record does not prove this launch created it or
 	// because machines of others live in it. The error says which.
 	ErrAppKept = errors.New("flylaunch: app kept")
+	// ErrInUse: [Livebook.Abandon] refused to clean up a launch that is
+	// alive somewhere: a machine of it runs or ran, a deploy of it runs
+	// here, or Fly's state of it changed while Abandon watched. The error
+	// says which.
+	ErrInUse = errors.New("flylaunch: the launch is in use")
 )
 
 // APIError is a failed Machines API call after any retries.

@@ -79,4 +79,10 @@ type Result struct {
 	// "started" (or "stopped" for a finished launch's machine that Fly's
 	// proxy stopped while idle).
 	MachineState string `json:"machine_state,omitempty"`
+	// Reported is true when the launch had finished before this deploy
+	// began (a [Record.Finished] record, or a machine already carrying
+	// [DoneKey]): the deploy only read Fly and reported it. Things handed
+	// out once per launch (a manage link, say) are not handed out again
+	// for a reported launch.
+	Reported bool `json:"reported,omitempty"`
 }

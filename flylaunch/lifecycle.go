@@ -62,6 +62,9 @@ const (
 	// StateGone: the app, or every machine of the launch, no longer
 	// exists.
 	StateGone LaunchState = "gone"
+	// StateUnknown: Fly could not be read (the call's error says why).
+	// Unknown is not gone: the Livebook is where it was last seen.
+	StateUnknown LaunchState = "unknown"
 )
 
 // LaunchStatus is what Fly says about a launch now.
@@ -120,12 +123,13 @@ func (l *Launcher) Livebook(rec Record) (*Livebook, error) {
 
 // Status reads Fly's state of the launch: its app and the oldest machine
 // carrying its launch ID. A launch whose app or machines no longer exist
-// is [StateGone], not an error. It only reads (a List, and a Get when the
+// is [StateGone], not an error; a read that fails returns the error and
+// [StateUnknown]. It only reads (a List, and a Get when the
 // list misses the recorded machine).
 func (b *Livebook) Status(ctx context.Context) (LaunchStatus, error) {
 	d := b.l.operation(b.rec, "status")
 	m, err := d.ownMachine(ctx)
-	return d.status(m), err
+	return d.statusAfter(m, err), err
 }
 
 // Stop stops the launch's machine and waits, up to
@@ -155,7 +159,7 @@ func (l *Launcher) turn(ctx context.Context, rec Record, op Step, want string) (
 		err = d.gone("find the launch's machine", errors.New("no machine carries launch "+rec.LaunchID))
 	}
 	if err != nil {
-		return d.status(m), err
+		return d.statusAfter(m, err), err
 	}
 	d.rec.MachineID = m.ID
 	if want == fly.MachineStateStarted && stateOf(m) != StateRunning {
@@ -166,7 +170,7 @@ func (l *Launcher) turn(ctx context.Context, rec Record, op Step, want string) (
 	if err == nil {
 		m, err = d.await(ctx, want)
 	}
-	return d.status(m), err
+	return d.statusAfter(m, err), err
 }
 
 // ownMachine returns the launch's active machine (the oldest carrying its
@@ -177,6 +181,16 @@ func (d *driver) ownMachine(ctx context.Context) (*fly.Machine, error) {
 		return nil, err
 	}
 	return ours[0], nil
+}
+
+// statusAfter renders m, last read before err, as the launch's status:
+// gone only when Fly said so (err nil or matching ErrGone), unknown when
+// a read failed before anything was seen.
+func (d *driver) statusAfter(m *fly.Machine, err error) LaunchStatus {
+	if m == nil && err != nil && !errors.Is(err, ErrGone) {
+		return LaunchStatus{State: StateUnknown, URL: d.spec.URL()}
+	}
+	return d.status(m)
 }
 
 // status renders m (nil: gone) as the launch's status.

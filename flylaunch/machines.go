@@ -54,8 +54,46 @@ func (d *driver) launchMachine(ctx context.Context) error {
 		if isAttached(err) && d.rec.VolumeID != "" {
 			return d.launchOnHeldVolume(ctx, op, err)
 		}
+		if statusOf(err) == http.StatusConflict {
+			return d.adoptNamesake(ctx, op, err)
+		}
 		return err
 	})
+}
+
+// adoptNamesake answers Fly's 409 "a machine named livebook-<launch ID>
+// already exists": the name carries the launch ID, so another driver of
+// the launch (or a lost answer of ours) launched it. It is adopted once
+// the list shows it, for up to the propagation bound; a 409 whose machine
+// never shows up ends the step.
+func (d *driver) adoptNamesake(ctx context.Context, op string, conflict error) error {
+	until := time.Now().Add(d.l.propagation)
+	for time.Now().Before(until) {
+		found, err := d.adoptMachine(ctx)
+		if found || err != nil {
+			d.ambiguous = true // it may have a twin the list does not show yet
+			return err
+		}
+	}
+	return newAPIError(d.step, op, 1, conflict)
+}
+
+// readopt answers the deploy's machine found destroyed while the deploy
+// may share its launch with another driver (resumed, or after an
+// ambiguous launch): that driver's dedupe keeps the oldest machine of the
+// launch and destroys the others, so the deploy follows the machine that
+// carries the launch ID now. It reports whether there is one.
+func (d *driver) readopt(ctx context.Context, m *fly.Machine) (bool, error) {
+	if m.IsActive() || !d.resumed && !d.ambiguous {
+		return false, nil
+	}
+	ms, err := d.listMachines(ctx)
+	if err != nil || len(ms) == 0 {
+		return false, err
+	}
+	d.l.log.Info("flylaunch: following the launch's machine", "launch_id", d.rec.LaunchID, "was", m.ID, "now", ms[0].ID)
+	d.rec.MachineID = ms[0].ID
+	return true, nil
 }
 
 // launchOnHeldVolume answers a launch refused because the launch's volume

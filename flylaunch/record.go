@@ -68,6 +68,13 @@ func (s Step) index() int {
 // MetadataKey is the machine metadata key holding the launch ID.
 const MetadataKey = "flylaunch_id"
 
+// DoneKey is the machine metadata key a deploy sets (to the time, RFC
+// 3339) once the launch's machine passed its health checks, before it
+// reports success: the fact, kept in Fly, that the launch finished. A
+// deploy resumed later from any of the launch's records finds it and only
+// reports ([Result.Reported]).
+const DoneKey = "flylaunch_done"
+
 // Record is the small, serializable state that lets any process resume a
 // deploy. All fields are exported plain types with JSON tags so that it can
 // be sealed (e.g. with sealkit's seal package) and handed back later. It
@@ -92,6 +99,13 @@ type Record struct {
 	SecretsVersion uint64 `json:"secrets_version,omitempty"`
 	// Step is the last completed step, "" before the first.
 	Step Step `json:"step,omitempty"`
+	// AppID is Fly's ID of the launch's app (the id GetApp answers), as
+	// first seen by the launch: a later app of the same name has another.
+	// Every call on the launch afterwards ([Livebook], a resumed deploy)
+	// checks it before acting, so a record cannot reach an app that merely
+	// took the name over. "" in records made before it was kept: then
+	// [Livebook.Delete] never deletes the app.
+	AppID string `json:"app_id,omitempty"`
 	// AppCreated is true once this launch's own CreateApp call succeeded:
 	// the proof [Livebook.Delete] needs before it deletes the app. An app
 	// adopted after an ambiguous create (the answer was lost) is not
@@ -126,6 +140,9 @@ func (r Record) Validate() error {
 	if r.Step.index() >= StepLaunch.index() && r.MachineID == "" {
 		return &SpecError{Field: "MachineID", Reason: "missing after " + string(StepLaunch)}
 	}
+	if len(r.AppID) > 64 || !validToken(r.AppID) {
+		return &SpecError{Field: "AppID", Reason: "must be at most 64 letters, digits, dashes or underscores"}
+	}
 	if !validVolumeID(r.VolumeID) {
 		return &SpecError{Field: "VolumeID", Reason: "must be vol_ followed by lowercase letters and digits"}
 	}
@@ -146,6 +163,18 @@ func (r Record) Finished() bool { return r.done(StepHealthy) }
 func isLowerHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if (s[i] < '0' || s[i] > '9') && (s[i] < 'a' || s[i] > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// validToken reports an ID made of ASCII letters, digits, dashes and
+// underscores ("" included).
+func validToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '-' && c != '_' {
 			return false
 		}
 	}

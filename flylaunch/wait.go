@@ -29,7 +29,17 @@ func (d *driver) waitStarted(parent context.Context) error {
 	defer cancel()
 	for round := 1; ; round++ {
 		m, err := d.getMachine(ctx)
+		if err == nil && d.resumed && finishedBefore(m) {
+			d.reported, d.machineState = true, m.State
+			return nil // finished before: nothing to start or wait for
+		}
 		if err == nil {
+			if again, err := d.readopt(ctx, m); again || err != nil {
+				if err != nil {
+					return d.startTimeout(parent, op, err)
+				}
+				continue
+			}
 			err = d.judge(op, m)
 		}
 		if err != nil || m.State == fly.MachineStateStarted {
@@ -68,6 +78,9 @@ func (d *driver) waitOnce(ctx context.Context, op string) error {
 // times that, and starts it again if it was stopped meanwhile. First it
 // makes sure the deploy has one machine and one volume (dedupe).
 func (d *driver) waitHealthy(parent context.Context) error {
+	if d.reported {
+		return nil
+	}
 	if d.deadline.IsZero() {
 		d.deadline = time.Now().Add(d.l.startDeadline)
 	}
@@ -87,6 +100,15 @@ func (d *driver) waitHealthy(parent context.Context) error {
 	for {
 		m, err := d.getMachine(ctx)
 		if err == nil {
+			if again, err := d.readopt(ctx, m); again || err != nil {
+				if err == nil {
+					err = d.waitStarted(parent)
+				}
+				if err != nil {
+					return d.startTimeout(parent, op, err)
+				}
+				continue
+			}
 			err = d.judge(op, m)
 		}
 		if err != nil {
