@@ -176,7 +176,10 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	// it nobody can ever learn the password.
 	if err := c.Store(ctx, st); err != nil {
 		dep.Cancel()
-		a.destroyLater(st.record(a.org))
+		a.goTracked(func() {
+			<-dep.Done() // Abandon leaves alone a deploy that runs here
+			a.destroyLater(dep.Record())
+		})
 		return fmt.Errorf("could not hand the launch to this page: %w", err)
 	}
 	a.log.Info("launch started", "app", req.App, "region", req.Region, "size", sz.ID, "client", c.ClientAddr(), "launch_id", st.LaunchID)

@@ -49,6 +49,7 @@ var errNotConfirmed = errors.New("confirm the deletion first")
 type manageState struct {
 	LaunchID   string `json:"launch_id"`
 	App        string `json:"app"`
+	AppID      string `json:"app_id,omitempty"`
 	Region     string `json:"region"`
 	MachineID  string `json:"machine_id"`
 	VolumeID   string `json:"volume_id,omitempty"`
@@ -64,7 +65,7 @@ type manageState struct {
 // newManageState is the manage state of a launch that ended well at now.
 func newManageState(rec flylaunch.Record, now time.Time) manageState {
 	return manageState{
-		LaunchID: rec.LaunchID, App: rec.App, Region: rec.Region, MachineID: rec.MachineID,
+		LaunchID: rec.LaunchID, App: rec.App, AppID: rec.AppID, Region: rec.Region, MachineID: rec.MachineID,
 		VolumeID: rec.VolumeID, AppCreated: rec.AppCreated, Issued: now.UTC().Truncate(time.Second),
 	}
 }
@@ -72,7 +73,7 @@ func newManageState(rec flylaunch.Record, now time.Time) manageState {
 // record is the flylaunch record of the finished launch in org.
 func (s manageState) record(org string) flylaunch.Record {
 	return flylaunch.Record{
-		LaunchID: s.LaunchID, App: s.App, Org: org, Region: s.Region, MachineID: s.MachineID,
+		LaunchID: s.LaunchID, App: s.App, AppID: s.AppID, Org: org, Region: s.Region, MachineID: s.MachineID,
 		VolumeID: s.VolumeID, Step: flylaunch.StepHealthy, AppCreated: s.AppCreated,
 	}
 }

@@ -18,10 +18,12 @@ var errForeignOrg = errors.New("sealed for another Fly organization")
 // user's choice from the page's catalog (Fly's word for the region once
 // the machine exists). It never leaves the server unsealed.
 type launchState struct {
-	// LaunchID, App, Step, MachineID, VolumeID and AppCreated identify the launch
-	// (see flylaunch.Record); they are re-sealed after every step.
+	// LaunchID, App, AppID, Step, MachineID, VolumeID and AppCreated
+	// identify the launch (see flylaunch.Record); they are re-sealed after
+	// every step.
 	LaunchID   string         `json:"launch_id"`
 	App        string         `json:"app"`
+	AppID      string         `json:"app_id,omitempty"`
 	Step       flylaunch.Step `json:"step"`
 	MachineID  string         `json:"machine_id"`
 	VolumeID   string         `json:"volume_id,omitempty"`
@@ -58,8 +60,8 @@ func newLaunchState(rec flylaunch.Record, sz size, password string) launchState 
 
 // update takes the identity fields of a newer record.
 func (s *launchState) update(rec flylaunch.Record) {
-	s.LaunchID, s.App, s.Step, s.MachineID, s.VolumeID, s.AppCreated, s.Region =
-		rec.LaunchID, rec.App, rec.Step, rec.MachineID, rec.VolumeID, rec.AppCreated, rec.Region
+	s.LaunchID, s.App, s.AppID, s.Step, s.MachineID, s.VolumeID, s.AppCreated, s.Region =
+		rec.LaunchID, rec.App, rec.AppID, rec.Step, rec.MachineID, rec.VolumeID, rec.AppCreated, rec.Region
 }
 
 // check refuses a state the server configured for org will not act on.
@@ -79,7 +81,7 @@ func (s launchState) check(org string) error {
 // record is the flylaunch record of the launch in org.
 func (s launchState) record(org string) flylaunch.Record {
 	return flylaunch.Record{
-		LaunchID: s.LaunchID, App: s.App, Org: org, Region: s.Region,
+		LaunchID: s.LaunchID, App: s.App, AppID: s.AppID, Org: org, Region: s.Region,
 		MachineID: s.MachineID, VolumeID: s.VolumeID, Step: s.Step, AppCreated: s.AppCreated,
 	}
 }

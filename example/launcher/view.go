@@ -33,6 +33,10 @@ type view struct {
 	// ManageUntil its last day, only in the final view of a success.
 	Manage      string `json:"manage,omitempty"`
 	ManageUntil string `json:"manage_until,omitempty"`
+	// ManageIssued says the launch's manage link was handed out before,
+	// to the page that watched it finish: a resumed finished launch (a
+	// reload, a copy of its blob) shows the summary without a new one.
+	ManageIssued bool `json:"manage_issued,omitempty"`
 	Error       string `json:"error,omitempty"`
 }
 

@@ -40,8 +40,8 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 		}
 	}
 	t.sync(snap)
-	if snap.Final {
-		a.finish(ctx, c, st, t, dep)
+	if snap.Final { // ended before this page looked: no manage link
+		a.finish(ctx, c, st, t, dep, false)
 		return
 	}
 	if c.Snapshot(ctx, snap.Seq, t.running()) != nil {
@@ -57,7 +57,7 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 			}
 		}
 		if ev.Status.Final() {
-			a.finish(ctx, c, st, t, dep)
+			a.finish(ctx, c, st, t, dep, true)
 			return
 		}
 		if c.Event(ctx, ev.Seq, t.running()) != nil {
@@ -67,7 +67,12 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 }
 
 // finish shows the outcome of an ended deploy and clears the page's state.
-func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy) {
+// A manage link is sealed once per launch: only for a page that watched
+// (live) the deploy drive the launch to its end, never for a launch Fly
+// says had finished before the deploy began (Result.Reported), nor for a
+// deploy that had ended before the page attached (a copy of the blob
+// handed back, say).
+func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy, live bool) {
 	res, err := dep.Wait(ctx)
 	seq := dep.Snapshot().Seq
 	switch {
@@ -76,7 +81,11 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
 		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password
-		v.Manage, v.ManageUntil = a.manageLink(res.Record)
+		if live && !res.Reported {
+			v.Manage, v.ManageUntil = a.manageLink(res.Record)
+		} else {
+			v.ManageIssued = true
+		}
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
 			a.log.Info("launch finished", "app", st.App, "launch_id", st.LaunchID, "machine_state", res.MachineState, "conn", c.Tag())
@@ -90,11 +99,10 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)
 		}
-		rec := st.record(a.org)
 		// A launch that had reached healthy is never cleaned up, nor one
 		// whose app or machine someone removed: the world changed, and
 		// what is left of it is not ours to judge.
-		if !rec.Finished() && !errors.Is(err, flylaunch.ErrGone) {
+		if rec := dep.Record(); !rec.Finished() && !errors.Is(err, flylaunch.ErrGone) {
 			a.destroyLater(rec)
 		}
 	}
@@ -113,15 +121,21 @@ func (a *launchApp) manageLink(rec flylaunch.Record) (link, until string) {
 	return "/manage#" + tok, st.expires().Format("2 January 2006")
 }
 
-// destroyLater removes what a failed launch provably created (flylaunch's
-// Livebook.Delete rules), so the name can be used again.
+// destroyLater removes what a failed launch provably created, so the name
+// can be used again: flylaunch's Livebook.Abandon, which calls the
+// clean-up off while the launch lives anywhere (another tab's deploy, on
+// this instance or another, may have made it healthy).
 func (a *launchApp) destroyLater(rec flylaunch.Record) {
 	a.goTracked(func() {
-		ctx, cancel := context.WithTimeout(a.base, 2*time.Minute)
+		ctx, cancel := context.WithTimeout(a.base, 3*time.Minute)
 		defer cancel()
 		lb, err := a.fly.launcher.Livebook(rec)
 		if err == nil {
-			err = lb.Delete(ctx)
+			err = lb.Abandon(ctx)
+		}
+		if errors.Is(err, flylaunch.ErrInUse) {
+			a.log.Info("cleanup of failed launch called off: the launch lives on", "app", rec.App, "launch_id", rec.LaunchID, "err", err)
+			return
 		}
 		if err != nil {
 			a.log.Warn("cleanup of failed launch", "app", rec.App, "launch_id", rec.LaunchID, "err", err)

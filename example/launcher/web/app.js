@@ -95,9 +95,13 @@ const { connectResume } = await import(hooksURL);
         $("summary-password").textContent = v.password;
         for (const id of ["summary-manage-term", "summary-manage-def"]) $(id).hidden = !v.manage;
         $("summary-manage").href = v.manage || "#";
-        $("summary-manage-note").textContent = v.manage
-          ? "Keep the manage link too: it is valid for 30 days, until " + v.manage_until + ", and anyone who has it can stop, start or delete this Livebook."
-          : "";
+        if (v.manage) {
+          $("summary-manage-note").textContent = "Keep the manage link too: it is valid for 30 days, until " + v.manage_until + ", and anyone who has it can stop, start or delete this Livebook.";
+        } else if (v.manage_issued) {
+          $("summary-manage-note").textContent = "This launch finished earlier: its manage link was given once, to the page that watched it finish.";
+        } else {
+          $("summary-manage-note").textContent = "";
+        }
         showError("");
         show("summary");
         $("summary-title").focus(); // screen readers announce the result
