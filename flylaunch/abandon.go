@@ -61,10 +61,10 @@ func (l *Launcher) running(launchID string) bool {
 
 // footprint is what Fly holds of a launch, as Abandon compares it.
 type footprint struct {
-	absent   bool              // no app of the launch's, nothing to clean
+	absent   bool                   // no app of the launch's, nothing to clean
 	machines map[string]LaunchState // the launch's machines: ID → state
 	volumes  []string               // IDs of other volumes of the launch's name
-	ips      int               // the app's addresses
+	ips      int                    // the app's addresses
 }
 
 // progressed reports whether f, read after earlier, shows a launch

@@ -36,8 +36,8 @@ type view struct {
 	// ManageIssued says the launch's manage link was handed out before,
 	// to the page that watched it finish: a resumed finished launch (a
 	// reload, a copy of its blob) shows the summary without a new one.
-	ManageIssued bool `json:"manage_issued,omitempty"`
-	Error       string `json:"error,omitempty"`
+	ManageIssued bool   `json:"manage_issued,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 // viewStep is one line of the step list.
