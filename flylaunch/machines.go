@@ -92,7 +92,7 @@ func (d *driver) readopt(ctx context.Context, m *fly.Machine) (bool, error) {
 		return false, err
 	}
 	d.l.log.Info("flylaunch: following the launch's machine", "launch_id", d.rec.LaunchID, "was", m.ID, "now", ms[0].ID)
-	d.rec.MachineID = ms[0].ID
+	d.adopt(ms[0])
 	return true, nil
 }
 
@@ -120,7 +120,7 @@ func (d *driver) adoptMachine(ctx context.Context) (bool, error) {
 	if err != nil || len(ms) == 0 {
 		return false, err
 	}
-	d.rec.MachineID = ms[0].ID
+	d.adopt(ms[0])
 	return true, nil
 }
 
@@ -197,6 +197,15 @@ func (d *driver) listMachines(ctx context.Context) ([]*fly.Machine, error) {
 		}
 	}
 	return oldestFirst(ours), nil
+}
+
+// adopt makes m, a machine carrying the launch ID, the deploy's machine,
+// and the volume it mounts the deploy's volume.
+func (d *driver) adopt(m *fly.Machine) {
+	d.rec.MachineID = m.ID
+	if v := mountedVolume(m); v != "" {
+		d.rec.VolumeID = v
+	}
 }
 
 // oldestFirst sorts machines by creation, then ID, and returns them.
