@@ -502,3 +502,144 @@ func TestFlyTomlSettingsServeFly(t *testing.T) {
 	s := newTestServerWith(t, 1000, func(o *serverOptions) { o.clients, o.machine = c.clients, c.flyMachineID })
 	assert.True(t, strings.HasPrefix(openStream(t, s.http.URL).conn, c.flyMachineID+"."))
 }
+
+// dockerignorePath is the .dockerignore of the launcher's image. The build
+// context is the repository root (docker build -f
+// example/launcher/deploy/Dockerfile ., or fly deploy run from the root),
+// and both Docker and flyctl read .dockerignore at the context's root.
+const dockerignorePath = "../../.dockerignore"
+
+// ignoreRule is one .dockerignore line: its pattern's path segments and
+// whether it is an exception (!).
+type ignoreRule struct {
+	segments  []string
+	exception bool
+}
+
+// parseDockerignore reads .dockerignore lines as Docker documents them:
+// # starts a comment, blank lines are skipped, ! makes an exception, and
+// each pattern is cleaned (filepath.Clean) with any leading / removed.
+func parseDockerignore(src string) []ignoreRule {
+	var rules []ignoreRule
+	for line := range strings.Lines(src) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		r := ignoreRule{}
+		if p, ok := strings.CutPrefix(line, "!"); ok {
+			line, r.exception = strings.TrimSpace(p), true
+		}
+		line = strings.TrimPrefix(filepath.ToSlash(filepath.Clean(line)), "/")
+		r.segments = strings.Split(line, "/")
+		rules = append(rules, r)
+	}
+	return rules
+}
+
+// ignored reports whether rules leave path (slash-separated, relative to
+// the context root) out of the build context: the last rule matching it,
+// or one of its parent directories, decides.
+func ignored(rules []ignoreRule, path string) bool {
+	parts := strings.Split(path, "/")
+	out := false
+	for _, r := range rules {
+		for n := 1; n <= len(parts); n++ {
+			if globSegments(r.segments, parts[:n]) {
+				out = !r.exception
+				break
+			}
+		}
+	}
+	return out
+}
+
+// globSegments matches name against pattern segment by segment, with
+// path/filepath.Match for a segment and ** for any number of directories
+// (none included), as Docker does.
+func globSegments(pattern, name []string) bool {
+	if len(pattern) == 0 {
+		return len(name) == 0
+	}
+	if pattern[0] == "**" {
+		for i := 0; i <= len(name); i++ {
+			if globSegments(pattern[1:], name[i:]) {
+				return true
+			}
+		}
+		return false
+	}
+	if len(name) == 0 {
+		return false
+	}
+	ok, err := filepath.Match(pattern[0], name[0])
+	return err == nil && ok && globSegments(pattern[1:], name[1:])
+}
+
+// TestIgnoreMatcher pins the test's .dockerignore matcher to Docker's
+// documented rules.
+func TestIgnoreMatcher(t *testing.T) {
+	rules := parseDockerignore("# a comment\n\n/.git\n**/testdata\n*.md\n!README.md\nbench/\n**/*_test.go\n")
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{".git", true}, {".git/HEAD", true}, {"sub/.git", false},
+		{"testdata", true}, {"a/b/testdata/x.json", true},
+		{"NOTES.md", true}, {"README.md", false}, {"docs/x.md", false},
+		{"bench/go.mod", true}, {"x_test.go", true}, {"a/b/x_test.go", true}, {"a/x.go", false},
+		{"# a comment", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			assert.Equal(t, tt.want, ignored(rules, tt.path))
+		})
+	}
+}
+
+// TestDockerignore: the image's build context (the repository root) leaves
+// out .git, every .data directory (the launcher's default data directory,
+// which can hold a generated key base), test data, node_modules, tests and
+// the separate bench module, and keeps every file go build reads for the
+// launcher (go list: its packages' Go and embedded files, go.mod, go.sum).
+func TestDockerignore(t *testing.T) {
+	src, err := os.ReadFile(dockerignorePath)
+	require.NoError(t, err, "the build context needs a .dockerignore at the repository root")
+	rules := parseDockerignore(string(src))
+
+	for _, path := range []string{
+		".git", ".git/config", ".data", ".data/sealkit-launcher/key-base",
+		"example/launcher/.data/flysim/flysim.json", "resume/testdata/x.json",
+		"flylaunch/flysim/testdata/x", "node_modules/x/package.json",
+		"hooks/node_modules/x.js", "example/launcher/manage_test.go", "main_test.go",
+		"bench/go.mod", "launcher", "example/launcher/launcher",
+	} {
+		assert.True(t, ignored(rules, path), "%s is left out of the build context", path)
+	}
+
+	list := exec.Command("go", "list", "-deps", "-f",
+		`{{if and .Module (eq .Module.Path "github.com/sealkit/sealkit")}}{{.Dir}}|{{join .GoFiles ","}}|{{join .EmbedFiles ","}}{{end}}`,
+		"./example/launcher")
+	list.Dir = "../.."
+	list.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := list.Output()
+	require.NoError(t, err)
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	needed := []string{"go.mod", "go.sum", "example/launcher/deploy/Dockerfile"}
+	for line := range strings.Lines(string(out)) {
+		dir, files, ok := strings.Cut(strings.TrimSpace(line), "|")
+		if !ok {
+			continue
+		}
+		rel, err := filepath.Rel(root, dir)
+		require.NoError(t, err)
+		for _, f := range strings.FieldsFunc(files, func(r rune) bool { return r == ',' || r == '|' }) {
+			needed = append(needed, filepath.ToSlash(filepath.Join(rel, f)))
+		}
+	}
+	require.Contains(t, needed, "example/launcher/web/manage.js", "go list names embedded files")
+	for _, path := range needed {
+		assert.False(t, ignored(rules, path), "%s is needed by go build", path)
+	}
+}

@@ -104,7 +104,13 @@
 // action costs what a launch costs (a token of the client's bucket and
 // one of the concurrent-launch slots) and runs one at a time per
 // Livebook; opening the page reads Fly once, from a separate bucket of 20
-// reads at once and one more every 3 seconds per client.
+// reads at once and one more every 3 seconds per client. An action reads
+// Fly's state before it acts: it refuses a Livebook that is gone, and a
+// stop of a stopped one or a start of a running one only reports the
+// state. Only Fly saying so makes a Livebook gone: while Fly cannot be
+// reached the page says so, keeps the last state seen and its actions, and
+// the launcher reads again by itself (2 s, doubling to 30 s) while the
+// page is open.
 //
 // The key base comes from SECRET_KEY_BASE (at least 32 bytes; earlier ones,
 // still accepted for reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated).

@@ -159,3 +159,35 @@ func TestE2EBadManageLinks(t *testing.T) {
 	_, ok := simApps(t, filepath.Join(dataDir, "flysim"))["guarded-livebook"]
 	assert.True(t, ok)
 }
+
+// TestE2EManageFlyUnreachable: while every Fly call fails, an action on
+// the manage page is refused and the page keeps the state it last saw,
+// with its actions, and says Fly cannot be reached (not that the Livebook
+// is gone); once Fly answers, the server's own retry brings the state.
+// The launcher runs in process, for its simulator's fault injection.
+func TestE2EManageFlyUnreachable(t *testing.T) {
+	s := newTestServer(t, 100, 0)
+	_, done := launchToDone(t, s, "offline-livebook")
+	tab := browser.Tab(t)
+	require.NoError(t, chromedp.Do(tab, chromedp.Navigate(s.http.URL+"/manage#"+manageToken(t, done))))
+	waitJS(t, tab, "the Livebook's state", `['running', 'stopped'].includes(document.querySelector('[data-test=manage-state]').textContent) && !document.querySelector('[data-test=delete]').disabled`)
+	state := pageManageState(t, tab)
+	action := map[string]string{"running": "stop", "stopped": "start"}[state]
+
+	failFly(t, s)
+	click(t, tab, action)
+	waitJS(t, tab, "Fly unreachable", `document.getElementById('manage-message').textContent.includes('Fly.io cannot be reached right now') &&
+		!document.querySelector('[data-test=delete]').disabled`)
+	assert.Equal(t, state, pageManageState(t, tab), "the last state seen")
+	assert.Contains(t, evalJS[string](t, tab, `document.getElementById('manage-message').textContent`), "Your Livebook was last seen "+state+".")
+	for _, name := range []string{"manage-state", action, "delete", "manage-url"} {
+		assert.True(t, evalJS[bool](t, tab, shown(name)), "%s is still shown", name)
+	}
+	assert.Contains(t, evalJS[string](t, tab, `document.querySelector('[data-test=error]').textContent`), "Nothing was changed")
+	assert.NotContains(t, evalJS[string](t, tab, `document.body.textContent`), "502")
+
+	s.fly.sim.ClearFaults()
+	waitJS(t, tab, "the state read again", `!document.getElementById('manage-message').textContent.includes('cannot be reached') &&
+		['running', 'stopped'].includes(document.querySelector('[data-test=manage-state]').textContent)`)
+	assert.False(t, evalJS[bool](t, tab, shown("error")), "the refusal is cleared by the fresh state")
+}

@@ -91,6 +91,12 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		// faster (within reason).
 		opts.Propagation = max(100*time.Millisecond, time.Duration(float64(30*time.Second)/c.simSpeed))
 		opts.PollInterval = max(10*time.Millisecond, time.Duration(float64(time.Second)/c.simSpeed))
+		// And its failures pass as much faster: back off from a failed
+		// call on the simulator's clock (flylaunch's defaults, 200 ms
+		// to 10 s, scaled), so a Fly that keeps failing is reported in
+		// simulated seconds too.
+		base := max(time.Millisecond, time.Duration(float64(200*time.Millisecond)/c.simSpeed))
+		opts.Retry = flylaunch.RetryPolicy{BaseDelay: base, MaxDelay: max(base, time.Duration(float64(10*time.Second)/c.simSpeed))}
 	}
 	l, err := flylaunch.New(opts)
 	if err != nil {

@@ -32,6 +32,15 @@ const (
 // manageTimeout bounds one Stop, Start or Delete.
 const manageTimeout = 5 * time.Minute
 
+// A read of Fly that fails (Fly does not answer) is read again while the
+// page is open: first refreshFirst later, then twice as late each time up
+// to refreshMax, at most refreshTries times (about an hour).
+const (
+	refreshFirst = 2 * time.Second
+	refreshMax   = 30 * time.Second
+	refreshTries = 120
+)
+
 // errNothingToManage reports an action from a manage page without a link.
 var errNothingToManage = errors.New("this page has no Livebook to manage: open the manage link of a launch")
 
@@ -98,7 +107,11 @@ type manageView struct {
 	App   string `json:"app,omitempty"`
 	URL   string `json:"url,omitempty"`
 	// Busy says a change is under way: the page offers no action.
-	Busy    bool   `json:"busy,omitempty"`
+	Busy bool `json:"busy,omitempty"`
+	// Stale says Fly could not be read: State is the last one seen ("" if
+	// this server saw none: the page keeps its own), and Message says Fly
+	// cannot be reached. The server reads again by itself (refresh).
+	Stale   bool   `json:"stale,omitempty"`
 	Message string `json:"message,omitempty"`
 	Error   string `json:"error,omitempty"`
 	// Expires is the link's last day, for the page to say.
@@ -115,8 +128,9 @@ type manageApp struct {
 	views    *limiter
 	seq      atomic.Uint64 // numbers every view sent, across changes
 
-	mu  sync.Mutex
-	ops map[string]*manageOp // changes under way, by launch ID
+	mu         sync.Mutex
+	ops        map[string]*manageOp                     // changes under way, by launch ID
+	refreshers map[*resume.Conn[manageState]]*refresher // reads retried, by page
 }
 
 func newManageApp(la *launchApp) (*manageApp, error) {
@@ -124,7 +138,7 @@ func newManageApp(la *launchApp) (*manageApp, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &manageApp{launches: la, views: views, ops: map[string]*manageOp{}}, nil
+	return &manageApp{launches: la, views: views, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{}}, nil
 }
 
 // Check implements resume.Checker: a link naming another org, or a record
@@ -155,14 +169,107 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 		_ = m.show(ctx, c, m.base(st, manageView{Error: "Too many requests from your address: this page tries again by itself."}))
 		return errRateLimited
 	}
-	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	v, err := m.read(ctx, st, "")
 	if err != nil {
 		return err // Check vetted the record
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // the page is gone: its read proves nothing
+	}
+	if err := m.show(ctx, c, v); err != nil {
+		return err
+	}
+	if v.Stale {
+		m.refresh(c, st, v.State)
+	}
+	return nil
+}
+
+// read reads the state of st's Livebook from Fly and renders it; last is
+// the page state seen before, kept when Fly cannot be reached.
+func (m *manageApp) read(ctx context.Context, st manageState, last string) (manageView, error) {
+	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	if err != nil {
+		return manageView{}, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	status, err := lb.Status(sctx)
-	return m.show(ctx, c, m.viewOf(st, status, err))
+	return m.viewOf(st, status, err, last), nil
+}
+
+// refresher is the retried read of one page (refresh).
+type refresher struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when it has returned
+}
+
+// refresh reads st's Livebook again for page c, which shows it stale
+// (last: the state seen before), with backoff, until a read gets an
+// answer from Fly, which is sent to c; it stops when c ends, at shutdown,
+// after refreshTries reads, or when stopRefresh stops it. A page has at
+// most one; while a change of the Livebook is under way it does not read
+// (the change reads it).
+func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last string) {
+	m.stopRefresh(c)
+	ctx, cancel := context.WithCancel(m.launches.base)
+	r := &refresher{cancel: cancel, done: make(chan struct{})}
+	m.mu.Lock()
+	m.refreshers[c] = r
+	m.mu.Unlock()
+	m.launches.goTracked(func() {
+		defer close(r.done)
+		defer func() {
+			cancel()
+			m.mu.Lock()
+			if m.refreshers[c] == r {
+				delete(m.refreshers, c)
+			}
+			m.mu.Unlock()
+		}()
+		delay := refreshFirst
+		for range refreshTries {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-c.Done():
+				t.Stop()
+				return
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+			delay = min(2*delay, refreshMax)
+			if m.running(st.LaunchID) != nil {
+				continue
+			}
+			v, err := m.read(ctx, st, last)
+			if err != nil || ctx.Err() != nil {
+				return
+			}
+			if !v.Stale {
+				// Not ctx: a send cut short would end the connection.
+				_ = m.show(context.Background(), c, v)
+				return
+			}
+		}
+		v := m.unreachable(st, last)
+		v.Message = "Fly.io still cannot be reached: reload this page to try again."
+		_ = m.show(context.Background(), c, v)
+	})
+}
+
+// stopRefresh stops the retried read of page c, if any, and waits until
+// it has returned: it sends nothing after.
+func (m *manageApp) stopRefresh(c *resume.Conn[manageState]) {
+	m.mu.Lock()
+	r := m.refreshers[c]
+	delete(m.refreshers, c)
+	m.mu.Unlock()
+	if r != nil {
+		r.cancel()
+		<-r.done
+	}
 }
 
 // Action runs "stop", "start" or "delete" on the Livebook of the page's
@@ -189,6 +296,7 @@ func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name str
 		return err
 	}
 	m.launches.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
+	m.stopRefresh(c) // the change reads Fly, and its outcome is the page's
 	m.follow(c, op)
 	return nil
 }
@@ -236,6 +344,12 @@ func (m *manageApp) change(st manageState, busy string) manageView {
 	if err != nil {
 		return m.base(st, manageView{Error: err.Error()})
 	}
+	// What the page shows proves nothing: read Fly's state first.
+	before, err := lb.Status(ctx)
+	if v, refused := m.refuse(st, busy, before, err); refused {
+		return v
+	}
+	last, _ := pageState(before.State)
 	var status flylaunch.LaunchStatus
 	switch busy {
 	case "stopping":
@@ -243,16 +357,36 @@ func (m *manageApp) change(st manageState, busy string) manageView {
 	case "starting":
 		status, err = lb.Start(ctx)
 	default:
-		return m.deleted(st, lb.Delete(ctx))
+		return m.deleted(st, lb.Delete(ctx), last)
 	}
-	if err != nil {
-		m.launches.log.Warn("manage action failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
-	}
-	return m.viewOf(st, status, err)
+	return m.viewOf(st, status, err, last)
 }
 
-// deleted is the view after Delete ended with err.
-func (m *manageApp) deleted(st manageState, err error) manageView {
+// refuse answers, without acting, the change busy names of a Livebook
+// whose state before (read with err) does not allow it: gone, or unknown
+// (Fly does not answer); a stop of a stopped one or a start of a running
+// one just reports its state. refused is false for a change to run.
+func (m *manageApp) refuse(st manageState, busy string, before flylaunch.LaunchStatus, err error) (v manageView, refused bool) {
+	done := map[string]string{"stopping": "stopped", "starting": "started"}[busy]
+	if done == "" {
+		done = "deleted"
+	}
+	v = m.viewOf(st, before, err, "")
+	switch {
+	case v.State == "gone":
+		v.Error = "This Livebook no longer exists, so it cannot be " + done + ". Nothing was changed."
+	case v.Stale || err != nil:
+		v.Error = "The Livebook was not " + done + ": Fly.io cannot be reached to check its state first. Nothing was changed: try again in a moment."
+	case busy == "stopping" && before.State == flylaunch.StateStopped, busy == "starting" && before.State == flylaunch.StateRunning:
+	default:
+		return manageView{}, false
+	}
+	return v, true
+}
+
+// deleted is the view after Delete ended with err; last is the page state
+// before it.
+func (m *manageApp) deleted(st manageState, err error, last string) manageView {
 	v := m.base(st, manageView{State: "gone", Message: "Deleted: the Livebook's machine, its volume with its notebooks, the app and its addresses are gone."})
 	switch {
 	case err == nil:
@@ -261,8 +395,8 @@ func (m *manageApp) deleted(st manageState, err error) manageView {
 		v.Message = "Deleted the Livebook's machine and its volume. The app " + st.App + " and its addresses were kept: " + keptReason(err)
 	default:
 		m.launches.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
-		v.State, v.Message = "", ""
-		v.Error = "The Livebook could not be deleted completely: " + err.Error() + " Reload this page to see what is left, and try again."
+		v = m.unreachable(st, last)
+		v.Error = "The Livebook may not be deleted completely: Fly.io stopped answering. Once this page shows its state again, delete it again."
 	}
 	return v
 }
@@ -272,19 +406,43 @@ func keptReason(err error) string {
 	return strings.TrimPrefix(err.Error(), flylaunch.ErrAppKept.Error()+": ") + "."
 }
 
-// viewOf renders a status read with err.
-func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err error) manageView {
+// viewOf renders a status read (or changed) with err. Only ErrGone, or a
+// read that says so, is gone: any other error leaves the state unknown,
+// not gone, and the view keeps last, the page state seen before, and
+// says Fly cannot be reached (unreachable). The error goes to the log,
+// never to the page.
+func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err error, last string) manageView {
 	v := m.base(st, manageView{})
 	switch {
 	case errors.Is(err, flylaunch.ErrGone) || err == nil && status.State == flylaunch.StateGone:
 		v.State, v.Message = "gone", "This Livebook no longer exists: its machine or its app was deleted."
-	case err != nil && status.State == "":
-		v.Error = "Could not read the Livebook's state from Fly.io: " + err.Error()
-	default:
+		return v
+	case err == nil:
 		v.State, v.Message = pageState(status.State)
-		if err != nil {
-			v.Error = "The change did not complete: " + err.Error()
-		}
+		return v
+	}
+	m.launches.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
+	if status.State == "" || status.State == flylaunch.StateGone { // no machine read: nothing known
+		return m.unreachable(st, last)
+	}
+	v.State, v.Message = pageState(status.State)
+	switch {
+	case errors.Is(err, flylaunch.ErrMachineFailed):
+		v.Error = "The change did not complete: the machine failed. Start tries again."
+	case errors.Is(err, flylaunch.ErrStartTimeout):
+		v.Error = "The change did not complete: the machine did not start in time. Start tries again."
+	default:
+		v.Error = "The change did not complete: Fly.io did not answer as expected. Try again in a moment."
+	}
+	return v
+}
+
+// unreachable is the view of st's Livebook while Fly cannot be reached:
+// last is the page state seen before ("" if none).
+func (m *manageApp) unreachable(st manageState, last string) manageView {
+	v := m.base(st, manageView{State: last, Stale: true, Message: "Fly.io cannot be reached right now: this page keeps trying."})
+	if last != "" {
+		v.Message += " Your Livebook was last seen " + last + "."
 	}
 	return v
 }
@@ -352,6 +510,9 @@ func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
 			}
 			sent = seq
 			if done {
+				if st, ok := c.State(); ok && v.Stale {
+					m.refresh(c, st, v.State) // Fly did not answer the change
+				}
 				return
 			}
 			select {

@@ -20,6 +20,7 @@ const { connectResume } = await import(hooksURL);
   };
   let client = null;
   let view = {};
+  let known = ""; // the last state the server read from Fly: kept while Fly cannot be reached
   let waiting = false; // an action was sent and has no reply yet
 
   function showError(msg) {
@@ -29,14 +30,19 @@ const { connectResume } = await import(hooksURL);
 
   function render() {
     const v = view;
-    const state = v.state || "";
+    // A stale view (Fly cannot be reached) keeps the last known state, and
+    // with it the actions it allows.
+    const state = (v.stale ? v.state || known : v.state) || "";
     const open = client && client.status === "open";
     const idle = open && !v.busy && !waiting;
     $("manage-app").textContent = v.app || "your Livebook";
     $("manage-state").textContent = state;
     $("manage-state").dataset.state = state;
     $("state-line").hidden = !state;
-    $("manage-message").textContent = v.message || "";
+    $("manage-state").dataset.stale = v.stale ? "true" : "false";
+    let message = v.message || "";
+    if (v.stale && !v.state && known) message += " Your Livebook was last seen " + known + ".";
+    $("manage-message").textContent = message;
     if (v.error) showError(v.error);
     const url = $("manage-url");
     $("manage-url-line").hidden = !v.url || state === "gone";
@@ -85,6 +91,7 @@ const { connectResume } = await import(hooksURL);
   function onView(_seq, data) {
     if (!data || typeof data !== "object") return;
     view = data;
+    if (data.state && !data.busy) known = data.state; // a change under way is no state yet
     if (!data.error) showError("");
     render();
   }
