@@ -36,11 +36,7 @@ func startFlyApp(t *testing.T, noWebSocket bool) *flyApp {
 	app.simURL = sim.URL
 	ft := loadFlyToml(t)
 	for _, id := range flyMachineIDs {
-		args := append(flyArgs(t, ft), "-addr", "127.0.0.1:0", "-data-dir", t.TempDir(), "-fly-api", sim.URL)
-		app.machines[id] = startProc(t, bins.launcher, args, []string{
-			"SECRET_KEY_BASE=" + testKeyBase, "FLY_API_TOKEN=" + token,
-			"FLY_MACHINE_ID=" + id, "FLY_APP_NAME=" + ft.App, "FLY_REGION=ams",
-		})
+		app.machines[id] = startFlyMachine(t, ft, id, "127.0.0.1:0", sim.URL, token)
 	}
 	app.proxy = newFlyProxy(t, app.machines)
 	app.proxy.noWebSocket = noWebSocket
@@ -48,6 +44,18 @@ func startFlyApp(t *testing.T, noWebSocket bool) *flyApp {
 	t.Cleanup(srv.Close)
 	app.url = srv.URL
 	return app
+}
+
+// startFlyMachine runs the launcher as machine id of the app ft describes
+// (fly.toml's command line, a machine's environment) on addr, with the
+// Fly API at api and token.
+func startFlyMachine(t *testing.T, ft flyToml, id, addr, api, token string) *proc {
+	t.Helper()
+	args := append(flyArgs(t, ft), "-addr", addr, "-data-dir", t.TempDir(), "-fly-api", api)
+	return startProc(t, bins.launcher, args, []string{
+		"SECRET_KEY_BASE=" + testKeyBase, "FLY_API_TOKEN=" + token,
+		"FLY_MACHINE_ID=" + id, "FLY_APP_NAME=" + ft.App, "FLY_REGION=ams",
+	})
 }
 
 // TestE2EFlyReplayFallback runs the fallback transport (WebSocket refused)

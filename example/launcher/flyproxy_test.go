@@ -27,6 +27,9 @@ import (
 //   - it sets Fly-Client-IP to the client's address and appends the
 //     client's and then the app's own address to X-Forwarded-For, as Fly
 //     documents (the right-most entry is the app's address);
+//   - a request with the Fly-Force-Instance-Id header goes to that machine
+//     only, as Fly documents it (a machine that is unknown or down is an
+//     error, no other machine is tried);
 //   - it honours "fly-replay: instance=<id>" in an answer: the same request
 //     (body included, at most 1 MB as Fly) goes to that machine, with a
 //     Fly-Replay-Src header, and its answer goes to the client instead. A
@@ -70,6 +73,10 @@ type flyProxyStats struct {
 // Fly's proxy puts in X-Forwarded-For.
 const flyAppAddr = "66.241.124.10"
 
+// flyForceInstance is the request header that sends a request to one
+// machine (https://fly.io/docs/networking/request-headers/).
+const flyForceInstance = "Fly-Force-Instance-Id"
+
 // flyReplayLimit is the largest request Fly replays.
 const flyReplayLimit = 1 << 20
 
@@ -112,14 +119,23 @@ func (p *flyProxy) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	forced := req.Header.Get(flyForceInstance)
 	for range p.machines {
 		m := p.pick(req.URL.Path)
+		if forced != "" {
+			if m = p.machine(forced); m == nil {
+				return nil, fmt.Errorf("%s %q: no such machine up", flyForceInstance, forced)
+			}
+		}
 		if m == nil {
 			break
 		}
 		resp, err := p.send(req, body, m, "")
 		if isRefused(err) {
 			p.markDown(m)
+			if forced != "" {
+				return nil, err
+			}
 			continue
 		}
 		if err != nil {
@@ -232,6 +248,18 @@ func (p *flyProxy) markDown(m *flyMachine) {
 	m.down = true
 }
 
+// markUp puts machine id back in rotation: it was started again on the
+// same address, as Fly restarts a machine in place on a deploy.
+func (p *flyProxy) markUp(id string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.machines {
+		if m.id == id {
+			m.down = false
+		}
+	}
+}
+
 func (p *flyProxy) record(req *http.Request, resp *http.Response, m *flyMachine, replayed bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -332,9 +360,28 @@ func TestFlyProxyReplays(t *testing.T) {
 	require.Equal(t, http.StatusBadGateway, post("replay=nowhere", "x", nil), "a replay to an unknown machine fails")
 	<-got
 
+	for range 2 { // whatever the balancer's turn
+		require.Equal(t, http.StatusOK, post("", "forced", http.Header{flyForceInstance: {"b"}}))
+		require.Equal(t, "b", (<-got).machine, "a forced request goes to that machine")
+	}
+	require.Equal(t, http.StatusBadGateway, post("", "x", http.Header{flyForceInstance: {"nowhere"}}), "forced to an unknown machine")
+
 	require.NoError(t, b.Close())
 	for i := range 3 {
 		require.Equal(t, http.StatusOK, post("", fmt.Sprint(i), nil), "a machine that refuses is skipped")
 		require.Equal(t, "a", (<-got).machine)
 	}
+	require.Equal(t, http.StatusBadGateway, post("", "x", http.Header{flyForceInstance: {"b"}}), "forced to a machine that is down")
+
+	b = machine("b") // started again, on another port here: point the proxy at it
+	p.mu.Lock()
+	p.machines[1].host = b.Addr
+	p.mu.Unlock()
+	p.markUp("b")
+	seenB := false
+	for i := range 2 {
+		require.Equal(t, http.StatusOK, post("", fmt.Sprint(i), nil))
+		seenB = seenB || (<-got).machine == "b"
+	}
+	require.True(t, seenB, "a machine marked up is back in rotation")
 }

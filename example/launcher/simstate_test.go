@@ -29,13 +29,25 @@ func simApps(t testing.TB, dir string) map[string]int {
 // tests look into it.
 type simStateFile struct {
 	Apps map[string]struct {
+		ID       string `json:"id"`
 		Machines map[string]struct {
+			Config struct {
+				Metadata map[string]string `json:"metadata"`
+				Mounts   []struct {
+					Volume string `json:"volume"`
+				} `json:"mounts"`
+			} `json:"config"`
 			StoppedAt   *string `json:"stopped_at"`
 			DestroyedAt *string `json:"destroyed_at"`
 		} `json:"machines"`
 		Volumes map[string]struct {
 			DestroyedAt *string `json:"destroyed_at"`
 		} `json:"volumes"`
+		// Secrets hold their values: the simulator keeps them for its
+		// stand-in Livebook (its API never returns them).
+		Secrets map[string]struct {
+			Value string `json:"value"`
+		} `json:"secrets"`
 	} `json:"apps"`
 }
 
