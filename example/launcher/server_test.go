@@ -67,6 +67,9 @@ type wsClient struct {
 	conn *websocket.Conn
 	ctx  context.Context
 	next int
+	// held are frames that arrived while action waited for its reply,
+	// read again first: a fast action's outcome may come before its reply.
+	held []frame
 }
 
 type frame struct {
@@ -130,6 +133,11 @@ func dialPath(t *testing.T, baseURL, path, blob string, h http.Header) (*wsClien
 
 func (c *wsClient) read() frame {
 	c.t.Helper()
+	if len(c.held) > 0 {
+		f := c.held[0]
+		c.held = c.held[1:]
+		return f
+	}
 	for {
 		_, b, err := c.conn.Read(c.ctx)
 		require.NoError(c.t, err)
@@ -161,13 +169,15 @@ func (c *wsClient) send(v any) {
 	require.NoError(c.t, c.conn.Write(c.ctx, websocket.MessageText, b))
 }
 
-// action sends an action and returns its reply, skipping other frames.
+// action sends an action and returns its reply; frames that come before
+// it are held for the next reads.
 func (c *wsClient) action(name string, data any) frame {
 	c.t.Helper()
 	c.next++
 	id := strings.Repeat("a", c.next)
 	c.send(map[string]any{"t": "action", "id": id, "name": name, "data": data})
 	fs := c.readUntil(func(f frame) bool { return f.T == "reply" && f.ID == id })
+	c.held = append(c.held, fs[:len(fs)-1]...)
 	return fs[len(fs)-1]
 }
 
