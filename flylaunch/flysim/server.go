@@ -53,6 +53,7 @@ type Options struct {
 // are safe for concurrent use.
 type Server struct {
 	dir    string
+	seed   int64
 	speed  float64
 	prof   Profile
 	token  string
@@ -90,6 +91,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		dir:     opts.DataDir,
+		seed:    opts.Seed,
 		speed:   speed,
 		prof:    prof,
 		token:   opts.Token,
