@@ -61,13 +61,26 @@ func volumeName(app string) string {
 // the launch's name instead of creating another (the app is the launch's
 // own, so a volume of that name is the launch's); the volume list lags
 // behind writes, so a duplicate can still slip through: dedupe removes it.
+//
+// A volume pins its machine to the host it is on, and without a compute
+// hint Fly may place it on a host with room for the volume but not for the
+// machine (https://fly.io/docs/volumes/overview/, "Volume placement"): the
+// create names the machine's guest and image, as flyctl's deploy does
+// (internal/command/deploy/deploy_first.go). A volume whose ID came back
+// from this create is the launch's fresh volume (d.freshVolume), which a
+// launch refused for capacity may replace (launchMachine).
 func (d *driver) createVolume(ctx context.Context) error {
 	if d.rec.VolumeID != "" {
 		return nil
 	}
+	guest, err := d.spec.guest()
+	if err != nil {
+		return err
+	}
 	req := fly.CreateVolumeRequest{
 		Name: volumeName(d.spec.App), Region: d.spec.Region, SizeGb: ptr(d.spec.VolumeSizeGB),
 		Encrypted: ptr(true), RequireUniqueZone: ptr(false),
+		ComputeRequirements: guest, ComputeImage: d.spec.Image,
 	}
 	look := d.resumed
 	return d.retry(ctx, "create volume "+req.Name+" in "+d.spec.Region, func(ctx context.Context) error {
@@ -79,7 +92,7 @@ func (d *driver) createVolume(ctx context.Context) error {
 		err := d.try(ctx, 0, func(ctx context.Context) error {
 			v, err := d.l.client.CreateVolume(ctx, d.spec.App, req)
 			if err == nil {
-				d.rec.VolumeID = v.ID
+				d.rec.VolumeID, d.freshVolume = v.ID, v.ID
 			}
 			return err
 		})

@@ -52,6 +52,10 @@ func (s *Server) hash64(parts ...string) uint64 {
 func (s *Server) placeVolume(v *volume, hint *fly.MachineGuest, image string) {
 	v.Host = fmt.Sprintf("%s-vh%04x", v.Region, s.hash64("volume-host", v.ID)&0xffff)
 	v.ComputeImage = image
+	if s.fillVol > 0 {
+		s.fillVol--
+		v.HostFull = true
+	}
 	if hint != nil {
 		cpus, mem := guestSize(hint)
 		v.Hint = &guestRoom{CPUs: cpus, MemoryMB: mem}
@@ -213,4 +217,15 @@ func (s *Server) Volumes(appName string) []VolumeInfo {
 	}
 	slices.SortFunc(out, func(x, y VolumeInfo) int { return strings.Compare(x.ID, y.ID) })
 	return out
+}
+
+// FillVolumeHosts makes the next n volumes created (in any app) land on
+// hosts that have no room for a machine by the time one is launched on
+// them, with a compute hint or without: Fly's hosts fill up between a
+// volume's placement and a machine's launch too, and a hint only says what
+// to leave room for. 0 undoes it. Not persisted.
+func (s *Server) FillVolumeHosts(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fillVol = max(n, 0)
 }

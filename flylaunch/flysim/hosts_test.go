@@ -40,16 +40,21 @@ func testVolumeHost(t *testing.T) {
 		req     fly.CreateVolumeRequest
 		machine func(*fly.MachineConfig)
 		refused string // "" if the launch succeeds
+		filled  bool   // the host fills up before the machine comes (FillVolumeHosts)
 	}{
-		{"no hint, host without room", volumeRequest("data", "ams"), sized(1, 1024), "insufficient memory"},
-		{"hint, the hinted guest", hinted("data", "ams", guest, "ghcr.io/livebook-dev/livebook:0.14.5"), sized(1, 1024), ""},
-		{"hint, a smaller guest", hinted("data", "ams", guest, ""), sized(1, 512), ""},
-		{"hint, more memory than hinted", hinted("data", "ams", guest, ""), sized(1, 2048), "insufficient memory"},
-		{"hint, more CPUs than hinted", hinted("data", "ams", guest, ""), sized(2, 1024), "insufficient CPUs"},
+		{"no hint, host without room", volumeRequest("data", "ams"), sized(1, 1024), "insufficient memory", false},
+		{"hint, the hinted guest", hinted("data", "ams", guest, "ghcr.io/livebook-dev/livebook:0.14.5"), sized(1, 1024), "", false},
+		{"hint, a smaller guest", hinted("data", "ams", guest, ""), sized(1, 512), "", false},
+		{"hint, more memory than hinted", hinted("data", "ams", guest, ""), sized(1, 2048), "insufficient memory", false},
+		{"hint, more CPUs than hinted", hinted("data", "ams", guest, ""), sized(2, 1024), "insufficient CPUs", false},
+		{"hint, the host filled up since", hinted("data", "ams", guest, ""), sized(1, 1024), "insufficient memory", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, flysim.Options{Profile: prof})
+			if tc.filled {
+				e.sim.FillVolumeHosts(1)
+			}
 			ctx := ctxT(t)
 			_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "hosts", Org: "personal"})
 			require.NoError(t, err)

@@ -68,6 +68,7 @@ type Server struct {
 	rng     *rand.Rand
 	faults  []*faultState
 	full    map[string]NoCapacity // regions without room, and how they say so
+	fillVol int                   // next volumes to land on a host without room (FillVolumeHosts)
 	calls   map[string]int
 	changed chan struct{} // closed and replaced on every state change
 	reqSeq  uint64
