@@ -20,15 +20,29 @@ import (
 // default_autosave_path), defaults to ~/.local/share/livebook on the
 // machine's temporary disk (Livebook.Config.data_path), so it is moved
 // onto the volume too (Livebook's README, "Environment variables").
+//
+// Mix.install, which notebooks use for their dependencies, caches what it
+// fetched and compiled under ~/.cache/mix/installs, on the machine's
+// temporary root file system (Livebook's Dockerfile sets HOME=/home/livebook
+// "for Mix.install/2 cache"; seen in the stored, older Dockerfile, not
+// checked against 0.19.8's), so every boot would fetch and compile them
+// again. Livebook has no setting of its own for it, but Mix reads
+// MIX_INSTALL_DIR ("specifies directory where Mix.install/2 keeps installs
+// cache", Mix's moduledoc, since Elixir 1.12) and Livebook's runtimes
+// inherit the machine's environment, so it is moved onto the volume too.
+// The cache then takes room on the volume: large dependencies (EXLA, for
+// one) can fill a small one.
 const (
 	volumePath       = "/data"
 	livebookHomeEnv  = "LIVEBOOK_HOME"
 	livebookDataEnv  = "LIVEBOOK_DATA_PATH"
 	livebookDataPath = "/data/.livebook"
+	mixInstallEnv    = "MIX_INSTALL_DIR"
+	mixInstallPath   = "/data/.cache/mix/installs"
 )
 
-// volumeEnv is env with Livebook's home and data on the volume, when there
-// is one; values env sets itself are kept.
+// volumeEnv is env with Livebook's home and data, and Mix.install's cache,
+// on the volume, when there is one; values env sets itself are kept.
 func volumeEnv(env map[string]string, volumeID string) map[string]string {
 	out := maps.Clone(env)
 	if volumeID == "" {
@@ -37,7 +51,7 @@ func volumeEnv(env map[string]string, volumeID string) map[string]string {
 	if out == nil {
 		out = map[string]string{}
 	}
-	for k, v := range map[string]string{livebookHomeEnv: volumePath, livebookDataEnv: livebookDataPath} {
+	for k, v := range map[string]string{livebookHomeEnv: volumePath, livebookDataEnv: livebookDataPath, mixInstallEnv: mixInstallPath} {
 		if _, set := out[k]; !set {
 			out[k] = v
 		}
