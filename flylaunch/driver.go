@@ -38,6 +38,10 @@ type driver struct {
 	// says one may have been applied twice.
 	volumeAt        time.Time
 	volumeAmbiguous bool
+	// freshVolume is the ID of the volume this deploy created itself (the
+	// ID came back from its own create), which no machine mounted yet: a
+	// launch refused for capacity may delete it and create another.
+	freshVolume string
 }
 
 // run executes the remaining steps and emits the final event.

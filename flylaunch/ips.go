@@ -41,7 +41,9 @@ func (d *driver) allocateIPs(ctx context.Context) error {
 			}
 			listed = false // whatever happens next, look again before acting again
 			return d.try(ctx, 0, func(ctx context.Context) error {
-				ip, err := d.l.client.AssignIP(ctx, d.spec.App, flaps.AssignIPRequest{Type: want.kind})
+				// The org, as flyctl's first deploy sends it
+				// (internal/command/deploy/deploy_first.go).
+				ip, err := d.l.client.AssignIP(ctx, d.spec.App, flaps.AssignIPRequest{Type: want.kind, Organization: d.spec.Org})
 				if err == nil && ip != nil {
 					ips, listed = append(ips, *ip), true
 					if want.kind == "v6" {

@@ -23,7 +23,67 @@ import (
 // launch's volume is the exception that proves the rule: a volume takes
 // one machine, so a launch refused because it is attached finds the
 // launch's machine through it (adoptHolder).
+//
+// A volume pins its machine to its host, and the host may have no room
+// for the machine (a volume placed without a hint, or a host that filled
+// up since): every launch on that volume is then refused for capacity.
+// When the volume is the launch's fresh one (its ID came back from this
+// deploy's own create, and the refusal says no machine holds it), the
+// launch deletes it and creates another, up to maxVolumeMoves times; when
+// it gives up, it deletes the last one too and ends with ErrNoCapacity,
+// its record naming no volume, so a resume creates a new one instead of
+// reusing a volume on a host without room.
 func (d *driver) launchMachine(ctx context.Context) error {
+	for moves := 0; ; moves++ {
+		err := d.launchOnce(ctx)
+		if err == nil || !isNoCapacity(err) || d.rec.MachineID != "" ||
+			d.rec.VolumeID == "" || d.rec.VolumeID != d.freshVolume {
+			return err
+		}
+		if derr := d.dropFreshVolume(ctx, moves < maxVolumeMoves); derr != nil {
+			return derr
+		}
+		if moves >= maxVolumeMoves {
+			return err
+		}
+		if err := d.createVolume(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// maxVolumeMoves bounds how many times a launch refused for capacity on its
+// fresh volume deletes it and creates another.
+const maxVolumeMoves = 3
+
+// dropFreshVolume deletes the launch's fresh volume, on whose host the
+// machine found no room, and takes it out of the record (the step goes back
+// before the volume's, so a resume creates a new one); again says whether
+// another volume is created next, for the event.
+func (d *driver) dropFreshVolume(ctx context.Context, again bool) error {
+	id := d.rec.VolumeID
+	d.l.log.Warn("flylaunch: no room for the machine on its volume's host; deleting the volume", "launch_id", d.rec.LaunchID, "volume", id, "again", again)
+	if err := d.deleteVolume(ctx, id); err != nil {
+		return err
+	}
+	d.rec.VolumeID, d.freshVolume = "", ""
+	if d.rec.Step.index() >= StepVolume.index() {
+		d.rec.Step = StepIPs
+	}
+	if d.dep != nil {
+		msg := "no room for the machine on its volume's server: deleted that volume"
+		if again {
+			msg += ", creating another"
+		}
+		rec := d.rec
+		d.dep.emit(d.step, StatusRunning, d.percent, msg, &rec)
+	}
+	return nil
+}
+
+// launchOnce launches the deploy's machine on the recorded volume, as
+// launchMachine describes.
+func (d *driver) launchOnce(ctx context.Context) error {
 	if d.rec.MachineID != "" {
 		return nil
 	}

@@ -152,8 +152,12 @@ func TestFailingMachinesEndTheWaitAtOnce(t *testing.T) {
 			require.ErrorIs(t, err, ErrMachineFailed)
 			assert.Contains(t, err.Error(), tt.want)
 			// Each server-side wait lasts at most waitSlice of Fly's time:
-			// two of them bound the simulated time it took to notice.
-			assert.LessOrEqual(t, e.sim.Calls()["GET /v1/apps/{app}/machines/{id}/wait"], 2)
+			// two of them bound the simulated time it took to notice, plus
+			// those the first boot's image pull and new volume's setup
+			// take before anything can fail.
+			prof := flysim.Realistic()
+			boot := int((prof.ImagePull + prof.FreshVolumeBoot + waitSlice - 1) / waitSlice)
+			assert.LessOrEqual(t, e.sim.Calls()["GET /v1/apps/{app}/machines/{id}/wait"], 2+boot)
 			var ae *APIError
 			require.True(t, errors.As(err, &ae))
 			assert.NotContains(t, strings.ToLower(err.Error()), "short", "no secret in the error")

@@ -20,15 +20,29 @@ import (
 // default_autosave_path), defaults to ~/.local/share/livebook on the
 // machine's temporary disk (Livebook.Config.data_path), so it is moved
 // onto the volume too (Livebook's README, "Environment variables").
+//
+// Mix.install, which notebooks use for their dependencies, caches what it
+// fetched and compiled under ~/.cache/mix/installs, on the machine's
+// temporary root file system (Livebook's Dockerfile sets HOME=/home/livebook
+// "for Mix.install/2 cache"; seen in the stored, older Dockerfile, not
+// checked against 0.19.8's), so every boot would fetch and compile them
+// again. Livebook has no setting of its own for it, but Mix reads
+// MIX_INSTALL_DIR ("specifies directory where Mix.install/2 keeps installs
+// cache", Mix's moduledoc, since Elixir 1.12) and Livebook's runtimes
+// inherit the machine's environment, so it is moved onto the volume too.
+// The cache then takes room on the volume: large dependencies (EXLA, for
+// one) can fill a small one.
 const (
 	volumePath       = "/data"
 	livebookHomeEnv  = "LIVEBOOK_HOME"
 	livebookDataEnv  = "LIVEBOOK_DATA_PATH"
 	livebookDataPath = "/data/.livebook"
+	mixInstallEnv    = "MIX_INSTALL_DIR"
+	mixInstallPath   = "/data/.cache/mix/installs"
 )
 
-// volumeEnv is env with Livebook's home and data on the volume, when there
-// is one; values env sets itself are kept.
+// volumeEnv is env with Livebook's home and data, and Mix.install's cache,
+// on the volume, when there is one; values env sets itself are kept.
 func volumeEnv(env map[string]string, volumeID string) map[string]string {
 	out := maps.Clone(env)
 	if volumeID == "" {
@@ -37,7 +51,7 @@ func volumeEnv(env map[string]string, volumeID string) map[string]string {
 	if out == nil {
 		out = map[string]string{}
 	}
-	for k, v := range map[string]string{livebookHomeEnv: volumePath, livebookDataEnv: livebookDataPath} {
+	for k, v := range map[string]string{livebookHomeEnv: volumePath, livebookDataEnv: livebookDataPath, mixInstallEnv: mixInstallPath} {
 		if _, set := out[k]; !set {
 			out[k] = v
 		}
@@ -61,13 +75,26 @@ func volumeName(app string) string {
 // the launch's name instead of creating another (the app is the launch's
 // own, so a volume of that name is the launch's); the volume list lags
 // behind writes, so a duplicate can still slip through: dedupe removes it.
+//
+// A volume pins its machine to the host it is on, and without a compute
+// hint Fly may place it on a host with room for the volume but not for the
+// machine (https://fly.io/docs/volumes/overview/, "Volume placement"): the
+// create names the machine's guest and image, as flyctl's deploy does
+// (internal/command/deploy/deploy_first.go). A volume whose ID came back
+// from this create is the launch's fresh volume (d.freshVolume), which a
+// launch refused for capacity may replace (launchMachine).
 func (d *driver) createVolume(ctx context.Context) error {
 	if d.rec.VolumeID != "" {
 		return nil
 	}
+	guest, err := d.spec.guest()
+	if err != nil {
+		return err
+	}
 	req := fly.CreateVolumeRequest{
 		Name: volumeName(d.spec.App), Region: d.spec.Region, SizeGb: ptr(d.spec.VolumeSizeGB),
 		Encrypted: ptr(true), RequireUniqueZone: ptr(false),
+		ComputeRequirements: guest, ComputeImage: d.spec.Image,
 	}
 	look := d.resumed
 	return d.retry(ctx, "create volume "+req.Name+" in "+d.spec.Region, func(ctx context.Context) error {
@@ -79,7 +106,7 @@ func (d *driver) createVolume(ctx context.Context) error {
 		err := d.try(ctx, 0, func(ctx context.Context) error {
 			v, err := d.l.client.CreateVolume(ctx, d.spec.App, req)
 			if err == nil {
-				d.rec.VolumeID = v.ID
+				d.rec.VolumeID, d.freshVolume = v.ID, v.ID
 			}
 			return err
 		})

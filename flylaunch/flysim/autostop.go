@@ -56,7 +56,7 @@ func (s *Server) idleStopAt(m *machine, now time.Time) (time.Time, bool) {
 	if mode == fly.MachineAutostopOff || s.prof.AutostopIdle <= 0 || m.StartAt == nil || m.StoppedAt != nil || m.DestroyedAt != nil {
 		return time.Time{}, false
 	}
-	since := m.StartAt.Add(s.realDuration(startedAfter))
+	since := m.StartAt.Add(s.realDuration(bootMark(m, startedAfter)))
 	if m.LastRequestAt != nil && m.LastRequestAt.After(since) {
 		since = *m.LastRequestAt
 	}
@@ -126,6 +126,7 @@ func (s *Server) autostart(a *app, now time.Time) bool {
 	at := now.UTC()
 	pick.StartAt, pick.StoppedAt, pick.Suspended, pick.UpdatedAt, pick.Boot = &at, nil, false, at, bootStart
 	pick.InstanceID = s.randULID()
+	s.boot(a, pick)
 	_ = s.changedLocked()
 	return true
 }

@@ -21,9 +21,13 @@
 // propagation windows (404, or 401 for an app, meanwhile), only the
 // Livebook image boots, health checks pass only on the port and path
 // Livebook serves, a Livebook without a 12-character LIVEBOOK_PASSWORD
-// crash-loops under its restart policy, and machines go through the
+// crash-loops under its restart policy, machines go through the
 // states Fly reports (replacing, stopping, suspending, failed,
-// launch_failed, ...).
+// launch_failed, ...), a first boot pulls the image on its host and sets
+// up a new volume before the machine is started, and a volume lives on
+// one host: created without a compute hint it may land on a host without
+// room for a machine, whose every launch on it is refused
+// ([Profile.VolumeHostFullRate], [Server.FillVolumeHosts]).
 //
 // Each app with a started machine also serves a stand-in Livebook under
 // /livebook/{app}/ (no bearer auth): a health endpoint and a password login

@@ -42,8 +42,8 @@ func (s *Server) bootEvents(m *machine, now time.Time) []*fly.MachineEvent {
 	if m.StoppedAt != nil && m.StoppedAt.Before(now) {
 		now = *m.StoppedAt
 	}
-	el := s.simElapsed(now, *m.StartAt)
-	at := func(sim time.Duration) time.Time { return m.StartAt.Add(s.realDuration(sim)) }
+	el := bootEl(m, s.simElapsed(now, *m.StartAt))
+	at := func(sim time.Duration) time.Time { return m.StartAt.Add(s.realDuration(bootMark(m, sim))) }
 	if !s.prof.StrictMachines {
 		if el < startedAfter {
 			return nil

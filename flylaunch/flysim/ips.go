@@ -10,6 +10,11 @@ import (
 // assignIP serves POST /v1/apps/{app}/ip_assignments. "v6" allocates a new
 // dedicated IPv6 every time (so duplicates show in Counts); "shared_v4"
 // hands out the app's shared IPv4, once; "private_v6" a Flycast address.
+// The organization the request names (org_slug, which flyctl sends:
+// internal/command/deploy/deploy_first.go provisionIpsOnFirstDeploy) is
+// recorded, not required: Fly's own example of this call sends none
+// (https://fly.io/docs/blueprints/warm-pool-user-machines/). Read it with
+// [Server.IPAssignmentOrg].
 func (s *Server) assignIP(w http.ResponseWriter, r *http.Request) {
 	var in flaps.AssignIPRequest
 	if !decodeJSON(w, r, &in) {
@@ -50,6 +55,10 @@ func (s *Server) assignIP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	a.IPs = append(a.IPs, ip)
+	if a.IPOrgs == nil {
+		a.IPOrgs = map[string]string{}
+	}
+	a.IPOrgs[ip.IP] = in.Organization
 	if !s.commit(w) {
 		return
 	}
@@ -88,4 +97,22 @@ func (s *Server) deleteIP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeError(w, http.StatusNotFound, "ip assignment not found")
+}
+
+// IPAssignmentOrg reports the organization slug the request that assigned
+// address ip to appName named ("" if none), and whether the app has that
+// assignment.
+func (s *Server) IPAssignmentOrg(appName, ip string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.st.Apps[appName]
+	if !ok {
+		return "", false
+	}
+	for _, have := range a.IPs {
+		if have.IP == ip {
+			return a.IPOrgs[ip], true
+		}
+	}
+	return "", false
 }

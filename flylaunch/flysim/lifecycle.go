@@ -54,7 +54,7 @@ func (s *Server) stateAt(m *machine, now time.Time) string {
 	case m.StartAt == nil:
 		return stateCreated
 	}
-	el := s.simElapsed(now, *m.StartAt)
+	el := bootEl(m, s.simElapsed(now, *m.StartAt))
 	if s.prof.StrictMachines {
 		return s.strictState(m, el)
 	}
@@ -159,9 +159,9 @@ func (s *Server) nextChange(m *machine, now time.Time) time.Duration {
 		return 0
 	default:
 		base = *m.StartAt
-		marks = []time.Duration{startingAfter, startedAfter}
+		marks = []time.Duration{startingAfter, bootMark(m, startingAfter), bootMark(m, startedAfter)}
 		for _, c := range checkSpecs(m.Config) {
-			marks = append(marks, startedAfter+healthyAfter+c.grace)
+			marks = append(marks, bootMark(m, startedAfter+healthyAfter+c.grace))
 		}
 	}
 	el := s.simElapsed(now, base)
@@ -252,12 +252,12 @@ func (s *Server) checksAt(m *machine, now time.Time) []*fly.MachineCheckStatus {
 	if st == stateDestroyed || st == stateStopped {
 		return nil
 	}
-	el := s.simElapsed(now, *m.StartAt)
+	el := bootEl(m, s.simElapsed(now, *m.StartAt))
 	out := make([]*fly.MachineCheckStatus, 0, len(specs))
 	for _, c := range specs {
 		status := fly.ConsulCheckStatus("critical")
 		output := "connection refused"
-		at := m.StartAt.Add(s.realDuration(startingAfter))
+		at := m.StartAt.Add(s.realDuration(bootMark(m, startingAfter)))
 		if pass := startedAfter + healthyAfter + c.grace; el >= pass {
 			ok, why := true, ""
 			if s.prof.StrictMachines {
@@ -268,7 +268,7 @@ func (s *Server) checksAt(m *machine, now time.Time) []*fly.MachineCheckStatus {
 			} else {
 				output = why
 			}
-			at = m.StartAt.Add(s.realDuration(pass))
+			at = m.StartAt.Add(s.realDuration(bootMark(m, pass)))
 		}
 		at = at.UTC()
 		out = append(out, &fly.MachineCheckStatus{Name: c.name, Status: status, Output: output, UpdatedAt: &at})

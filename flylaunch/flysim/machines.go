@@ -94,6 +94,9 @@ func (s *Server) launchMachine(w http.ResponseWriter, r *http.Request) {
 		m.Lease = s.newLease(m, in.LeaseTTL)
 		nonce = m.Lease.Nonce
 	}
+	if m.StartAt != nil {
+		s.boot(a, m)
+	}
 	a.Machines[m.ID] = m
 	if !s.commit(w) {
 		return
@@ -284,6 +287,7 @@ func (s *Server) updateMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	if m.StoppedAt == nil && !in.SkipLaunch {
 		m.StartAt, m.Boot = &now, bootUpdate
+		s.boot(a, m)
 	}
 	if !s.commit(w) {
 		return

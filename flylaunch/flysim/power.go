@@ -14,7 +14,7 @@ import (
 func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, m := s.findMachine(w, r)
+	a, m := s.findMachine(w, r)
 	if m == nil || !s.leaseAllows(w, r, m) {
 		return
 	}
@@ -28,6 +28,7 @@ func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 		if m.StartAt == nil || m.StoppedAt != nil || prev != stateCreated {
 			m.StartAt, m.StoppedAt, m.Suspended, m.UpdatedAt, m.Boot = &now, nil, false, now, bootStart
 			m.InstanceID = s.randULID()
+			s.boot(a, m)
 		}
 	}
 	if !s.commit(w) {

@@ -51,6 +51,27 @@ type Profile struct {
 	// process that cannot start crash-loops under its restart policy, and
 	// an update shows "replacing".
 	StrictMachines bool
+	// VolumeHostFullRate is the share (0..1) of volumes created without a
+	// compute hint (CreateVolumeRequest's "compute") that land on a host
+	// with room for the volume but not for a machine: a machine launched
+	// on such a volume is refused for want of memory on that host, however
+	// often it is tried. Whether a volume is one of them is drawn from
+	// [Options.Seed] and the volume's ID, so a run repeats with the same
+	// seed; 1 makes every unhinted volume one. With a hint, the volume
+	// lands on a host with room for the hinted guest (a larger guest is
+	// refused). 0 gives volumes' hosts no limit.
+	// Fly: "Without a hint, your volume can end up on a host with room
+	// for the volume but not for the Machine you want to attach to it"
+	// (https://fly.io/docs/volumes/overview/, "Volume placement").
+	VolumeHostFullRate float64
+	// ImagePull is how long a host that has not pulled a machine's image
+	// yet takes to pull and unpack it: the machine stays "created" that
+	// much longer. Each host pulls each image once.
+	ImagePull time.Duration
+	// FreshVolumeBoot is how much longer the first boot on a new volume
+	// takes (the volume is encrypted, opened and formatted before the VM
+	// is configured): the machine stays "starting" that much longer.
+	FreshVolumeBoot time.Duration
 }
 
 // Instant is the profile of a simulator that agrees with itself at once and
@@ -68,7 +89,15 @@ const defaultAutostopIdle = 5 * time.Minute
 // agree after a write, strict about machine config. Windows (simulated
 // time, upper bounds): app 4 s with 1 in 4 answers a 401, machine and
 // volume 3 s, machine and volume lists 5 s, stop 2 s; autostop after 5
-// idle minutes.
+// idle minutes. Half the volumes created without a compute hint land on a
+// host without room for a machine (flysim's pick; Fly says only "can").
+// A first boot pulls the image for 12 s on a host that has not pulled it
+// and takes 9 s longer on a new volume: in the log of Fly's "Watch an
+// app's logs" (https://fly.io/docs/apps/info/), "Pulling container image"
+// to "Setting up volume" takes 12 s (a small image; Livebook's is larger,
+// flysim stays short to keep tests fast) and "Setting up volume" through
+// "Encrypting volume" and "Formatting volume" to "Configuring
+// firecracker" 8 s; the issue's real Livebook log showed about 9 s.
 func Realistic() Profile {
 	return Profile{
 		Name:                "realistic",
@@ -79,6 +108,9 @@ func Realistic() Profile {
 		Stopping:            2 * time.Second,
 		AutostopIdle:        defaultAutostopIdle,
 		StrictMachines:      true,
+		VolumeHostFullRate:  0.5,
+		ImagePull:           12 * time.Second,
+		FreshVolumeBoot:     9 * time.Second,
 	}
 }
 
@@ -102,6 +134,7 @@ func (p Profile) resolve() (Profile, error) {
 	for name, d := range map[string]time.Duration{
 		"AppPropagation": p.AppPropagation, "MachinePropagation": p.MachinePropagation,
 		"ListLag": p.ListLag, "Stopping": p.Stopping, "AutostopIdle": p.AutostopIdle,
+		"ImagePull": p.ImagePull, "FreshVolumeBoot": p.FreshVolumeBoot,
 	} {
 		if d < 0 {
 			return p, fmt.Errorf("%w: Profile.%s must not be negative, got %v", ErrInvalidOptions, name, d)
@@ -109,6 +142,9 @@ func (p Profile) resolve() (Profile, error) {
 	}
 	if r := p.AppUnauthorizedRate; r < 0 || r > 1 || math.IsNaN(r) {
 		return p, fmt.Errorf("%w: Profile.AppUnauthorizedRate must be within 0..1, got %v", ErrInvalidOptions, r)
+	}
+	if r := p.VolumeHostFullRate; r < 0 || r > 1 || math.IsNaN(r) {
+		return p, fmt.Errorf("%w: Profile.VolumeHostFullRate must be within 0..1, got %v", ErrInvalidOptions, r)
 	}
 	return p, nil
 }

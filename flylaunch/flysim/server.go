@@ -53,6 +53,7 @@ type Options struct {
 // are safe for concurrent use.
 type Server struct {
 	dir    string
+	seed   int64
 	speed  float64
 	prof   Profile
 	token  string
@@ -67,6 +68,7 @@ type Server struct {
 	rng     *rand.Rand
 	faults  []*faultState
 	full    map[string]NoCapacity // regions without room, and how they say so
+	fillVol int                   // next volumes to land on a host without room (FillVolumeHosts)
 	calls   map[string]int
 	changed chan struct{} // closed and replaced on every state change
 	reqSeq  uint64
@@ -90,6 +92,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{
 		dir:     opts.DataDir,
+		seed:    opts.Seed,
 		speed:   speed,
 		prof:    prof,
 		token:   opts.Token,

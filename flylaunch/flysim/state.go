@@ -28,6 +28,8 @@ type state struct {
 	Version  int             `json:"version"`
 	Apps     map[string]*app `json:"apps"`
 	Reserved map[string]bool `json:"reserved,omitempty"`
+	// Pulled holds "host image" for every image a host has pulled.
+	Pulled map[string]bool `json:"pulled,omitempty"`
 }
 
 type app struct {
@@ -40,8 +42,11 @@ type app struct {
 	SecretsVersion    uint64               `json:"secrets_version"`
 	Secrets           map[string]*secret   `json:"secrets"`
 	IPs               []flaps.IPAssignment `json:"ips"`
-	Machines          map[string]*machine  `json:"machines"`
-	Volumes           map[string]*volume   `json:"volumes,omitempty"`
+	// IPOrgs is the organization slug each assignment's request named
+	// ("org_slug"), by address; "" if it named none.
+	IPOrgs   map[string]string   `json:"ip_orgs,omitempty"`
+	Machines map[string]*machine `json:"machines"`
+	Volumes  map[string]*volume  `json:"volumes,omitempty"`
 	// VisibleAt is when the Machines API starts to see the app (the
 	// Profile's AppPropagation); nil means at once.
 	VisibleAt *time.Time `json:"visible_at,omitempty"`
@@ -83,6 +88,12 @@ type machine struct {
 	LastRequestAt *time.Time        `json:"last_request_at,omitempty"`
 	Lease         *lease            `json:"lease,omitempty"`
 	SecretEnv     map[string]string `json:"secret_env,omitempty"`
+	// Host is where the latest start ran; PullFor and FormatFor are how
+	// long that start pulled the image and set up a new volume
+	// (simulated time, see Server.boot).
+	Host      string        `json:"host,omitempty"`
+	PullFor   time.Duration `json:"pull_for,omitempty"`
+	FormatFor time.Duration `json:"format_for,omitempty"`
 }
 
 type lease struct {
@@ -93,7 +104,7 @@ type lease struct {
 }
 
 func newState() *state {
-	return &state{Version: stateVersion, Apps: map[string]*app{}, Reserved: map[string]bool{}}
+	return &state{Version: stateVersion, Apps: map[string]*app{}, Reserved: map[string]bool{}, Pulled: map[string]bool{}}
 }
 
 // loadState reads dir/flysim.json; a missing file is an empty state.
@@ -124,6 +135,9 @@ func loadState(dir string) (*state, error) {
 	}
 	if st.Reserved == nil {
 		st.Reserved = map[string]bool{}
+	}
+	if st.Pulled == nil {
+		st.Pulled = map[string]bool{}
 	}
 	for name, a := range st.Apps {
 		if a == nil || a.Name != name {

@@ -47,6 +47,16 @@ type volume struct {
 	VisibleAt   *time.Time `json:"visible_at,omitempty"`
 	ListedAt    *time.Time `json:"listed_at,omitempty"`
 	DestroyedAt *time.Time `json:"destroyed_at,omitempty"`
+	// Host is the server the volume is on. Hint is the guest its create
+	// asked room for ("compute"), ComputeImage the image it named, and
+	// HostFull says the host has room for the volume but for no machine
+	// (see Server.placeVolume). Booted says a machine has booted on it
+	// (its first boot set it up).
+	Host         string     `json:"host,omitempty"`
+	Hint         *guestRoom `json:"hint,omitempty"`
+	ComputeImage string     `json:"compute_image,omitempty"`
+	HostFull     bool       `json:"host_full,omitempty"`
+	Booted       bool       `json:"booted,omitempty"`
 }
 
 // createVolume serves POST /v1/apps/{app}/volumes (flaps CreateVolume).
@@ -79,6 +89,7 @@ func (s *Server) createVolume(w http.ResponseWriter, r *http.Request) {
 		VisibleAt: s.propagatedAt(now, s.prof.MachinePropagation),
 		ListedAt:  s.propagatedAt(now, s.prof.ListLag),
 	}
+	s.placeVolume(v, in.ComputeRequirements, in.ComputeImage)
 	if a.Volumes == nil {
 		a.Volumes = map[string]*volume{}
 	}
@@ -272,6 +283,9 @@ func (s *Server) checkMounts(w http.ResponseWriter, a *app, c *fly.MachineConfig
 		default:
 			if m := s.holder(a, v.ID, self, now); m != nil {
 				writeError(w, http.StatusPreconditionFailed, fmt.Sprintf("failed_precondition: volume %s is already attached to machine %s", v.ID, m.ID))
+				return false
+			}
+			if refuseForHost(w, v, c.Guest) {
 				return false
 			}
 			seen[mt.Volume] = true
