@@ -61,7 +61,8 @@ const (
 // does): a tab whose connection drops reconnects with the latest blob it
 // holds, through the round-robin, as the page does. A restart cancels the
 // clean-ups its instance scheduled, so three more two-tab visitors launch
-// after the deploy, on instances that keep running.
+// after the deploy, on instances that keep running but one, which is
+// killed (SIGKILL) while they launch and started again.
 //
 // Every tab must end done, both tabs of a visitor with the same password,
 // the one in Fly's LIVEBOOK_PASSWORD secret; each launch leaves exactly
@@ -211,6 +212,18 @@ func TestMultiInstanceTwoTabsRollingRestart(t *testing.T) {
 	for v := visitors; v < visitors+twoTabsAfter; v++ {
 		visit(v, true, &startedAfter)
 	}
+	// And one machine dies (SIGKILL) while they launch: its drivers, and
+	// whatever it had scheduled, die with it; Fly starts it again.
+	waitGroup(t, &startedAfter, multiOutcomeBound, "the second wave did not start")
+	killed := multiMachineIDs[1]
+	old := machines[killed]
+	addr := old.addr()
+	old.kill()
+	p := startFlyMachine(t, ft, killed, addr, api.URL, token)
+	machines[killed] = p
+	incarnations = append(incarnations, p)
+	waitHealthy(t, p)
+	proxy.markUp(killed)
 	waitGroup(t, &wg, multiOutcomeBound+time.Minute, "the tabs did not end")
 	outcomesAt := time.Now()
 
