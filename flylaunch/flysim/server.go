@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // ErrInvalidOptions reports an Options value New cannot work with.
@@ -62,14 +64,17 @@ type Server struct {
 	done   chan struct{}
 	closed sync.Once
 
-	mu      sync.Mutex
-	st      *state
-	rng     *rand.Rand
-	faults  []*faultState
-	full    map[string]NoCapacity // regions without room, and how they say so
-	calls   map[string]int
-	changed chan struct{} // closed and replaced on every state change
-	reqSeq  uint64
+	mu     sync.Mutex
+	st     *state
+	rng    *rand.Rand
+	faults []*faultState
+	full   map[string]NoCapacity // regions without room, and how they say so
+	calls  map[string]int
+	// limiters and throttled: the Profile's rate limits (ratelimit.go).
+	limiters  map[limitKey]*rate.Limiter
+	throttled map[string]int
+	changed   chan struct{} // closed and replaced on every state change
+	reqSeq    uint64
 }
 
 // New validates opts, loads DataDir state if present and returns a Server.
@@ -89,18 +94,21 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		dir:     opts.DataDir,
-		speed:   speed,
-		prof:    prof,
-		token:   opts.Token,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		done:    make(chan struct{}),
-		st:      newState(),
-		rng:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f1e5)),
-		full:    map[string]NoCapacity{},
-		calls:   map[string]int{},
-		changed: make(chan struct{}),
+		dir:   opts.DataDir,
+		speed: speed,
+		prof:  prof,
+		token: opts.Token,
+		clock: opts.Clock,
+		log:   opts.Logger,
+		done:  make(chan struct{}),
+		st:    newState(),
+		rng:   rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f1e5)),
+		full:  map[string]NoCapacity{},
+		calls: map[string]int{},
+
+		limiters:  map[limitKey]*rate.Limiter{},
+		throttled: map[string]int{},
+		changed:   make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -144,6 +152,9 @@ func (s *Server) route(mux *http.ServeMux, pattern string, api bool, h http.Hand
 		s.mu.Unlock()
 		if api && !s.authorized(r) {
 			writeError(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		if api && s.rateLimited(w, r, pattern) {
 			return
 		}
 		s.serveWithFaults(w, r, h)
