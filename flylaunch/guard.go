@@ -50,9 +50,15 @@ const maxErrorBody = 64 << 10
 // *LostResponseError, and hides the Temporary method of their transport
 // errors, so that fly-go's retry layer resends neither. It also passes a
 // 429's Retry-After to the retry loop that made the call (retryHint).
+//
+// It also sends a wait's instance filter under the name Fly's Machines API
+// reference gives it, instance_id ("Required when waiting for Machine to
+// be in stopped state"): fly-go v0.9.3 can only send it as "version"
+// (flaps.WithWaitVersion), so both go.
 type guardTransport struct{ next http.RoundTripper }
 
 func (g guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = withInstanceID(req)
 	resp, err := g.next.RoundTrip(req)
 	if err == nil && resp.StatusCode == http.StatusTooManyRequests {
 		hintFrom(req.Context()).set(retryAfter(resp.Header.Get("Retry-After"), time.Now()))
@@ -72,6 +78,22 @@ func (g guardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		Method: req.Method, Path: req.URL.Path, Status: resp.StatusCode,
 		RequestID: resp.Header.Get("Fly-Request-Id"), Message: errorMessage(body),
 	}
+}
+
+// withInstanceID returns req, or a copy whose /wait query also carries its
+// "version" as instance_id.
+func withInstanceID(req *http.Request) *http.Request {
+	if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/wait") {
+		return req
+	}
+	q := req.URL.Query()
+	if q.Get("version") == "" || q.Get("instance_id") != "" {
+		return req
+	}
+	req = req.Clone(req.Context())
+	q.Set("instance_id", q.Get("version"))
+	req.URL.RawQuery = q.Encode()
+	return req
 }
 
 // errorMessage returns the "error" member of a Fly error body, or "".

@@ -14,6 +14,23 @@ import (
 // with volumeID, that volume mounted at /data holding Livebook's home and
 // data. Secret values are not part of it: the machine reads them as app
 // secrets no older than secretsVersion (when non-zero).
+//
+// The service's concurrency type is "requests", chosen rather than left
+// to Fly's default ("connections"). It decides what Fly's proxy counts as
+// load, and the proxy stops an autostopping machine only with no load
+// (https://fly.io/docs/reference/fly-proxy-autostop-autostart/): with
+// "requests" the load is the HTTP requests in flight, and the proxy may
+// pool and reuse its connections to the machine, which Fly recommends for
+// web services (https://fly.io/docs/apps/concurrency/). A Livebook tab
+// holds one request open for as long as it is open (LiveView's
+// WebSocket), under either type. What it means for the bill: the machine
+// runs, and is billed, while any tab on the Livebook is open, even an
+// idle one in the background, and for the idle period (several minutes)
+// after the last one closes; then it stops and only its volume is billed
+// until the next visit starts it. That is on purpose: stopping under an
+// open tab would drop the running notebooks' state without a word. The
+// soft limit is Fly's default (20); there is no hard limit, so a busy
+// Livebook is never refused for load.
 func launchInput(spec Spec, launchID string, secretsVersion uint64, volumeID string) (fly.LaunchMachineInput, error) {
 	guest, err := spec.guest()
 	if err != nil {
@@ -37,6 +54,7 @@ func launchInput(spec Spec, launchID string, secretsVersion uint64, volumeID str
 			Autostop:           &autostop,
 			Autostart:          &autostart,
 			MinMachinesRunning: ptr(0),
+			Concurrency:        &fly.MachineServiceConcurrency{Type: "requests", SoftLimit: 20},
 			Ports: []fly.MachinePort{
 				{Port: ptr(80), Handlers: []string{"http"}, ForceHTTPS: true},
 				{Port: ptr(443), Handlers: []string{"tls", "http"}},

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -179,14 +180,18 @@ func TestDeleteSparesTheAppThatTookTheName(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, rec.AppID, app.ID)
 	var vol *fly.Volume
-	for try := 0; try < 1000 && (try == 0 || notVisibleYet(err)); try++ {
+	for try := 0; try < 1000 && (try == 0 || notVisibleYet(err) || statusOf(err) == http.StatusTooManyRequests); try++ {
+		if try > 0 {
+			time.Sleep(5 * time.Millisecond) // Fly allows a create a (simulated) second
+		}
 		vol, err = e.client.CreateVolume(waitCtx(t), spec.App, fly.CreateVolumeRequest{Name: volumeName(spec.App), Region: "ams", SizeGb: ptr(1)})
 	} // a new app answers 404 (or 401) until Fly has caught up
 	require.NoError(t, err)
 	for try := 0; try < 1000; try++ {
-		if _, err = e.client.GetVolume(waitCtx(t), spec.App, vol.ID); statusOf(err) != http.StatusNotFound {
+		if _, err = e.client.GetVolume(waitCtx(t), spec.App, vol.ID); statusOf(err) != http.StatusNotFound && statusOf(err) != http.StatusTooManyRequests {
 			break
 		}
+		time.Sleep(time.Millisecond)
 	} // so does a new volume
 	before := e.sim.Calls()
 

@@ -430,6 +430,13 @@ func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err er
 	switch {
 	case errors.Is(err, flylaunch.ErrMachineFailed):
 		v.Error = "The change did not complete: the machine failed. Start tries again."
+	case errors.Is(err, flylaunch.ErrStartTimeout) && status.State == flylaunch.StateStopping:
+		// Stop and Start wait for a busy machine to settle, up to the
+		// start deadline: this one is still stopping.
+		v.Error = "The Livebook is busy (stopping) and did not settle in time: try again in a moment."
+	case !errors.Is(err, flylaunch.ErrStartTimeout) && (status.State == flylaunch.StateStarting || status.State == flylaunch.StateStopping):
+		// Fly refused the change (412) from a state that is still changing.
+		v.Error = "The Livebook is busy (" + string(status.State) + "): try again in a moment."
 	case errors.Is(err, flylaunch.ErrStartTimeout):
 		v.Error = "The change did not complete: the machine did not start in time. Start tries again."
 	default:

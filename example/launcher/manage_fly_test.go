@@ -224,6 +224,7 @@ func TestManageViewOfErrors(t *testing.T) {
 	}}
 	st := manageState{App: "viewed-app", Issued: time.Now()}
 	api := &flylaunch.APIError{Op: "list machines", Status: http.StatusBadGateway, RequestID: "req-secret-ish", Err: errors.New("bad gateway")}
+	refused := &flylaunch.APIError{Op: "stop machine", Status: http.StatusPreconditionFailed, Err: errors.New("unable to stop machine from current state: 'starting'")}
 	gone := flylaunch.LaunchStatus{State: flylaunch.StateGone}
 	running := flylaunch.LaunchStatus{State: flylaunch.StateRunning}
 	t.Run("viewOf", func(t *testing.T) {
@@ -244,6 +245,8 @@ func TestManageViewOfErrors(t *testing.T) {
 			{"machine failed", flylaunch.LaunchStatus{State: flylaunch.StateFailed}, fmt.Errorf("%w: launch_failed", flylaunch.ErrMachineFailed), "stopped", "failed", false, "the machine failed"},
 			{"start timeout", flylaunch.LaunchStatus{State: flylaunch.StateStarting}, fmt.Errorf("wait: %w", flylaunch.ErrStartTimeout), "starting", "starting", false, "did not start in time"},
 			{"known state, Fly fails", running, api, "running", "is running", false, "did not answer as expected"},
+			{"stop timeout, still stopping", flylaunch.LaunchStatus{State: flylaunch.StateStopping}, fmt.Errorf("wait: %w", flylaunch.ErrStartTimeout), "stopping", "", false, "The Livebook is busy (stopping) and did not settle in time: try again in a moment."},
+			{"refused while busy", flylaunch.LaunchStatus{State: flylaunch.StateStarting}, refused, "starting", "starting", false, "The Livebook is busy (starting): try again in a moment."},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

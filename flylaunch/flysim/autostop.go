@@ -49,11 +49,12 @@ func autostarts(m *machine) bool {
 }
 
 // idleStopAt is when the proxy stops m for want of traffic: the Profile's
-// AutostopIdle after the later of its last proxied request and the moment
-// it started. ok is false when m is not started and autostopping.
+// AutostopIdle after the later of the end of its last proxied request and
+// the moment it started. ok is false when m is not started and
+// autostopping, or is serving a request now.
 func (s *Server) idleStopAt(m *machine, now time.Time) (time.Time, bool) {
 	mode, _ := autostopMode(m)
-	if mode == fly.MachineAutostopOff || s.prof.AutostopIdle <= 0 || m.StartAt == nil || m.StoppedAt != nil || m.DestroyedAt != nil {
+	if mode == fly.MachineAutostopOff || s.prof.AutostopIdle <= 0 || m.StartAt == nil || m.StoppedAt != nil || m.DestroyedAt != nil || m.open > 0 {
 		return time.Time{}, false
 	}
 	since := m.StartAt.Add(s.realDuration(bootMark(m, startedAfter)))

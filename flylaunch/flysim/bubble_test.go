@@ -48,7 +48,7 @@ func inProcessClient(t *testing.T, sim *flysim.Server) *flaps.Client {
 	t.Helper()
 	c, err := flaps.NewWithOptions(context.Background(), flaps.NewClientOpts{
 		Tokens:    tokens.Parse(testToken),
-		Transport: flysim.Transport("http://flysim.invalid", handlerTransport{sim}),
+		Transport: flysim.Transport("http://flysim.invalid", instanceTransport{handlerTransport{sim}}),
 	})
 	require.NoError(t, err)
 	return c

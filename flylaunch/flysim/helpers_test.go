@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,10 +85,25 @@ func newClient(t testing.TB, srv *httptest.Server, token string) *flaps.Client {
 	t.Helper()
 	c, err := flaps.NewWithOptions(context.Background(), flaps.NewClientOpts{
 		Tokens:    tokens.Parse(token),
-		Transport: flysim.Transport(srv.URL, srv.Client().Transport),
+		Transport: flysim.Transport(srv.URL, instanceTransport{srv.Client().Transport}),
 	})
 	require.NoError(t, err)
 	return c
+}
+
+// instanceTransport sends a /wait's "version" (fly-go v0.9.3's
+// WithWaitVersion) as instance_id too, the name Fly's Machines API
+// reference gives, as flylaunch's client does: fly-go cannot send it.
+type instanceTransport struct{ next http.RoundTripper }
+
+func (t instanceTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	q := req.URL.Query()
+	if strings.HasSuffix(req.URL.Path, "/wait") && q.Get("version") != "" && q.Get("instance_id") == "" {
+		req = req.Clone(req.Context())
+		q.Set("instance_id", q.Get("version"))
+		req.URL.RawQuery = q.Encode()
+	}
+	return t.next.RoundTrip(req)
 }
 
 // rawDo sends a request straight to the simulator with the test token.

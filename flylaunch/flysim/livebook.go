@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"sync"
 	"time"
 )
 
@@ -51,10 +52,12 @@ type livebookData struct {
 const autostartWait = startedAfter + 10*time.Second
 
 // backend is what a request through the proxy reaches: the started
-// machine's LIVEBOOK_PASSWORD, as the process sees it.
+// machine's LIVEBOOK_PASSWORD, as the process sees it. done ends the
+// request's load on the machine; call it once the answer is written.
 type backend struct {
 	password string
 	set      bool
+	done     func()
 }
 
 // proxy does what Fly's proxy does for a request to the stand-in Livebook
@@ -78,11 +81,8 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
 		now := s.now()
 		s.settle(a, now)
 		if m := s.livebookMachine(a, now); m != nil {
-			b := backend{}
+			b := backend{done: s.served(m)}
 			b.password, b.set = envOf(m, livebookPasswordSecret)
-			at := now.UTC()
-			m.LastRequestAt = &at
-			_ = s.changedLocked()
 			s.mu.Unlock()
 			return b, true
 		}
@@ -94,6 +94,26 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
 			http.Error(w, "livebook is not running", http.StatusServiceUnavailable)
 			return backend{}, false
 		}
+	}
+}
+
+// served counts a request on m as load until the returned func is called,
+// which notes its end as m's last request. Callers hold s.mu.
+func (s *Server) served(m *machine) func() {
+	at := s.now().UTC()
+	m.LastRequestAt = &at
+	m.open++
+	_ = s.changedLocked()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			m.open--
+			at := s.now().UTC()
+			m.LastRequestAt = &at
+			_ = s.changedLocked()
+		})
 	}
 }
 
@@ -135,9 +155,11 @@ func (s *Server) livebookMachine(a *app, now time.Time) *machine {
 
 // livebookHealth serves GET /livebook/{app}/public/health.
 func (s *Server) livebookHealth(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.proxy(w, r); !ok {
+	b, ok := s.proxy(w, r)
+	if !ok {
 		return
 	}
+	defer b.done()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok"))
 }
@@ -156,6 +178,7 @@ func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer b.done()
 	data := livebookData{App: r.PathValue("app")}
 	status := http.StatusOK
 	if r.Method == http.MethodPost {
@@ -169,6 +192,29 @@ func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = livebookPage.Execute(w, data)
+}
+
+// livebookLive serves GET /livebook/{app}/live, the stand-in for the
+// LiveView WebSocket an open Livebook tab keeps (/live/websocket): it
+// answers 200, sends one line, then holds the request open until the
+// client goes away or the simulator closes. The machine has load for as
+// long. It asks for no password: it stands for the connection, not for
+// what goes over it.
+func (s *Server) livebookLive(w http.ResponseWriter, r *http.Request) {
+	b, ok := s.proxy(w, r)
+	if !ok {
+		return
+	}
+	defer b.done()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("connected\n"))
+	_ = http.NewResponseController(w).Flush()
+	select {
+	case <-r.Context().Done():
+	case <-s.done:
+	}
 }
 
 // passwordEqual compares in constant time, independent of lengths.

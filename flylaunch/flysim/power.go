@@ -10,7 +10,9 @@ import (
 
 // startMachine serves POST /v1/apps/{app}/machines/{id}/start. A machine
 // that is created (never started), stopped, suspended or failed starts
-// again; one already booting or running is left alone.
+// again; one already booting or running is left alone, unless the
+// Profile's RefuseBusy makes Fly's 412 answer to a start from a state
+// that is still changing (see busyFor).
 func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -20,6 +22,9 @@ func (s *Server) startMachine(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now().UTC()
 	prev := s.stateAt(m, now)
+	if s.prof.RefuseBusy && s.refuses(w, m, prev, "start") {
+		return
+	}
 	switch prev {
 	case stateDestroyed, stateDestroying:
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
@@ -60,11 +65,52 @@ func (s *Server) haltMachine(w http.ResponseWriter, r *http.Request, suspend boo
 		writeError(w, http.StatusPreconditionFailed, "failed_precondition: machine is destroyed")
 		return
 	}
+	verb := "stop"
+	if suspend {
+		verb = "suspend"
+	}
+	if s.prof.RefuseBusy && s.refuses(w, m, s.stateAt(m, s.now()), verb) {
+		return
+	}
 	s.markStopped(m, suspend)
 	if !s.commit(w) {
 		return
 	}
 	writeOK(w)
+}
+
+// refuses answers Fly's 412 to verb (start, stop or suspend) on m in state
+// st when busyFor says so, and reports whether it did.
+func (s *Server) refuses(w http.ResponseWriter, m *machine, st, verb string) bool {
+	if !busyFor(m, st, verb) {
+		return false
+	}
+	writeError(w, http.StatusPreconditionFailed, fmt.Sprintf("failed_precondition: unable to %s machine from current state: '%s'", verb, st))
+	return true
+}
+
+// busyFor reports the states from which Fly refuses verb with 412
+// "unable to <verb> machine from current state: '<state>'". Fly's answer
+// has been seen for a start from replacing, created (a launch still in
+// progress) and stopping (Fly docs, Machine states: these are transitions
+// flyd is carrying out); flysim refuses every transitional state for both
+// verbs: created while a launch or start is under way, starting,
+// replacing, stopping, suspending. A stop or suspend from a machine that
+// is already down (stopped, suspended, failed, launch_failed, or created
+// and never started) is refused too, as flylaunch always assumed Fly
+// does; a start of a started machine is accepted and changes nothing
+// (the answer's previous_state says "started"). Destroyed machines have
+// their own 412.
+func busyFor(m *machine, st, verb string) bool {
+	switch st {
+	case stateStarting, stateReplacing, stateStopping, stateSuspending:
+		return true
+	case stateCreated:
+		return m.StartAt != nil || verb != "start"
+	case stateStopped, stateSuspended, stateFailed, stateLaunchFailed:
+		return verb != "start" || st == stateLaunchFailed
+	}
+	return false
 }
 
 // signalMachine serves POST /v1/apps/{app}/machines/{id}/signal; SIGKILL

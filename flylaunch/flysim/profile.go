@@ -72,11 +72,32 @@ type Profile struct {
 	// takes (the volume is encrypted, opened and formatted before the VM
 	// is configured): the machine stays "starting" that much longer.
 	FreshVolumeBoot time.Duration
+	// WaitNeedsInstance makes /wait answer 400 to a wait for "stopped"
+	// without instance_id, and to a wait naming an instance_id that is
+	// not the machine's current one. Fly's Machines API reference ("Wait
+	// for a Machine to reach a specified state") says instance_id is
+	// "Required when waiting for Machine to be in stopped state"; the 400
+	// for another instance is flysim's reading of "Filter for a specific
+	// Machine instance_id".
+	WaitNeedsInstance bool
+	// RefuseBusy makes start and stop answer 412 "unable to start (stop)
+	// machine from current state: '<state>'" from a state that is still
+	// changing (created while launching, starting, replacing, stopping,
+	// suspending), and from one that is already there (stop from stopped,
+	// suspended or failed). See [Server] startMachine and haltMachine.
+	RefuseBusy bool
+	// RateLimits applies the Machines API's documented rate limits (see
+	// rateLimits): 429 with Retry-After past them.
+	RateLimits bool
 }
 
 // Instant is the profile of a simulator that agrees with itself at once and
 // runs whatever image it is given: no propagation windows, health checks
-// that pass on a timer. Unit tests that need speed use it.
+// that pass on a timer. Unit tests that need speed use it. It is lenient
+// where Fly is strict (a stopped-wait without instance_id, start and stop
+// from busy states, rate limits): those rules are the realistic profile's,
+// which is the default, so that every client tested against flysim's
+// default meets them; Instant is for tests of one answer at a time.
 func Instant() Profile { return Profile{Name: "instant", AutostopIdle: defaultAutostopIdle} }
 
 // defaultAutostopIdle is the idle time after which both profiles' proxy
@@ -89,8 +110,10 @@ const defaultAutostopIdle = 5 * time.Minute
 // agree after a write, strict about machine config. Windows (simulated
 // time, upper bounds): app 4 s with 1 in 4 answers a 401, machine and
 // volume 3 s, machine and volume lists 5 s, stop 2 s; autostop after 5
-// idle minutes. Half the volumes created without a compute hint land on a
-// host without room for a machine (flysim's pick; Fly says only "can").
+// idle minutes; a stopped-wait needs the instance, start and stop are
+// refused from busy states, and the documented rate limits apply. Half
+// the volumes created without a compute hint land on a host without room
+// for a machine (flysim's pick; Fly says only "can").
 // A first boot pulls the image for 12 s on a host that has not pulled it
 // and takes 9 s longer on a new volume: in the log of Fly's "Watch an
 // app's logs" (https://fly.io/docs/apps/info/), "Pulling container image"
@@ -111,6 +134,9 @@ func Realistic() Profile {
 		VolumeHostFullRate:  0.5,
 		ImagePull:           12 * time.Second,
 		FreshVolumeBoot:     9 * time.Second,
+		WaitNeedsInstance:   true,
+		RefuseBusy:          true,
+		RateLimits:          true,
 	}
 }
 

@@ -63,6 +63,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection's writer (to
+// flush a held response).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 // discardWriter swallows a response, for CommitThenFail faults.
 type discardWriter struct{ h http.Header }
 

@@ -47,6 +47,7 @@ func (s *Server) routes() *http.ServeMux {
 	lb("GET /livebook/{app}/public/health", s.livebookHealth)
 	lb("GET /livebook/{app}/{$}", s.livebookLogin)
 	lb("POST /livebook/{app}/{$}", s.livebookLogin)
+	lb("GET /livebook/{app}/live", s.livebookLive)
 
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")

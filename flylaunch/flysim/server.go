@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // ErrInvalidOptions reports an Options value New cannot work with.
@@ -70,8 +72,11 @@ type Server struct {
 	full    map[string]NoCapacity // regions without room, and how they say so
 	fillVol int                   // next volumes to land on a host without room (FillVolumeHosts)
 	calls   map[string]int
-	changed chan struct{} // closed and replaced on every state change
-	reqSeq  uint64
+	// limiters and throttled: the Profile's rate limits (ratelimit.go).
+	limiters  map[limitKey]*rate.Limiter
+	throttled map[string]int
+	changed   chan struct{} // closed and replaced on every state change
+	reqSeq    uint64
 }
 
 // New validates opts, loads DataDir state if present and returns a Server.
@@ -91,19 +96,21 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		dir:     opts.DataDir,
-		seed:    opts.Seed,
-		speed:   speed,
-		prof:    prof,
-		token:   opts.Token,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		done:    make(chan struct{}),
-		st:      newState(),
-		rng:     rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f1e5)),
-		full:    map[string]NoCapacity{},
-		calls:   map[string]int{},
-		changed: make(chan struct{}),
+		dir:       opts.DataDir,
+		seed:      opts.Seed,
+		speed:     speed,
+		prof:      prof,
+		token:     opts.Token,
+		clock:     opts.Clock,
+		log:       opts.Logger,
+		done:      make(chan struct{}),
+		st:        newState(),
+		rng:       rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_f1e5)),
+		full:      map[string]NoCapacity{},
+		calls:     map[string]int{},
+		limiters:  map[limitKey]*rate.Limiter{},
+		throttled: map[string]int{},
+		changed:   make(chan struct{}),
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -147,6 +154,9 @@ func (s *Server) route(mux *http.ServeMux, pattern string, api bool, h http.Hand
 		s.mu.Unlock()
 		if api && !s.authorized(r) {
 			writeError(w, http.StatusUnauthorized, "unauthorized")
+			return
+		}
+		if api && s.rateLimited(w, r, pattern) {
 			return
 		}
 		s.serveWithFaults(w, r, h)

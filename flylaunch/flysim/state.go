@@ -85,9 +85,15 @@ type machine struct {
 	DestroyedAt *time.Time `json:"destroyed_at,omitempty"`
 	// LastRequestAt is when the stand-in Livebook last answered a request
 	// through the machine: the proxy's autostop counts idleness from it.
-	LastRequestAt *time.Time        `json:"last_request_at,omitempty"`
-	Lease         *lease            `json:"lease,omitempty"`
-	SecretEnv     map[string]string `json:"secret_env,omitempty"`
+	LastRequestAt *time.Time `json:"last_request_at,omitempty"`
+	// open counts the requests through the proxy that the machine is
+	// serving now (a Livebook tab's long-lived connection among them):
+	// Fly's proxy does not stop a machine with load. A restarted
+	// simulator has dropped them all.
+	open int
+
+	Lease     *lease            `json:"lease,omitempty"`
+	SecretEnv map[string]string `json:"secret_env,omitempty"`
 	// Host is where the latest start ran; PullFor and FormatFor are how
 	// long that start pulled the image and set up a new volume
 	// (simulated time, see Server.boot).

@@ -49,6 +49,9 @@ func (s *Server) waitMachine(w http.ResponseWriter, r *http.Request) {
 		}
 		timeout = n
 	}
+	if s.prof.WaitNeedsInstance && !s.waitInstanceOK(w, r, want) {
+		return
+	}
 	deadline := time.NewTimer(s.realDuration(time.Duration(timeout) * time.Second))
 	defer deadline.Stop()
 	for {
@@ -88,6 +91,37 @@ func (s *Server) waitMachine(w http.ResponseWriter, r *http.Request) {
 		}
 		tick.Stop()
 	}
+}
+
+// waitInstanceOK checks the wait's instance_id as Fly's Machines API
+// reference documents it: "Required when waiting for Machine to be in
+// stopped state", a "filter for a specific Machine instance_id". It
+// answers 400 to a stopped-wait without one, and (flysim's reading of the
+// filter) to an instance_id that is not the machine's current instance,
+// which no wait could see reach a state. fly-go v0.9.3's WithWaitVersion
+// sends "version", a name the reference does not give: it is not taken
+// for instance_id. A machine not found is left to the wait's own 404.
+func (s *Server) waitInstanceOK(w http.ResponseWriter, r *http.Request, want map[string]bool) bool {
+	inst := r.URL.Query().Get("instance_id")
+	if inst == "" {
+		if want[stateStopped] {
+			writeError(w, http.StatusBadRequest, "invalid_argument: instance_id is required when waiting for the stopped state")
+			return false
+		}
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.st.Apps[r.PathValue("app")]
+	if !ok {
+		return true
+	}
+	m, ok := a.Machines[r.PathValue("id")]
+	if !ok || m.InstanceID == inst {
+		return true
+	}
+	writeError(w, http.StatusBadRequest, "invalid_argument: instance_id "+quoteName(inst)+" is not the current instance of machine "+m.ID)
+	return false
 }
 
 func stateList(want map[string]bool) string {
