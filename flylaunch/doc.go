@@ -25,7 +25,9 @@
 //     home and data on it (LIVEBOOK_HOME=/data,
 //     LIVEBOOK_DATA_PATH=/data/.livebook), and one service that Fly's
 //     proxy stops when idle and starts on the next request (autostop
-//     "stop", autostart, no minimum running), restart policy on-failure.
+//     "stop", autostart, no minimum running), restart policy on-failure,
+//     and a stop that sends SIGTERM (the Erlang VM's clean shutdown; Fly's
+//     default SIGINT is its break handler) with 30 s before the kill.
 //  6. [StepStarted]: look at the machine, then wait server-side for
 //     "started" in 10 s slices (a 408 means look and wait again), up to
 //     [Options.StartDeadline]; a machine Fly reports failed, launch_failed
