@@ -16,6 +16,9 @@
 //  1. [StepCreateApp]: create the app, then wait until GetApp sees it.
 //  2. [StepSecrets]: set the secrets with UpdateAppSecrets and keep the
 //     returned version, passed as MinSecretsVersion when the machine launches.
+//     A Livebook spec without [LivebookKeyBase] gets one generated here, so
+//     that a session outlives the machine's reboots (autostop, then the
+//     next request); it is kept only by Fly.
 //  3. [StepIPs]: allocate a v6 and a shared_v4 address, each checked
 //     separately against GetIPAssignments.
 //  4. [StepVolume]: create one volume ([Spec.VolumeSizeGB]) named after the

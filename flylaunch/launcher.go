@@ -56,7 +56,9 @@ type Launcher struct {
 	propagation   time.Duration
 	retry         RetryPolicy
 	clock         func() time.Time // stamps events; tests may set it
-	orgs          orgAliases
+	// keyBase generates a Livebook key base (newKeyBase); tests may set it.
+	keyBase func() (string, error)
+	orgs    orgAliases
 
 	ctx    context.Context // parent of every driver; cancelled by Close
 	cancel context.CancelFunc
@@ -93,6 +95,7 @@ func New(opts Options) (*Launcher, error) {
 		propagation:   cmp.Or(opts.Propagation, 30*time.Second),
 		retry:         opts.Retry.withDefaults(),
 		clock:         time.Now,
+		keyBase:       newKeyBase,
 		deploys:       map[string]*Deploy{},
 		ended:         endedDeploys{byID: map[string]endedDeploy{}},
 	}

@@ -53,7 +53,7 @@ var stepTitles = []struct {
 	title string
 }{
 	{flylaunch.StepCreateApp, "Create the app"},
-	{flylaunch.StepSecrets, "Store the password as a secret"},
+	{flylaunch.StepSecrets, "Store the password and session key as secrets"},
 	{flylaunch.StepIPs, "Allocate IP addresses"},
 	{flylaunch.StepVolume, "Create a volume for notebooks"},
 	{flylaunch.StepLaunch, "Launch the machine"},

@@ -1,9 +1,12 @@
 package flysim
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"time"
@@ -11,6 +14,15 @@ import (
 
 // livebookPasswordSecret is the app secret the stand-in Livebook checks.
 const livebookPasswordSecret = "LIVEBOOK_PASSWORD"
+
+// livebookKeyBaseSecret signs the stand-in Livebook's session cookie, as
+// Livebook's LIVEBOOK_SECRET_KEY_BASE signs its sessions. Livebook's
+// README: without it, a random one is generated on every boot, so every
+// boot (an autostopped machine woken up by a request) logs everyone out.
+const livebookKeyBaseSecret = "LIVEBOOK_SECRET_KEY_BASE"
+
+// livebookSessionCookie is the stand-in Livebook's session cookie.
+const livebookSessionCookie = "livebook_session"
 
 var livebookPage = template.Must(template.New("livebook").Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -51,10 +63,30 @@ type livebookData struct {
 const autostartWait = startedAfter + 10*time.Second
 
 // backend is what a request through the proxy reaches: the started
-// machine's LIVEBOOK_PASSWORD, as the process sees it.
+// machine's LIVEBOOK_PASSWORD, as the process sees it, and the key that
+// signs its sessions.
 type backend struct {
 	password string
 	set      bool
+	// sessionKey is LIVEBOOK_SECRET_KEY_BASE, or without it a key of
+	// this boot of the machine (Livebook draws a random one per boot).
+	sessionKey string
+}
+
+// sessionKeyOf is the key m's Livebook signs sessions with in its current
+// boot.
+func sessionKeyOf(m *machine) string {
+	if kb, ok := envOf(m, livebookKeyBaseSecret); ok && kb != "" {
+		return "key-base " + kb
+	}
+	return fmt.Sprintf("boot %s %d", m.ID, m.StartAt.UnixNano())
+}
+
+// session is the value of the session cookie of app under key.
+func session(key, app string) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(app))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // proxy does what Fly's proxy does for a request to the stand-in Livebook
@@ -80,6 +112,7 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
 		if m := s.livebookMachine(a, now); m != nil {
 			b := backend{}
 			b.password, b.set = envOf(m, livebookPasswordSecret)
+			b.sessionKey = sessionKeyOf(m)
 			at := now.UTC()
 			m.LastRequestAt = &at
 			_ = s.changedLocked()
@@ -143,7 +176,11 @@ func (s *Server) livebookHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // livebookLogin serves GET and POST /livebook/{app}/: the login form, and
-// its check against the LIVEBOOK_PASSWORD the machine was launched with.
+// its check against the LIVEBOOK_PASSWORD the machine was launched with,
+// which sets a session cookie; a GET with a valid one is signed in. The
+// cookie is signed with LIVEBOOK_SECRET_KEY_BASE, or without it with a
+// key of the machine's current boot: then a stop and start (autostop and
+// the next request) signs everyone out, as in Livebook.
 func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -158,11 +195,17 @@ func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	data := livebookData{App: r.PathValue("app")}
 	status := http.StatusOK
+	want := session(b.sessionKey, data.App)
+	if c, err := r.Cookie(livebookSessionCookie); err == nil && hmac.Equal([]byte(c.Value), []byte(want)) {
+		data.OK = true // signed in this boot, or with the same key base
+	}
 	if r.Method == http.MethodPost {
 		data.OK = b.set && passwordEqual(r.PostForm.Get("password"), b.password)
 		if !data.OK {
 			data.Failed = true
 			status = http.StatusUnauthorized
+		} else {
+			http.SetCookie(w, &http.Cookie{Name: livebookSessionCookie, Value: want, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
