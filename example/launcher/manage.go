@@ -422,7 +422,8 @@ func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err er
 		return v
 	}
 	m.launches.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
-	if status.State == "" || status.State == flylaunch.StateGone { // no machine read: nothing known
+	switch status.State {
+	case "", flylaunch.StateGone, flylaunch.StateUnknown: // no machine read: nothing known
 		return m.unreachable(st, last)
 	}
 	v.State, v.Message = pageState(status.State)

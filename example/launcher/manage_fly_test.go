@@ -240,6 +240,7 @@ func TestManageViewOfErrors(t *testing.T) {
 			{"gone, ErrGone", gone, fmt.Errorf("stop: %w", flylaunch.ErrGone), "gone", "no longer exists", false, ""},
 			{"Fly fails", gone, api, "stopped", unreachable + ": this page keeps trying. Your Livebook was last seen stopped.", true, ""},
 			{"Fly fails, no state", flylaunch.LaunchStatus{}, context.DeadlineExceeded, "stopped", unreachable, true, ""},
+			{"Fly fails, state unknown", flylaunch.LaunchStatus{State: flylaunch.StateUnknown}, api, "stopped", unreachable, true, ""},
 			{"machine failed", flylaunch.LaunchStatus{State: flylaunch.StateFailed}, fmt.Errorf("%w: launch_failed", flylaunch.ErrMachineFailed), "stopped", "failed", false, "the machine failed"},
 			{"start timeout", flylaunch.LaunchStatus{State: flylaunch.StateStarting}, fmt.Errorf("wait: %w", flylaunch.ErrStartTimeout), "starting", "starting", false, "did not start in time"},
 			{"known state, Fly fails", running, api, "running", "is running", false, "did not answer as expected"},
