@@ -37,8 +37,15 @@
 //     or crash-looping ends the deploy at once ([ErrMachineFailed]), and
 //     one that was stopped (by the proxy, idle) is started again.
 //  7. [StepHealthy]: keep one machine and one volume per launch ID, then
-//     poll the machine until its health checks pass.
-//  8. [StepDone]: the Livebook answers at https://<app>.fly.dev.
+//     poll the machine until its health checks pass, then (with
+//     [Options.Public]) GET the health path at https://<app>.fly.dev
+//     until it answers 200: Fly's edge routes the public name to a new
+//     app a while after its machine passed its checks, which run on the
+//     private network. A deploy that never gets that answer ends with
+//     [ErrNotReachable], short of StepHealthy (not [Record.Finished]).
+//  8. [StepDone]: the Livebook answers at https://<app>.fly.dev — checked
+//     through Fly's edge with [Options.Public]; without it, Done means the
+//     machine is healthy and the first visit may come too early.
 //
 // # Resuming
 //

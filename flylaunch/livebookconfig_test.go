@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
 )
 
 // TestMachineStopsWithSIGTERM reads the config flysim received: Fly sends
@@ -125,3 +127,55 @@ func TestNewKeyBase(t *testing.T) {
 	assert.NotEqual(t, a, b, "one per launch")
 	assert.Regexp(t, `^[A-Za-z0-9_-]+$`, a, "safe in an environment variable")
 }
+
+// Fly's edge routes <app>.fly.dev to a new app a while after its machine
+// passed its health checks. With Options.Public a deploy is done only once
+// the public URL answers: the first visit after Done works.
+func TestDoneWaitsForThePublicURL(t *testing.T) {
+	prof := flysim.Realistic()
+	prof.EdgeDelay = 10 * time.Minute // 1.2 s at speed 500, far past the checks
+	e := newSimEnv(t, envOptions{profile: prof})
+	l := e.launcher(t, func(o *Options) { o.StartDeadline = time.Minute })
+	spec := testSpec("public-livebook")
+	d, err := l.Start(waitCtx(t), spec)
+	require.NoError(t, err)
+	evs := collect(t, d)
+	res, err := d.Wait(waitCtx(t))
+	require.NoError(t, err)
+
+	resp, err := http.Get(e.srv.URL + "/livebook/" + spec.App + "/public/health")
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the public URL answers when the deploy says Done")
+	assert.Equal(t, StepHealthy, res.Record.Step)
+
+	waited := false
+	for _, ev := range evs {
+		if ev.Step == StepHealthy && strings.Contains(ev.Message, "waiting for https://public-livebook.fly.dev to answer (HTTP 404)") {
+			waited = true
+		}
+	}
+	assert.True(t, waited, "the deploy said what it waits for")
+}
+
+// An edge that never routes to the app ends the deploy with
+// ErrNotReachable at the start deadline; the record stays short of
+// StepHealthy (the launch is not finished).
+func TestPublicURLThatNeverAnswers(t *testing.T) {
+	e := newSimEnv(t, envOptions{profile: flysim.Instant()})
+	never := &http.Client{Transport: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusNotFound, Body: http.NoBody, Header: http.Header{}}, nil
+	})}
+	l := e.launcher(t, func(o *Options) { o.Public, o.StartDeadline = never, 2*time.Second })
+	d, err := l.Start(waitCtx(t), testSpec("unreached-livebook"))
+	require.NoError(t, err)
+	_, err = d.Wait(waitCtx(t))
+	require.ErrorIs(t, err, ErrNotReachable)
+	assert.NotErrorIs(t, err, ErrStartTimeout)
+	assert.False(t, d.Record().Finished())
+	assert.Equal(t, StepStarted, d.Record().Step)
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -90,7 +90,8 @@ func session(key, app string) string {
 }
 
 // proxy does what Fly's proxy does for a request to the stand-in Livebook
-// of {app}: it answers 404 for an unknown app, picks the newest started
+// of {app}: it answers 404 for an unknown app, and for one the edge does
+// not route to yet (edgeKnows), picks the newest started
 // machine (under a strict Profile, the newest one actually serving
 // Livebook behind its services) and notes the request on it. With none,
 // it starts a stopped machine whose service autostarts (see autostart) and
@@ -109,6 +110,11 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
 		}
 		now := s.now()
 		s.settle(a, now)
+		if at, known := s.edgeKnows(a); !known || now.Before(at) {
+			s.mu.Unlock()
+			http.Error(w, "app not found", http.StatusNotFound)
+			return backend{}, false
+		}
 		if m := s.livebookMachine(a, now); m != nil {
 			b := backend{}
 			b.password, b.set = envOf(m, livebookPasswordSecret)
@@ -128,6 +134,27 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
 			return backend{}, false
 		}
 	}
+}
+
+// edgeKnows returns when Fly's edge starts to route to a (Profile.EdgeDelay
+// after its first machine reached "started"); known is false while no
+// machine of a has been started, when the edge has nothing to route to.
+// Without an EdgeDelay the edge knows every app at once. Callers hold s.mu.
+func (s *Server) edgeKnows(a *app) (at time.Time, known bool) {
+	if s.prof.EdgeDelay <= 0 {
+		return time.Time{}, true
+	}
+	for _, m := range a.Machines {
+		if m.StartAt == nil {
+			continue
+		}
+		// CreatedAt, not StartAt: a restart (autostart after autostop)
+		// does not make the edge forget the app.
+		if !known || m.CreatedAt.Before(at) {
+			at, known = m.CreatedAt, true
+		}
+	}
+	return at.Add(s.realDuration(startedAfter + s.prof.EdgeDelay)), known
 }
 
 // hold returns nil after a state change or waitPoll (the clock may have
