@@ -31,13 +31,13 @@ func liveness(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// unavailableMessage is what the page says while the Fly API does not
-// answer.
-const unavailableMessage = "Launching is unavailable right now: Fly.io cannot be reached. " +
-	"Try again in a few minutes. Your Livebooks and their manage links still work."
-
 // errLaunchUnavailable refuses a launch while the Fly API does not answer.
-var errLaunchUnavailable = errors.New(unavailableMessage)
+var errLaunchUnavailable = errors.New("launching is unavailable right now: Fly.io cannot be reached. " +
+	"Try again in a few minutes. Your Livebooks and their manage links still work")
+
+// unavailableMessage is what the page says while the Fly API does not
+// answer: errLaunchUnavailable as the sentence an action's error becomes.
+var unavailableMessage = sentence(errLaunchUnavailable.Error())
 
 // readiness serves GET /readyz, which no routing depends on (fly.toml must
 // not check it): 200 "ok" once this instance can serve a launch, 503 until
