@@ -16,6 +16,9 @@
 //  1. [StepCreateApp]: create the app, then wait until GetApp sees it.
 //  2. [StepSecrets]: set the secrets with UpdateAppSecrets and keep the
 //     returned version, passed as MinSecretsVersion when the machine launches.
+//     A Livebook spec without [LivebookKeyBase] gets one generated here, so
+//     that a session outlives the machine's reboots (autostop, then the
+//     next request); it is kept only by Fly.
 //  3. [StepIPs]: allocate a v6 and a shared_v4 address, each checked
 //     separately against GetIPAssignments.
 //  4. [StepVolume]: create one volume ([Spec.VolumeSizeGB]) named after the
@@ -25,15 +28,24 @@
 //     home and data on it (LIVEBOOK_HOME=/data,
 //     LIVEBOOK_DATA_PATH=/data/.livebook), and one service that Fly's
 //     proxy stops when idle and starts on the next request (autostop
-//     "stop", autostart, no minimum running), restart policy on-failure.
+//     "stop", autostart, no minimum running), restart policy on-failure,
+//     and a stop that sends SIGTERM (the Erlang VM's clean shutdown; Fly's
+//     default SIGINT is its break handler) with 30 s before the kill.
 //  6. [StepStarted]: look at the machine, then wait server-side for
 //     "started" in 10 s slices (a 408 means look and wait again), up to
 //     [Options.StartDeadline]; a machine Fly reports failed, launch_failed
 //     or crash-looping ends the deploy at once ([ErrMachineFailed]), and
 //     one that was stopped (by the proxy, idle) is started again.
 //  7. [StepHealthy]: keep one machine and one volume per launch ID, then
-//     poll the machine until its health checks pass.
-//  8. [StepDone]: the Livebook answers at https://<app>.fly.dev.
+//     poll the machine until its health checks pass, then (with
+//     [Options.Public]) GET the health path at https://<app>.fly.dev
+//     until it answers 200: Fly's edge routes the public name to a new
+//     app a while after its machine passed its checks, which run on the
+//     private network. A deploy that never gets that answer ends with
+//     [ErrNotReachable], short of StepHealthy (not [Record.Finished]).
+//  8. [StepDone]: the Livebook answers at https://<app>.fly.dev — checked
+//     through Fly's edge with [Options.Public]; without it, Done means the
+//     machine is healthy and the first visit may come too early.
 //
 // # Resuming
 //

@@ -124,7 +124,11 @@ func describe(s Step, spec Spec) string {
 	case StepCreateApp:
 		return "creating app " + spec.App + " in " + spec.Org
 	case StepSecrets:
-		return fmt.Sprintf("setting %d secret(s)", len(spec.Secrets))
+		n := len(spec.Secrets)
+		if spec.generatesKeyBase() {
+			n++
+		}
+		return fmt.Sprintf("setting %d secret(s)", n)
 	case StepIPs:
 		return "allocating IPv6 and shared IPv4 addresses"
 	case StepVolume:

@@ -82,6 +82,8 @@ func (e *simEnv) launcher(t testing.TB, mod ...func(*Options)) *Launcher {
 		// 5s/speed of ours; leave room for it.
 		Propagation: max(250*time.Millisecond, time.Duration(float64(10*time.Second)/e.speed)),
 		Retry:       RetryPolicy{MaxAttempts: 10, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond},
+		// Done means the public URL answers: through the simulator's edge.
+		Public: &http.Client{Transport: flysim.EdgeTransport(e.srv.URL, e.tr), Timeout: 5 * time.Second},
 	}
 	for _, m := range mod {
 		m(&opts)

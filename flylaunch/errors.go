@@ -23,6 +23,10 @@ var (
 	// ErrStartTimeout: the machine did not start and pass its health checks
 	// within [Options.StartDeadline].
 	ErrStartTimeout = errors.New("flylaunch: machine not healthy before the start deadline")
+	// ErrNotReachable: the machine passed its health checks, but the
+	// Livebook did not answer at its public URL ([Options.Public]) within
+	// [Options.StartDeadline].
+	ErrNotReachable = errors.New("flylaunch: Livebook did not answer at its public URL before the start deadline")
 	// ErrRecordMismatch: a Record does not belong to the Spec it was resumed
 	// with.
 	ErrRecordMismatch = errors.New("flylaunch: record does not match spec")

@@ -43,6 +43,18 @@ type Options struct {
 	// (500 ms at the default, flyctl's launchLookupDelay) and the deploy
 	// checks for a duplicate once Propagation has passed.
 	Propagation time.Duration
+	// Public, if set, is the HTTP client with which a deploy checks, at
+	// the end of [StepHealthy], that the Livebook answers at its public
+	// URL: it GETs [Spec.URL] + [Spec.HealthPath] (through Fly's edge)
+	// until the answer is 200, backing off from PollInterval, within
+	// [Options.StartDeadline] ([ErrNotReachable] otherwise). Fly's edge
+	// routes <app>.fly.dev to a new app some time after its machine
+	// passed its health checks, which run on the private network: without
+	// this check a deploy is done when the machine is healthy, and the
+	// first visit may still fail (and a negative DNS answer be cached).
+	// Give it a Timeout; its Transport decides where <app>.fly.dev goes
+	// (a simulator's stand-in Livebook, say). nil skips the check.
+	Public *http.Client
 }
 
 // Launcher runs deploys. It is safe for concurrent use. Close it to stop
@@ -54,9 +66,12 @@ type Launcher struct {
 	startDeadline time.Duration
 	pollInterval  time.Duration
 	propagation   time.Duration
+	public        *http.Client
 	retry         RetryPolicy
 	clock         func() time.Time // stamps events; tests may set it
-	orgs          orgAliases
+	// keyBase generates a Livebook key base (newKeyBase); tests may set it.
+	keyBase func() (string, error)
+	orgs    orgAliases
 
 	ctx    context.Context // parent of every driver; cancelled by Close
 	cancel context.CancelFunc
@@ -91,8 +106,10 @@ func New(opts Options) (*Launcher, error) {
 		startDeadline: opts.StartDeadline,
 		pollInterval:  opts.PollInterval,
 		propagation:   cmp.Or(opts.Propagation, 30*time.Second),
+		public:        opts.Public,
 		retry:         opts.Retry.withDefaults(),
 		clock:         time.Now,
+		keyBase:       newKeyBase,
 		deploys:       map[string]*Deploy{},
 		ended:         endedDeploys{byID: map[string]endedDeploy{}},
 	}

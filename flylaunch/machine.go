@@ -10,7 +10,8 @@ import (
 // services on 80 (http, forced to https) and 443 (tls+http) to the internal
 // port that Fly's proxy stops when idle and starts on the next request
 // (autostop "stop", autostart, no minimum of running machines), an HTTP
-// health check, the restart policy, metadata carrying the launch ID and,
+// health check, the restart policy, a stop with SIGTERM (stopSignal),
+// metadata carrying the launch ID and,
 // with volumeID, that volume mounted at /data holding Livebook's home and
 // data. Secret values are not part of it: the machine reads them as app
 // secrets no older than secretsVersion (when non-zero).
@@ -72,7 +73,8 @@ func launchInput(spec Spec, launchID string, secretsVersion uint64, volumeID str
 				GracePeriod:  &fly.Duration{Duration: 10 * time.Second},
 			},
 		},
-		Restart: &fly.MachineRestart{Policy: spec.Restart},
+		Restart:    &fly.MachineRestart{Policy: spec.Restart},
+		StopConfig: &fly.StopConfig{Signal: ptr(stopSignal), Timeout: &fly.Duration{Duration: stopTimeout}},
 	}
 	// The name repeats the launch ID, for people reading `fly machines
 	// list`; duplicates are found by metadata, not by name (Fly does not
@@ -86,6 +88,18 @@ func launchInput(spec Spec, launchID string, secretsVersion uint64, volumeID str
 	}
 	return in, nil
 }
+
+// How Fly stops the machine (fly machine stop, and Fly's proxy when it
+// autostops an idle one). Fly sends SIGINT unless told otherwise; to the
+// Erlang VM that runs Livebook SIGINT is the break handler, not a
+// shutdown, so the VM would be killed at the timeout. SIGTERM runs
+// init:stop/0: Livebook stops its sessions and the VM exits. stopTimeout
+// is how long Fly waits before it kills the machine (Fly's default is 5 s,
+// its kill_timeout allows up to 300 s).
+const (
+	stopSignal  = "SIGTERM"
+	stopTimeout = 30 * time.Second
+)
 
 // machineName is the name given to the machine of a launch: "livebook-"
 // followed by the launch ID.

@@ -23,7 +23,8 @@ const (
 	StepLaunch Step = "launch_machine"
 	// StepStarted waits for the machine to reach "started".
 	StepStarted Step = "wait_started"
-	// StepHealthy waits for the machine's health checks to pass.
+	// StepHealthy waits for the machine's health checks to pass and, with
+	// [Options.Public], for the Livebook to answer at its public URL.
 	StepHealthy Step = "wait_healthy"
 	// StepDone is the final step: the app answers at its URL.
 	StepDone Step = "done"

@@ -9,13 +9,28 @@ import (
 // deploy (or a retry after an ambiguous failure) first lists the app's
 // secrets and sets only those missing: a secret that exists is never
 // overwritten, since the value a replayed record carries may be an old one.
+//
+// A Livebook spec without [LivebookKeyBase] gets one generated here, once
+// per run of the step: it lives in this call only, and reaches Fly like
+// the other secrets.
 func (d *driver) setSecrets(ctx context.Context) error {
-	if len(d.spec.Secrets) == 0 {
+	secrets := maps.Clone(d.spec.Secrets)
+	if d.spec.generatesKeyBase() {
+		kb, err := d.l.keyBase()
+		if err != nil {
+			return err
+		}
+		if secrets == nil {
+			secrets = Secrets{}
+		}
+		secrets[LivebookKeyBase] = kb
+	}
+	if len(secrets) == 0 {
 		return nil
 	}
 	check := d.resumed
 	return d.retry(ctx, "update app secrets", func(ctx context.Context) error {
-		missing := maps.Clone(d.spec.Secrets)
+		missing := maps.Clone(secrets)
 		if check {
 			if err := d.dropExistingSecrets(ctx, missing); err != nil {
 				return err

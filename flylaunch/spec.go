@@ -1,6 +1,8 @@
 package flylaunch
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -148,6 +150,8 @@ type Spec struct {
 	Env map[string]string
 	// Secrets become app secrets (e.g. LIVEBOOK_PASSWORD) set before the
 	// machine launches. They are only needed until [StepSecrets] completes.
+	// For a Livebook image without [LivebookKeyBase] here, the deploy
+	// generates one (see [LivebookKeyBase]).
 	Secrets Secrets
 	// InternalPort is the port Livebook listens on; default
 	// [DefaultInternalPort]. Fly serves it on 80 (http) and 443 (tls+http).
@@ -323,6 +327,40 @@ const (
 	livebookHealthPath = "/public/health"
 )
 
+// LivebookKeyBase is the secret that signs a Livebook's sessions and
+// cookies. Livebook's README: without it, Livebook generates a random one
+// on every boot, so every wake-up of a machine Fly's proxy stopped while
+// idle would sign the user out. A deploy of a Livebook image whose
+// [Spec.Secrets] lack it generates one in [StepSecrets]: 64 random bytes,
+// base64url (86 characters; Livebook wants at least 64), sent to Fly as
+// an app secret with the others and kept nowhere else — not in the
+// [Record], the events or the logs, so the caller never sees it. A resumed
+// deploy whose [StepSecrets] had not completed generates a new one, and
+// like every secret it never overwrites one the app already has. To choose
+// the value, set it in [Spec.Secrets] (at least 64 characters); it must
+// not be in [Spec.Env], where the machine config would show it.
+const LivebookKeyBase = "LIVEBOOK_SECRET_KEY_BASE"
+
+// livebookKeyBaseMin is the shortest key base Livebook (Phoenix) accepts.
+const livebookKeyBaseMin = 64
+
+// generatesKeyBase reports whether a deploy of s adds a generated
+// [LivebookKeyBase] to its secrets.
+func (s Spec) generatesKeyBase() bool {
+	_, set := s.Secrets[LivebookKeyBase]
+	return isLivebookImage(s.Image) && !set
+}
+
+// newKeyBase returns a fresh Livebook key base: 64 random bytes,
+// base64url without padding.
+func newKeyBase() (string, error) {
+	var b [64]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", errors.Join(errors.New("flylaunch: generate "+LivebookKeyBase), err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
 // livebookConsistent refuses a Livebook spec whose service or health check
 // points where Livebook does not listen: such a machine starts but never
 // becomes healthy, so it is better refused before anything is created.
@@ -344,6 +382,12 @@ func (s Spec) livebookConsistent() error {
 	}
 	if s.HealthPath != livebookHealthPath {
 		return &SpecError{Field: "HealthPath", Reason: fmt.Sprintf("%q, but Livebook answers health checks at %s", s.HealthPath, livebookHealthPath)}
+	}
+	if _, ok := s.Env[LivebookKeyBase]; ok {
+		return &SpecError{Field: "Env", Reason: LivebookKeyBase + " belongs in Secrets: the machine config shows Env"}
+	}
+	if kb, ok := s.Secrets[LivebookKeyBase]; ok && len(kb) < livebookKeyBaseMin {
+		return &SpecError{Field: "Secrets", Reason: fmt.Sprintf("%s must be at least %d characters", LivebookKeyBase, livebookKeyBaseMin)}
 	}
 	return nil
 }

@@ -105,6 +105,9 @@ func TestSpecValidate(t *testing.T) {
 		{"env name", func(s *Spec) { s.Env = map[string]string{"A-B": "x"} }, "Env"},
 		{"secret name", func(s *Spec) { s.Secrets = Secrets{"1X": "x"} }, "Secrets"},
 		{"secret also in env", func(s *Spec) { s.Env = map[string]string{"LIVEBOOK_PASSWORD": "x"} }, "Secrets"},
+		{"key base too short", func(s *Spec) { s.Secrets = Secrets{LivebookKeyBase: strings.Repeat("k", 63)} }, "Secrets"},
+		{"key base of 64", func(s *Spec) { s.Secrets = Secrets{LivebookKeyBase: strings.Repeat("k", 64)} }, ""},
+		{"key base in env", func(s *Spec) { s.Env = map[string]string{LivebookKeyBase: strings.Repeat("k", 64)} }, "Env"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

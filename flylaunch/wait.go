@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -75,8 +76,10 @@ func (d *driver) waitOnce(ctx context.Context, op string) error {
 
 // waitHealthy polls the machine until all its health checks pass, up to
 // the start deadline, starting at PollInterval and backing off to four
-// times that, and starts it again if it was stopped meanwhile. First it
-// makes sure the deploy has one machine and one volume (dedupe).
+// times that, and starts it again if it was stopped meanwhile; then, with
+// Options.Public, it waits until the Livebook answers at its public URL
+// (waitPublic). First it makes sure the deploy has one machine and one
+// volume (dedupe).
 func (d *driver) waitHealthy(parent context.Context) error {
 	if d.reported {
 		return nil
@@ -116,7 +119,7 @@ func (d *driver) waitHealthy(parent context.Context) error {
 		}
 		hc := m.AllHealthChecks()
 		if hc.Total > 0 && hc.AllPassing() {
-			return nil
+			return d.waitPublic(ctx, parent)
 		}
 		if halted(m) { // Fly's proxy stopped it, idle, while we were away
 			if err := d.startMachine(ctx, m.ID); err != nil {
@@ -212,4 +215,64 @@ func (d *driver) startTimeout(parent context.Context, op string, err error) erro
 		return nil
 	}
 	return &APIError{Step: d.step, Op: op, kind: ErrStartTimeout}
+}
+
+// waitPublic GETs the health path at the app's public URL with
+// Options.Public until it answers 200, up to the start deadline (ctx),
+// backing off from PollInterval to four times it: Fly's edge routes to a
+// new app a while after its machine passed its checks (which run on the
+// private network), answering 404 or 503 meanwhile. Without
+// Options.Public it returns at once.
+func (d *driver) waitPublic(ctx, parent context.Context) error {
+	if d.l.public == nil {
+		return nil
+	}
+	url := d.spec.URL() + d.spec.HealthPath
+	interval := d.l.pollInterval
+	last := ""
+	for {
+		status, err := d.probePublic(ctx, url)
+		if status == http.StatusOK {
+			return nil
+		}
+		if parent.Err() != nil {
+			return parent.Err()
+		}
+		msg := "waiting for " + d.spec.URL() + " to answer"
+		if err == nil {
+			msg += fmt.Sprintf(" (HTTP %d)", status)
+		}
+		if msg != last {
+			d.dep.emit(d.step, StatusRunning, d.percent+10, msg, nil)
+			last = msg
+		}
+		if time.Now().Add(interval).After(d.deadline) {
+			return &APIError{Step: d.step, Op: "get " + url, Status: status, Err: errors.New(msg), kind: ErrNotReachable}
+		}
+		if err := sleep(ctx, interval); err != nil {
+			if parent.Err() != nil {
+				return err
+			}
+			return &APIError{Step: d.step, Op: "get " + url, Status: status, Err: errors.New(msg), kind: ErrNotReachable}
+		}
+		interval = min(interval*3/2, 4*d.l.pollInterval)
+	}
+}
+
+// probePublic GETs url once, under the per-call timeout, and returns the
+// status (0 with the error when there is no answer).
+func (d *driver) probePublic(ctx context.Context, url string) (int, error) {
+	cctx, cancel := context.WithTimeout(ctx, d.l.callTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := d.l.public.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	return resp.StatusCode, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -229,6 +230,11 @@ func TestBlobNamingAnotherOrgIsRefused(t *testing.T) {
 
 	w := newSimWorld(t)
 	s := w.launcher(t)
+	// The launcher's own readiness probe (the form says whether launching
+	// is available) is not the blob's doing: know it first.
+	status, _ := getReadyz(t, s)
+	require.Equal(t, http.StatusOK, status)
+	probed := w.sim.Calls()
 	for name, blob := range map[string]string{
 		"current format":              sealBlob(t, sealer, current),
 		"current format, older state": sealBlob(t, sealer, elsewhere),
@@ -243,7 +249,7 @@ func TestBlobNamingAnotherOrgIsRefused(t *testing.T) {
 		})
 	}
 	s.quiesce(t)
-	assert.Empty(t, w.sim.Calls(), "nothing reached Fly")
+	assert.Equal(t, probed, w.sim.Calls(), "nothing reached Fly")
 	assert.Contains(t, s.logs.String(), errForeignOrg.Error(), "the current format is refused for its org")
 }
 

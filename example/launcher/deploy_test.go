@@ -440,10 +440,10 @@ func TestFlyToml(t *testing.T) {
 
 	require.Len(t, hs.Checks, 1)
 	check := hs.Checks[0]
-	assert.Equal(t, "/healthz", check.Path)
+	assert.Equal(t, "/healthz", check.Path, "liveness: routing must not depend on the Fly API (/readyz)")
 	assert.Equal(t, http.MethodGet, strings.ToUpper(check.Method))
 	require.NotNil(t, check.Timeout)
-	assert.Greater(t, check.Timeout.Duration, probeTimeout, "the readiness probe gives up before the check does")
+	assert.GreaterOrEqual(t, check.Timeout.Duration, time.Second)
 	require.NotNil(t, check.GracePeriod)
 	require.NotNil(t, check.Interval)
 

@@ -75,10 +75,15 @@
 // fly.toml. On SIGTERM (Fly's kill_signal there) an instance stops
 // accepting connections, closes its pages' connections with "going away"
 // so that they reconnect at once, to another instance, and exits within
-// shutdownTimeout. GET /healthz answers 200 only once the key base is
-// loaded and the Fly Machines API has answered a probe with the
-// launcher's token (a GET of an app nobody has, cached for a while), 503
-// until then.
+// shutdownTimeout. GET /healthz, fly.toml's check, is liveness: 200
+// while the process serves, whatever the Fly API does, since Fly's proxy
+// routes only to machines whose checks pass and pages, manage links and
+// resumes must keep working when the Fly API is slow or refuses the token.
+// GET /readyz, which no routing depends on, answers 200 only once the Fly
+// Machines API has answered a probe with the launcher's token (a GET of an
+// app nobody has, cached for a while), 503 otherwise; while it fails the
+// launch page says that launching is unavailable right now, disables its
+// form and refuses launches.
 //
 // A client is an IPv4 address or an IPv6 /64 (the peer address, or with
 // -trust-forwarded the right-most X-Forwarded-For entry, or with

@@ -49,6 +49,10 @@ type fly struct {
 func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	f := &fly{image: c.image, pace: 1}
 	var transport http.RoundTripper
+	// edge carries the deploy's check that the Livebook answers at
+	// https://<app>.fly.dev (flylaunch.Options.Public): Fly's edge itself,
+	// or the simulator's stand-in for it, where livebookURL points.
+	edge := http.DefaultTransport
 	token := c.flyToken
 	switch {
 	case c.simulated():
@@ -67,11 +71,13 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		}
 		f.sim = sim
 		transport = handlerTransport{sim}
+		edge = flysim.EdgeTransport("http://flysim.invalid", transport)
 		f.mode = "Simulated Fly.io"
 		f.livebookURL = func(app, _ string) string { return simPrefix + "/livebook/" + app + "/" }
 	case c.flyAPI != nil:
 		base := strings.TrimSuffix(c.flyAPI.String(), "/")
 		transport = flysim.Transport(base, nil)
+		edge = flysim.EdgeTransport(base, nil)
 		f.mode = "Fly API at " + c.flyAPI.Host
 		f.livebookURL = func(app, _ string) string { return base + "/livebook/" + app + "/" }
 	default:
@@ -84,7 +90,13 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		return nil, err
 	}
 	f.client, f.probeApp = client, "sealkit-probe-"+randomToken()[:16]
-	opts := flylaunch.Options{Client: client, Logger: log.With("component", "flylaunch")}
+	// Done means the Livebook answers at its public URL, not only that
+	// its machine passed its checks (which run on Fly's private network):
+	// the page never sends a visitor to a name the edge does not route yet.
+	opts := flylaunch.Options{
+		Client: client, Logger: log.With("component", "flylaunch"),
+		Public: &http.Client{Transport: edge, Timeout: publicTimeout},
+	}
 	if c.simulated() {
 		// The simulator runs simSpeed times faster than Fly: so do its
 		// propagation windows and its machines' boot, so poll as much
@@ -106,6 +118,9 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	f.launcher = l
 	return f, nil
 }
+
+// publicTimeout bounds one check of a Livebook's public URL.
+const publicTimeout = 10 * time.Second
 
 // close stops the deploy drivers of this process (deploys continue on Fly
 // and resume when a client comes back) and flushes the simulator.

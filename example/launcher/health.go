@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// Readiness probe bounds. fly.toml's health check allows 5 s per check;
-// the probe gives up before that.
+// Readiness probe bounds: the probe gives up well within what a caller of
+// /readyz (or a page opening) waits.
 const (
 	probeTimeout = 4 * time.Second  // one call to the Fly API
 	probeFresh   = 30 * time.Second // a good result stands this long
@@ -20,8 +20,29 @@ const (
 // errNotProbed is the readiness before the first probe has returned.
 var errNotProbed = errors.New("the Fly API has not been probed yet")
 
-// readiness serves GET /healthz: 200 "ok" once this instance can serve a
-// launch, 503 until then. The key base is loaded before the server exists
+// liveness serves GET /healthz, the check Fly's proxy routes by: 200 "ok"
+// while the process serves HTTP, whatever the Fly API does. Routing must
+// not depend on the Fly API: when it is slow or refuses the token, pages,
+// manage links and resumes still work (only new launches cannot start),
+// and a check that failed then would take every instance out of routing.
+func liveness(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// errLaunchUnavailable refuses a launch while the Fly API does not answer.
+var errLaunchUnavailable = errors.New("launching is unavailable right now: Fly.io cannot be reached. " +
+	"Try again in a few minutes. Your Livebooks and their manage links still work")
+
+// unavailableMessage is what the page says while the Fly API does not
+// answer: errLaunchUnavailable as the sentence an action's error becomes.
+var unavailableMessage = sentence(errLaunchUnavailable.Error())
+
+// readiness serves GET /readyz, which no routing depends on (fly.toml must
+// not check it): 200 "ok" once this instance can serve a launch, 503 until
+// then. The page asks it too (launchApp.ready), to say that launching is
+// unavailable. The key base is loaded before the server exists
 // (newServer needs its sealer), so what is left to know is whether the Fly
 // Machines API answers with the launcher's token: probe finds out. Its
 // result is cached (probeFresh, probeRetry after a failure) and only one
@@ -83,7 +104,15 @@ func (rd *readiness) logChange(err error) {
 	rd.log.Warn("not ready", "err", err)
 }
 
-// ServeHTTP answers a health check. The body says why it is not ready in
+// ready reports whether launching is possible: false only when the last
+// probe says the Fly API does not answer or refuses the token (not before
+// the first probe has returned).
+func (rd *readiness) ready(ctx context.Context) bool {
+	err := rd.check(ctx)
+	return err == nil || errors.Is(err, errNotProbed)
+}
+
+// ServeHTTP answers a readiness check. The body says why it is not ready in
 // general terms; the log has the detail.
 func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -37,9 +37,12 @@ type launchApp struct {
 	fly     *fly
 	org     string
 	limiter *limiter
-	slots   chan struct{} // one per deploy driven here and still running
-	log     *slog.Logger
-	now     func() time.Time
+	// ready probes the Fly API (cached): while it does not answer, the
+	// page says launching is unavailable and launches are refused.
+	ready *readiness
+	slots chan struct{} // one per deploy driven here and still running
+	log   *slog.Logger
+	now   func() time.Time
 
 	// links seals the manage links of finished launches.
 	links *resume.Handler[manageState]
@@ -73,7 +76,11 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 	default:
 		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	}
-	return c.Snapshot(ctx, 0, view{Phase: phaseIdle})
+	v := view{Phase: phaseIdle}
+	if !a.ready.ready(ctx) {
+		v.Unavailable = unavailableMessage
+	}
+	return c.Snapshot(ctx, 0, v)
 }
 
 // resume attaches c to the deploy of st: the one this process runs (free),
@@ -148,6 +155,9 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	if _, ok := c.State(); ok { // the page holds a launch until it ends
 		return errAlreadyLaunching
 	}
+	if !a.ready.ready(ctx) {
+		return errLaunchUnavailable
+	}
 	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
 		return err
@@ -216,5 +226,6 @@ func friendlyStartError(app string, err error) error {
 	case errors.Is(err, flylaunch.ErrInvalidSpec):
 		return fmt.Errorf("invalid launch: %w", err)
 	}
-	return fmt.Errorf("the launch was refused: %w", err)
+	// Fly did not answer the name check (the detail is in the log).
+	return errLaunchUnavailable
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,8 +340,9 @@ func (m *manageApp) change(st manageState, busy string) manageView {
 	ctx, cancel := context.WithTimeout(m.launches.base, manageTimeout)
 	defer cancel()
 	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
-	if err != nil {
-		return m.base(st, manageView{Error: err.Error()})
+	if err != nil { // Check vetted the record: not expected
+		m.launches.log.Error("manage link names a launch flylaunch refuses", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		return m.base(st, manageView{Error: "This manage link names a Livebook this server cannot act on. Nothing was changed."})
 	}
 	// What the page shows proves nothing: read Fly's state first.
 	before, err := lb.Status(ctx)
@@ -392,18 +392,16 @@ func (m *manageApp) deleted(st manageState, err error, last string) manageView {
 	case err == nil:
 		m.launches.log.Info("launch deleted", "app", st.App, "launch_id", st.LaunchID)
 	case errors.Is(err, flylaunch.ErrAppKept):
-		v.Message = "Deleted the Livebook's machine and its volume. The app " + st.App + " and its addresses were kept: " + keptReason(err)
+		m.launches.log.Info("launch deleted, app kept", "app", st.App, "launch_id", st.LaunchID, "reason", err)
+		v.Message = "Deleted the Livebook's machine and its volume. The app " + st.App + " and its addresses were kept: " +
+			"this launch cannot prove it created the app, or other machines live in it. " +
+			"If you no longer need the app, delete it with Fly's own tools (fly apps destroy " + st.App + ")."
 	default:
 		m.launches.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		v = m.unreachable(st, last)
 		v.Error = "The Livebook may not be deleted completely: Fly.io stopped answering. Once this page shows its state again, delete it again."
 	}
 	return v
-}
-
-// keptReason says why Delete kept the app (ErrAppKept's detail).
-func keptReason(err error) string {
-	return strings.TrimPrefix(err.Error(), flylaunch.ErrAppKept.Error()+": ") + "."
 }
 
 // viewOf renders a status read (or changed) with err. Only ErrGone, or a
@@ -422,8 +420,8 @@ func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err er
 		return v
 	}
 	m.launches.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
-	switch status.State { // no machine read: nothing known
-	case "", flylaunch.StateUnknown, flylaunch.StateGone:
+	switch status.State {
+	case "", flylaunch.StateGone, flylaunch.StateUnknown: // no machine read: nothing known
 		return m.unreachable(st, last)
 	}
 	v.State, v.Message = pageState(status.State)

@@ -219,8 +219,9 @@ func calls(before, after map[string]int) int {
 func TestManageViewOfErrors(t *testing.T) {
 	logs := newLogBuffer()
 	m := &manageApp{launches: &launchApp{
-		fly: &fly{livebookURL: func(_, u string) string { return u }},
-		log: slog.New(slog.NewTextHandler(logs, nil)),
+		fly:  &fly{livebookURL: func(_, u string) string { return u }},
+		log:  slog.New(slog.NewTextHandler(logs, nil)),
+		base: context.Background(),
 	}}
 	st := manageState{App: "viewed-app", Issued: time.Now()}
 	api := &flylaunch.APIError{Op: "list machines", Status: http.StatusBadGateway, RequestID: "req-secret-ish", Err: errors.New("bad gateway")}
@@ -272,7 +273,8 @@ func TestManageViewOfErrors(t *testing.T) {
 			stale          bool
 		}{
 			{"deleted", nil, "gone", "Deleted:", false},
-			{"app kept", fmt.Errorf("%w: other machines live in it", flylaunch.ErrAppKept), "gone", "were kept: other machines live in it.", false},
+			{"app kept", fmt.Errorf("%w: viewed-app still holds 2 machine(s) that launch %s did not create", flylaunch.ErrAppKept, strings.Repeat("5e", 16)),
+				"gone", "The app viewed-app and its addresses were kept", false},
 			{"Fly fails", api, "running", unreachable, true},
 		}
 		for _, tt := range tests {
@@ -282,8 +284,20 @@ func TestManageViewOfErrors(t *testing.T) {
 				assert.Contains(t, v.Message, tt.message)
 				assert.Equal(t, tt.stale, v.Stale)
 				noDetails(t, v)
+				assert.NotContains(t, v.Message+v.Error, strings.Repeat("5e", 16), "the launch ID is a detail for the log")
+				assert.NotContains(t, v.Message+v.Error, "machine(s)")
 			})
 		}
 	})
+	t.Run("record refused", func(t *testing.T) {
+		bad := manageState{App: "viewed-app", LaunchID: "not-a-launch-id", Region: "ams", Issued: time.Now()}
+		v := m.change(bad, "stopping")
+		assert.NotEmpty(t, v.Error)
+		assert.NotContains(t, v.Error, "flylaunch")
+		assert.NotContains(t, v.Error, "LaunchID")
+		assert.Contains(t, v.Error, "Nothing was changed")
+		assert.Regexp(t, `^[A-Z].*\.$`, v.Error, "a sentence")
+	})
 	assert.Contains(t, logs.String(), "req-secret-ish", "the details are in the log")
+	assert.Contains(t, logs.String(), strings.Repeat("5e", 16), "the details are in the log")
 }

@@ -115,7 +115,7 @@ func newServer(o serverOptions) (*server, error) {
 	}
 	s := &server{mux: http.NewServeMux(), log: o.logger, hosts: hosts}
 	s.app = &launchApp{
-		fly: o.fly, org: o.org, limiter: limiter,
+		fly: o.fly, org: o.org, limiter: limiter, ready: newReadiness(o.fly.reachable, o.now, o.logger),
 		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
 	}
 	s.app.base, s.app.cancel = context.WithCancel(context.Background())
@@ -172,7 +172,8 @@ func newServer(o serverOptions) (*server, error) {
 	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
 	s.mux.Handle("/resume", conns.wrap(s.resume))
 	s.mux.Handle("/resume/", conns.wrap(s.resume))
-	s.mux.Handle("GET /healthz", newReadiness(o.fly.reachable, o.now, o.logger))
+	s.mux.HandleFunc("GET /healthz", liveness)
+	s.mux.Handle("GET /readyz", s.app.ready)
 	if o.fly.sim != nil {
 		s.mux.Handle(simPrefix+"/", http.StripPrefix(simPrefix, o.fly.sim))
 	}

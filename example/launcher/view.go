@@ -38,6 +38,10 @@ type view struct {
 	// reload, a copy of its blob) shows the summary without a new one.
 	ManageIssued bool   `json:"manage_issued,omitempty"`
 	Error        string `json:"error,omitempty"`
+	// Unavailable, in the idle view, says why launching is unavailable
+	// right now (the Fly API does not answer): the page disables the
+	// form and shows it.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // viewStep is one line of the step list.
@@ -53,7 +57,7 @@ var stepTitles = []struct {
 	title string
 }{
 	{flylaunch.StepCreateApp, "Create the app"},
-	{flylaunch.StepSecrets, "Store the password as a secret"},
+	{flylaunch.StepSecrets, "Store the password and session key as secrets"},
 	{flylaunch.StepIPs, "Allocate IP addresses"},
 	{flylaunch.StepVolume, "Create a volume for notebooks"},
 	{flylaunch.StepLaunch, "Launch the machine"},

@@ -171,6 +171,8 @@ func failureMessage(err error) string {
 		return "The Livebook this page was tracking no longer exists: it was deleted. You can launch a new one."
 	case errors.Is(err, flylaunch.ErrStartTimeout):
 		return "The launch failed: the machine did not become healthy in time. Launch again in a moment."
+	case errors.Is(err, flylaunch.ErrNotReachable):
+		return "The launch failed: the Livebook started, but Fly.io did not route its address to it in time. Launch again in a moment."
 	case errors.Is(err, flylaunch.ErrMachineFailed):
 		return "The launch failed: Fly.io could not run the Livebook machine. Launch again, or pick another region."
 	}

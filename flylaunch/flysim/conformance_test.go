@@ -659,6 +659,11 @@ func TestConformanceRealistic(t *testing.T) {
 			list, err := c.List(ctx, "real", "metadata.sealkit_launch=abc123")
 			return len(list) == 1, err
 		})
+		poll("the edge routes to the app", func() (bool, error) {
+			rec := httptest.NewRecorder()
+			sim.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/livebook/real/public/health", nil))
+			return rec.Code == http.StatusOK, nil
+		})
 		req := httptest.NewRequest(http.MethodPost, "/livebook/real/", stringsReader("password="+goodPassword))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()

@@ -1,9 +1,12 @@
 package flysim
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"sync"
@@ -12,6 +15,15 @@ import (
 
 // livebookPasswordSecret is the app secret the stand-in Livebook checks.
 const livebookPasswordSecret = "LIVEBOOK_PASSWORD"
+
+// livebookKeyBaseSecret signs the stand-in Livebook's session cookie, as
+// Livebook's LIVEBOOK_SECRET_KEY_BASE signs its sessions. Livebook's
+// README: without it, a random one is generated on every boot, so every
+// boot (an autostopped machine woken up by a request) logs everyone out.
+const livebookKeyBaseSecret = "LIVEBOOK_SECRET_KEY_BASE"
+
+// livebookSessionCookie is the stand-in Livebook's session cookie.
+const livebookSessionCookie = "livebook_session"
 
 var livebookPage = template.Must(template.New("livebook").Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -52,16 +64,37 @@ type livebookData struct {
 const autostartWait = startedAfter + 10*time.Second
 
 // backend is what a request through the proxy reaches: the started
-// machine's LIVEBOOK_PASSWORD, as the process sees it. done ends the
-// request's load on the machine; call it once the answer is written.
+// machine's LIVEBOOK_PASSWORD, as the process sees it, and the key that
+// signs its sessions. done ends the request's load on the machine; call
+// it once the answer is written.
 type backend struct {
 	password string
 	set      bool
-	done     func()
+	// sessionKey is LIVEBOOK_SECRET_KEY_BASE, or without it a key of
+	// this boot of the machine (Livebook draws a random one per boot).
+	sessionKey string
+	done       func()
+}
+
+// sessionKeyOf is the key m's Livebook signs sessions with in its current
+// boot.
+func sessionKeyOf(m *machine) string {
+	if kb, ok := envOf(m, livebookKeyBaseSecret); ok && kb != "" {
+		return "key-base " + kb
+	}
+	return fmt.Sprintf("boot %s %d", m.ID, m.StartAt.UnixNano())
+}
+
+// session is the value of the session cookie of app under key.
+func session(key, app string) string {
+	mac := hmac.New(sha256.New, []byte(key))
+	mac.Write([]byte(app))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // proxy does what Fly's proxy does for a request to the stand-in Livebook
-// of {app}: it answers 404 for an unknown app, picks the newest started
+// of {app}: it answers 404 for an unknown app, and for one the edge does
+// not route to yet (edgeKnows), picks the newest started
 // machine (under a strict Profile, the newest one actually serving
 // Livebook behind its services) and notes the request on it. With none,
 // it starts a stopped machine whose service autostarts (see autostart) and
@@ -80,9 +113,15 @@ func (s *Server) proxy(w http.ResponseWriter, r *http.Request) (backend, bool) {
 		}
 		now := s.now()
 		s.settle(a, now)
+		if at, known := s.edgeKnows(a); !known || now.Before(at) {
+			s.mu.Unlock()
+			http.Error(w, "app not found", http.StatusNotFound)
+			return backend{}, false
+		}
 		if m := s.livebookMachine(a, now); m != nil {
 			b := backend{done: s.served(m)}
 			b.password, b.set = envOf(m, livebookPasswordSecret)
+			b.sessionKey = sessionKeyOf(m)
 			s.mu.Unlock()
 			return b, true
 		}
@@ -115,6 +154,27 @@ func (s *Server) served(m *machine) func() {
 			_ = s.changedLocked()
 		})
 	}
+}
+
+// edgeKnows returns when Fly's edge starts to route to a (Profile.EdgeDelay
+// after its first machine reached "started"); known is false while no
+// machine of a has been started, when the edge has nothing to route to.
+// Without an EdgeDelay the edge knows every app at once. Callers hold s.mu.
+func (s *Server) edgeKnows(a *app) (at time.Time, known bool) {
+	if s.prof.EdgeDelay <= 0 {
+		return time.Time{}, true
+	}
+	for _, m := range a.Machines {
+		if m.StartAt == nil {
+			continue
+		}
+		// CreatedAt, not StartAt: a restart (autostart after autostop)
+		// does not make the edge forget the app.
+		if !known || m.CreatedAt.Before(at) {
+			at, known = m.CreatedAt, true
+		}
+	}
+	return at.Add(s.realDuration(startedAfter + s.prof.EdgeDelay)), known
 }
 
 // hold returns nil after a state change or waitPoll (the clock may have
@@ -165,7 +225,11 @@ func (s *Server) livebookHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // livebookLogin serves GET and POST /livebook/{app}/: the login form, and
-// its check against the LIVEBOOK_PASSWORD the machine was launched with.
+// its check against the LIVEBOOK_PASSWORD the machine was launched with,
+// which sets a session cookie; a GET with a valid one is signed in. The
+// cookie is signed with LIVEBOOK_SECRET_KEY_BASE, or without it with a
+// key of the machine's current boot: then a stop and start (autostop and
+// the next request) signs everyone out, as in Livebook.
 func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
@@ -181,11 +245,17 @@ func (s *Server) livebookLogin(w http.ResponseWriter, r *http.Request) {
 	defer b.done()
 	data := livebookData{App: r.PathValue("app")}
 	status := http.StatusOK
+	want := session(b.sessionKey, data.App)
+	if c, err := r.Cookie(livebookSessionCookie); err == nil && hmac.Equal([]byte(c.Value), []byte(want)) {
+		data.OK = true // signed in this boot, or with the same key base
+	}
 	if r.Method == http.MethodPost {
 		data.OK = b.set && passwordEqual(r.PostForm.Get("password"), b.password)
 		if !data.OK {
 			data.Failed = true
 			status = http.StatusUnauthorized
+		} else {
+			http.SetCookie(w, &http.Cookie{Name: livebookSessionCookie, Value: want, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

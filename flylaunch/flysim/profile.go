@@ -45,6 +45,15 @@ type Profile struct {
 	// request through the stand-in Livebook path before Fly's proxy stops
 	// (or suspends) those whose service says autostop; 0 means never.
 	AutostopIdle time.Duration
+	// EdgeDelay is how long after an app's first machine reached
+	// "started" Fly's edge starts to route <app>.fly.dev to it: until
+	// then the stand-in Livebook path answers 404, as for an app the edge
+	// does not know. Fly: the app answers on its IP at once and at
+	// <app>.fly.dev "after a small delay", proxy nodes learn of a started
+	// machine with a delay, and health checks run on the private network,
+	// not through the edge — so a machine passes its checks before its
+	// public name answers. 0 means at once.
+	EdgeDelay time.Duration
 	// StrictMachines makes machines behave as their config says: only
 	// images flysim knows boot (others end in launch_failed or failed),
 	// health checks pass only on the port and path the image serves, a
@@ -109,11 +118,13 @@ const defaultAutostopIdle = 5 * time.Minute
 // Realistic is the profile of a simulator at least as hard as Fly: slow to
 // agree after a write, strict about machine config. Windows (simulated
 // time, upper bounds): app 4 s with 1 in 4 answers a 401, machine and
-// volume 3 s, machine and volume lists 5 s, stop 2 s; autostop after 5
-// idle minutes; a stopped-wait needs the instance, start and stop are
-// refused from busy states, and the documented rate limits apply. Half
-// the volumes created without a compute hint land on a host without room
-// for a machine (flysim's pick; Fly says only "can").
+// volume 3 s, machine and volume lists 5 s, stop 2 s; the edge routes to
+// a new app 30 s after its first machine started (5 s after a Livebook's
+// checks pass); autostop after 5 idle minutes; a stopped-wait needs the
+// instance, start and stop are refused from busy states, and the
+// documented rate limits apply. Half the volumes created without a compute
+// hint land on a host without room for a machine (flysim's pick; Fly says
+// only "can").
 // A first boot pulls the image for 12 s on a host that has not pulled it
 // and takes 9 s longer on a new volume: in the log of Fly's "Watch an
 // app's logs" (https://fly.io/docs/apps/info/), "Pulling container image"
@@ -129,6 +140,7 @@ func Realistic() Profile {
 		MachinePropagation:  3 * time.Second,
 		ListLag:             5 * time.Second,
 		Stopping:            2 * time.Second,
+		EdgeDelay:           30 * time.Second,
 		AutostopIdle:        defaultAutostopIdle,
 		StrictMachines:      true,
 		VolumeHostFullRate:  0.5,
@@ -159,7 +171,7 @@ func (p Profile) resolve() (Profile, error) {
 	}
 	for name, d := range map[string]time.Duration{
 		"AppPropagation": p.AppPropagation, "MachinePropagation": p.MachinePropagation,
-		"ListLag": p.ListLag, "Stopping": p.Stopping, "AutostopIdle": p.AutostopIdle,
+		"ListLag": p.ListLag, "Stopping": p.Stopping, "AutostopIdle": p.AutostopIdle, "EdgeDelay": p.EdgeDelay,
 		"ImagePull": p.ImagePull, "FreshVolumeBoot": p.FreshVolumeBoot,
 	} {
 		if d < 0 {

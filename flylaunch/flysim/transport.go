@@ -49,3 +49,30 @@ func (t *rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	out.Host = ""
 	return t.next.RoundTrip(out)
 }
+
+// EdgeTransport returns an http.RoundTripper that plays Fly's edge for a
+// simulator at baseURL: a request for https://<app>.fly.dev/<path> goes to
+// baseURL/livebook/<app>/<path>, the app's stand-in Livebook, through next
+// (http.DefaultTransport if nil). Requests for other hosts fail. Give an
+// http.Client with it to flylaunch.Options.Public, so that a deploy's
+// check of its public URL reaches the simulator (and sees
+// [Profile.EdgeDelay]).
+func EdgeTransport(baseURL string, next http.RoundTripper) http.RoundTripper {
+	return &edge{next: Transport(baseURL, next)}
+}
+
+type edge struct{ next http.RoundTripper }
+
+func (t *edge) RoundTrip(req *http.Request) (*http.Response, error) {
+	app, ok := strings.CutSuffix(req.URL.Hostname(), ".fly.dev")
+	if !ok || app == "" || strings.Contains(app, ".") {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, fmt.Errorf("flysim: %s is not an <app>.fly.dev host", req.URL.Host)
+	}
+	out := req.Clone(req.Context())
+	out.URL.Path = "/livebook/" + app + "/" + strings.TrimPrefix(req.URL.Path, "/")
+	out.URL.RawPath = ""
+	return t.next.RoundTrip(out)
+}

@@ -35,9 +35,15 @@ const { connectResume } = await import(hooksURL);
     if (ms < 1000) return Math.round(ms) + " ms";
     return ms < 10000 ? (ms / 1000).toFixed(1) + " s" : Math.round(ms / 1000) + " s";
   }
+  let unavailable = ""; // why launching is unavailable right now, from the server
   function setBusy(busy) {
-    $("launch").disabled = busy || !client;
+    $("launch").disabled = busy || !client || !!unavailable;
     $("launch").textContent = busy ? "Launching…" : "Launch";
+  }
+  function setUnavailable(msg) {
+    unavailable = msg || "";
+    $("unavailable").textContent = unavailable;
+    $("unavailable").hidden = !unavailable;
   }
 
   function renderSteps(steps) {
@@ -73,6 +79,7 @@ const { connectResume } = await import(hooksURL);
         // client once the blob is cleared).
         if (showingSummary) return;
         show("form");
+        setUnavailable(v.unavailable);
         setBusy(false);
         break;
       case "running":
@@ -112,6 +119,7 @@ const { connectResume } = await import(hooksURL);
         bar = null;
         showError(v.error || "The launch failed.");
         show("form");
+        setUnavailable(v.unavailable);
         setBusy(false);
         break;
     }
@@ -126,7 +134,7 @@ const { connectResume } = await import(hooksURL);
       retrying: "Connection lost, reconnecting…",
       closed: "Disconnected",
     }[status] || status;
-    $("launch").disabled = status !== "open" || $("launch").textContent !== "Launch";
+    $("launch").disabled = status !== "open" || $("launch").textContent !== "Launch" || !!unavailable;
   }
 
   function onResult(result) {
