@@ -53,9 +53,12 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 	}
 	if d.resumed {
 		// What the record names may have been made a moment ago by a
-		// process that crashed, which may also have launched the machine.
+		// process that crashed, which may also have launched the machine;
+		// and another driver of the launch (a second tab's, on another
+		// instance) may have launched a twin of the recorded one: a
+		// resumed deploy always looks for one (dedupe).
 		d.visibleBy = time.Now().Add(d.l.propagation)
-		d.ambiguous = d.rec.MachineID == ""
+		d.ambiguous = true
 		d.volumeAmbiguous = d.rec.VolumeID == "" && !d.rec.done(StepVolume)
 		d.launchedAt, d.volumeAt = time.Now(), time.Now()
 	}

@@ -138,22 +138,35 @@ func (d *driver) adoptNamesake(ctx context.Context, op string, conflict error) e
 	return newAPIError(d.step, op, 1, conflict)
 }
 
-// readopt answers the deploy's machine found destroyed while the deploy
-// may share its launch with another driver (resumed, or after an
-// ambiguous launch): that driver's dedupe keeps the oldest machine of the
-// launch and destroys the others, so the deploy follows the machine that
-// carries the launch ID now. It reports whether there is one.
+// readopt answers the deploy's machine found destroyed: another driver of
+// the launch (a second tab's, on another instance) may have kept a twin
+// of it and destroyed this one (dedupe), so the deploy follows the machine
+// that carries the launch ID now, if any. Only a driver of this launch
+// makes a machine carrying its ID. It reports whether there is one.
 func (d *driver) readopt(ctx context.Context, m *fly.Machine) (bool, error) {
-	if m.IsActive() || !d.resumed && !d.ambiguous {
+	if m.IsActive() {
 		return false, nil
 	}
 	ms, err := d.listMachines(ctx)
 	if err != nil || len(ms) == 0 {
 		return false, err
 	}
-	d.l.log.Info("flylaunch: following the launch's machine", "launch_id", d.rec.LaunchID, "was", m.ID, "now", ms[0].ID)
-	d.adopt(ms[0])
+	keep := preferred(ms)
+	d.l.log.Info("flylaunch: following the launch's machine", "launch_id", d.rec.LaunchID, "was", m.ID, "now", keep.ID)
+	d.adopt(keep)
 	return true, nil
+}
+
+// preferred is the machine of the launch that every driver keeps, of ms
+// (oldest first): the oldest one that a deploy marked done (DoneKey: a
+// page shows it), else the oldest.
+func preferred(ms []*fly.Machine) *fly.Machine {
+	for _, m := range ms {
+		if finishedBefore(m) {
+			return m
+		}
+	}
+	return ms[0]
 }
 
 // launchOnHeldVolume answers a launch refused because the launch's volume
@@ -180,7 +193,7 @@ func (d *driver) adoptMachine(ctx context.Context) (bool, error) {
 	if err != nil || len(ms) == 0 {
 		return false, err
 	}
-	d.adopt(ms[0])
+	d.adopt(preferred(ms))
 	return true, nil
 }
 
@@ -188,7 +201,9 @@ func (d *driver) adoptMachine(ctx context.Context) (bool, error) {
 // may have launched twice or created its volume twice (an ambiguous call,
 // or a resume racing the process that started it), it waits until the
 // lists have had the propagation bound to catch up, lists the machines
-// carrying the launch ID, keeps the oldest and destroys the others, which
+// carrying the launch ID, keeps one (preferred: the one a deploy marked
+// done, else the oldest, as every driver of the launch does) and
+// destroys the others, which
 // are provably this launch's, then keeps the volume the kept machine
 // mounts and deletes the other volumes of the launch's name
 // (dedupeVolumes). It reports whether the deploy's machine changed.
@@ -211,8 +226,11 @@ func (d *driver) dedupe(ctx context.Context) (bool, error) {
 	if err != nil || len(ms) == 0 {
 		return false, err
 	}
-	keep := ms[0]
-	for _, m := range ms[1:] {
+	keep := preferred(ms)
+	for _, m := range ms {
+		if m == keep {
+			continue
+		}
 		d.l.log.Warn("flylaunch: destroying a duplicate machine", "launch_id", d.rec.LaunchID, "machine", m.ID, "kept", keep.ID)
 		if err := d.destroyMachine(ctx, m.ID); err != nil {
 			return false, err

@@ -258,3 +258,56 @@ func TestStatusUnknownWhenFlyCannotBeRead(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, StateUnknown, st.State)
 }
+
+// TestResumedTwinYieldsToTheDoneMachine: a second tab's driver, killed by
+// a restart after it had launched its own machine of the launch (a twin
+// of the one the first tab's driver made healthy), is resumed from its
+// last record, which names its twin. It must look for the launch's other
+// machine: the one marked done stays (a page shows it), the twin goes,
+// and the resume only reports. Before, it drove its twin to healthy and
+// the launch kept two machines and two volumes.
+func TestResumedTwinYieldsToTheDoneMachine(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	spec := testSpec("twin-livebook").withDefaults()
+	rec := interruptAt(t, e, spec, StepIPs, false)
+	done := resumeToDone(t, e, spec, rec)
+
+	// The other driver's twin: its own volume, and a machine carrying the
+	// launch ID on it, as launchMachine makes one.
+	var vol *fly.Volume
+	require.NoError(t, untilSeen(func() (err error) {
+		vol, err = e.client.CreateVolume(waitCtx(t), spec.App, fly.CreateVolumeRequest{Name: volumeName(spec.App), Region: spec.Region, SizeGb: ptr(1)})
+		return err
+	}))
+	in, err := launchInput(spec, rec.LaunchID, done.SecretsVersion, vol.ID)
+	require.NoError(t, err)
+	in.Name += "-twin" // a lagging list let the same name through; any name will do here
+	twin, err := e.client.Launch(waitCtx(t), spec.App, in)
+	require.NoError(t, err)
+	require.True(t, machineExists(t, e, spec.App, twin.ID))
+	twinRec := rec
+	twinRec.Step, twinRec.MachineID, twinRec.VolumeID = StepLaunch, twin.ID, vol.ID
+
+	d, err := e.launcher(t).Resume(waitCtx(t), spec, twinRec)
+	require.NoError(t, err)
+	res, err := d.Wait(waitCtx(t))
+	require.NoError(t, err)
+	assert.Equal(t, done.MachineID, res.Record.MachineID, "the machine a page shows done is kept")
+	assert.True(t, res.Reported, "the launch had finished: the twin's page only reports it")
+	assert.False(t, machineExists(t, e, spec.App, twin.ID), "the twin is gone")
+	assertOneOfEach(t, e, spec.App)
+}
+
+// untilSeen repeats fn while Fly answers as for a resource it has not
+// caught up with (404, 401) or rate-limits it (429), a bounded number of
+// times, and returns its last error.
+func untilSeen(fn func() error) error {
+	var err error
+	for range 2000 {
+		if err = fn(); !notVisibleYet(err) && statusOf(err) != http.StatusTooManyRequests {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return err
+}
