@@ -143,14 +143,6 @@ func sessionID(r *http.Request) (string, error) {
 	return c.Value, nil
 }
 
-// flyClientIP is the example's Options.ClientAddr behind Fly.io's proxy,
-// which puts the client's address in Fly-Client-IP. Trust such a header
-// only behind a proxy that sets it.
-func flyClientIP(r *http.Request) netip.Addr {
-	a, _ := netip.ParseAddr(r.Header.Get("Fly-Client-IP"))
-	return a
-}
-
 // whoApp reports, for every connection, its result and what the Conn
 // kept of the request that opened it.
 type whoApp struct{ seen chan<- string }
@@ -180,15 +172,15 @@ func ExampleOptions() {
 	seen := make(chan string, 4)
 	h, err := resume.New(sealer, whoApp{seen: seen}, resume.Options{
 		Key:            "launch",
-		MaxAge:         30 * time.Minute,              // a job never takes longer
-		Bind:           sessionID,                     // a copied blob is useless elsewhere
-		ClientAddr:     flyClientIP,                   // Conn.ClientAddr for rate limits
-		OriginPatterns: []string{"*.example.com"},     // pages on these hosts may connect
-		PingInterval:   20 * time.Second,              // below the proxy's 30 s idle timeout
-		WriteTimeout:   5 * time.Second,               // drop a client that stops reading
-		RestoreTimeout: 10 * time.Second,              // a page answers at once or not at all
-		MaxFrameSize:   16 << 10,                      // states and events are small
-		Logger:         slog.New(slog.DiscardHandler), // or the app's logger
+		MaxAge:         30 * time.Minute,                       // a job never takes longer
+		Bind:           sessionID,                              // a copied blob is useless elsewhere
+		ClientAddr:     resume.ClientAddrFrom("Fly-Client-IP"), // Fly.io's proxy sets it
+		OriginPatterns: []string{"*.example.com"},              // pages on these hosts may connect
+		PingInterval:   20 * time.Second,                       // below the proxy's 30 s idle timeout
+		WriteTimeout:   5 * time.Second,                        // drop a client that stops reading
+		RestoreTimeout: 10 * time.Second,                       // a page answers at once or not at all
+		MaxFrameSize:   16 << 10,                               // states and events are small
+		Logger:         slog.New(slog.DiscardHandler),          // or the app's logger
 	})
 	if err != nil {
 		panic(err)
@@ -224,6 +216,34 @@ func ExampleOptions() {
 	// resumed, client 203.0.113.7, host 127.0.0.1
 	// unbound, client 203.0.113.7, host 127.0.0.1
 	// no session: true
+}
+
+// ClientAddrFrom reads the client's address from the header a trusted
+// proxy sets: the right-most X-Forwarded-For entry is the one the proxy
+// appended, whatever the client sent before it.
+func ExampleClientAddrFrom() {
+	clientAddr := resume.ClientAddrFrom("X-Forwarded-For") // for Options.ClientAddr
+	r := httptest.NewRequest(http.MethodGet, "/resume", nil)
+	r.RemoteAddr = "10.0.0.2:41234"                  // the proxy
+	r.Header.Add("X-Forwarded-For", "198.51.100.66") // forged by the client
+	r.Header.Add("X-Forwarded-For", "203.0.113.7")   // appended by the proxy
+	fmt.Println(clientAddr(r))
+	fmt.Println(resume.ClientAddrFrom("")(r)) // no header trusted: the peer
+	// Output:
+	// 203.0.113.7
+	// 10.0.0.2
+}
+
+// ClientKey counts an IPv6 client by its /64, which one subscriber or one
+// machine usually holds whole, and an IPv4 client by its address.
+func ExampleClientKey() {
+	for _, a := range []string{"203.0.113.7", "2001:db8:7:7::1", "2001:db8:7:7:ffff::2"} {
+		fmt.Println(resume.ClientKey(netip.MustParseAddr(a)))
+	}
+	// Output:
+	// 203.0.113.7/32
+	// 2001:db8:7:7::/64
+	// 2001:db8:7:7::/64
 }
 
 // allowHosts answers 421 Misdirected Request to a request whose Host is

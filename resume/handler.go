@@ -167,15 +167,6 @@ func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (peer, bool) 
 	return p, true
 }
 
-// peerAddr is the default Options.ClientAddr: the address of the TCP peer.
-func peerAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}
-
 // writeHTTPError answers a plain HTTP request with an error frame body.
 func writeHTTPError(w http.ResponseWriter, status int, code errorCode, msg string) {
 	w.Header().Set("Content-Type", "application/json")

@@ -62,11 +62,11 @@ type Options struct {
 	// "restored" answer before it closes the connection (default 30s).
 	RestoreTimeout time.Duration
 	// ClientAddr returns the client address of a request that opens a
-	// connection, kept as [Conn.ClientAddr]. The default is the TCP peer's
-	// address. Behind a trusted reverse proxy, return the address the proxy
-	// reports (for instance the right-most X-Forwarded-For entry, the one
-	// the proxy appended); never trust such a header without a proxy that
-	// sets it.
+	// connection, kept as [Conn.ClientAddr] and counted by
+	// MaxConnsPerClient. The default is the TCP peer's address. Behind a
+	// trusted reverse proxy, use [ClientAddrFrom] with the header the proxy
+	// sets (the right-most X-Forwarded-For entry, or Fly-Client-IP on
+	// Fly.io); never trust such a header without a proxy that sets it.
 	ClientAddr func(r *http.Request) netip.Addr
 	// Instance names this server among the instances behind one load
 	// balancer, for instance Fly.io's machine ID (FLY_MACHINE_ID). When set,
