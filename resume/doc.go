@@ -21,6 +21,13 @@
 // ([Conn.State]), forgets it ([Conn.Clear]), and streams the job
 // ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job).
 //
+// What every application serving a Handler needs around it is here too:
+// [AllowHosts] answers only the application's own host names (421 for
+// others), the defence against DNS rebinding that the same-origin check
+// relies on; [ClientAddrFrom] reads the client's address from a trusted
+// proxy's header for Options.ClientAddr, and [ClientKey] counts clients by
+// IPv4 address or IPv6 /64, for rate limits and caps.
+//
 // Behind a load balancer every transport works on every instance without
 // sticky sessions: a WebSocket is one connection, and a fallback POST that
 // reaches an instance other than the one holding its stream can be handed

@@ -24,6 +24,9 @@ var (
 	ErrInvalidOptions = errors.New("resume: invalid options")
 	// ErrShutdown is returned by Handler.Shutdown when it is called twice.
 	ErrShutdown = errors.New("resume: handler shut down")
+	// ErrInvalidHost is wrapped by every error AllowHosts and ListenHosts
+	// return for a host or listen address they cannot use.
+	ErrInvalidHost = errors.New("resume: invalid host")
 )
 
 // errorCode is the code of an "error" frame.

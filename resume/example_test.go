@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -246,28 +245,11 @@ func ExampleClientKey() {
 	// 2001:db8:7:7::/64
 }
 
-// allowHosts answers 421 Misdirected Request to a request whose Host is
-// not one of the application's own names, before next sees it. Without
-// it, DNS rebinding turns any page into a "same-origin" client.
-func allowHosts(next http.Handler, hosts ...string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := r.Host
-		if h, _, err := net.SplitHostPort(r.Host); err == nil {
-			name = h
-		}
-		if !slices.Contains(hosts, strings.ToLower(name)) {
-			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// ExampleHandler_hostValidation puts the handler behind a Host check, so
-// that "same origin" means the application's own origin: a page on
-// attacker.example that re-points its name at the server (DNS rebinding)
-// sends Host and Origin attacker.example, and is turned away.
-func ExampleHandler_hostValidation() {
+// ExampleAllowHosts puts the handler behind a Host check, so that "same
+// origin" means the application's own origin: a page on attacker.example
+// that re-points its name at the server (DNS rebinding) sends Host and
+// Origin attacker.example, and is turned away with 421.
+func ExampleAllowHosts() {
 	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
 	if err != nil {
 		panic(err)
@@ -276,8 +258,15 @@ func ExampleHandler_hostValidation() {
 	if err != nil {
 		panic(err)
 	}
-	srv := allowHosts(h, "launch.example.com", "localhost")
-	for _, host := range []string{"launch.example.com", "attacker.example:8080"} {
+	hosts, err := resume.ListenHosts("localhost:8080") // localhost, 127.0.0.1, ::1
+	if err != nil {
+		panic(err)
+	}
+	srv, err := resume.AllowHosts(h, append(hosts, "launch.example.com")...)
+	if err != nil {
+		panic(err)
+	}
+	for _, host := range []string{"launch.example.com", "localhost:8080", "attacker.example:8080"} {
 		r := httptest.NewRequest(http.MethodGet, "http://"+host+"/resume", nil)
 		r.Header.Set("Origin", "http://"+host)
 		w := httptest.NewRecorder()
@@ -286,7 +275,25 @@ func ExampleHandler_hostValidation() {
 	}
 	// Output:
 	// launch.example.com 426
+	// localhost:8080 426
 	// attacker.example:8080 421
+}
+
+// ListenHosts names what a server answers to on its listen address: a
+// loopback address answers to the loopback names, a wildcard one to them
+// and to every IP literal, as a health checker or a user on the LAN sends.
+func ExampleListenHosts() {
+	for _, addr := range []string{"127.0.0.1:8080", ":8080", "launcher.internal:8080"} {
+		hosts, err := resume.ListenHosts(addr)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(addr, hosts)
+	}
+	// Output:
+	// 127.0.0.1:8080 [127.0.0.1 localhost ::1]
+	// :8080 [127.0.0.1 localhost ::1 0.0.0.0/0 ::/0]
+	// launcher.internal:8080 [launcher.internal]
 }
 
 // flyReplay is the Options.Replay of an application on Fly.io: Fly's

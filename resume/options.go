@@ -41,9 +41,8 @@ type Options struct {
 	// Origin header and same-origin requests (Origin host equals Host) are
 	// always allowed. Same-origin is only as strong as the application's
 	// Host validation: under DNS rebinding an attacker's page sends its own
-	// name as both Origin and Host, so put the Handler behind a check that
-	// answers only the application's own host names (see the Handler
-	// example).
+	// name as both Origin and Host, so put the Handler behind
+	// [AllowHosts] with the application's own host names.
 	OriginPatterns []string
 	// Bind, when set, returns the value a blob is bound to for a request
 	// (e.g. a session cookie's ID). It is sealed with the state; a blob
