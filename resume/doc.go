@@ -26,7 +26,7 @@
 // others), the defence against DNS rebinding that the same-origin check
 // relies on; [ClientAddrFrom] reads the client's address from a trusted
 // proxy's header for Options.ClientAddr, and [ClientKey] counts clients by
-// IPv4 address or IPv6 /64, for rate limits and caps.
+// IPv4 address or IPv6 /64, as Options.MaxConnsPerClient does.
 //
 // Behind a load balancer every transport works on every instance without
 // sticky sessions: a WebSocket is one connection, and a fallback POST that

@@ -47,6 +47,9 @@ const (
 	codeUnknownConn errorCode = "unknown_conn"
 	// codeForbiddenOrigin: the request's Origin is not allowed.
 	codeForbiddenOrigin errorCode = "forbidden_origin"
+	// codeTooManyConnections: the client already holds
+	// Options.MaxConnsPerClient connections.
+	codeTooManyConnections errorCode = "too_many_connections"
 	// codeInternal: the server failed (e.g. App.Open returned an error).
 	codeInternal errorCode = "internal"
 )

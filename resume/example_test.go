@@ -170,16 +170,17 @@ func ExampleOptions() {
 	}
 	seen := make(chan string, 4)
 	h, err := resume.New(sealer, whoApp{seen: seen}, resume.Options{
-		Key:            "launch",
-		MaxAge:         30 * time.Minute,                       // a job never takes longer
-		Bind:           sessionID,                              // a copied blob is useless elsewhere
-		ClientAddr:     resume.ClientAddrFrom("Fly-Client-IP"), // Fly.io's proxy sets it
-		OriginPatterns: []string{"*.example.com"},              // pages on these hosts may connect
-		PingInterval:   20 * time.Second,                       // below the proxy's 30 s idle timeout
-		WriteTimeout:   5 * time.Second,                        // drop a client that stops reading
-		RestoreTimeout: 10 * time.Second,                       // a page answers at once or not at all
-		MaxFrameSize:   16 << 10,                               // states and events are small
-		Logger:         slog.New(slog.DiscardHandler),          // or the app's logger
+		Key:               "launch",
+		MaxAge:            30 * time.Minute,                       // a job never takes longer
+		Bind:              sessionID,                              // a copied blob is useless elsewhere
+		ClientAddr:        resume.ClientAddrFrom("Fly-Client-IP"), // Fly.io's proxy sets it
+		MaxConnsPerClient: 32,                                     // by ClientKey: a few dozen tabs
+		OriginPatterns:    []string{"*.example.com"},              // pages on these hosts may connect
+		PingInterval:      20 * time.Second,                       // below the proxy's 30 s idle timeout
+		WriteTimeout:      5 * time.Second,                        // drop a client that stops reading
+		RestoreTimeout:    10 * time.Second,                       // a page answers at once or not at all
+		MaxFrameSize:      16 << 10,                               // states and events are small
+		Logger:            slog.New(slog.DiscardHandler),          // or the app's logger
 	})
 	if err != nil {
 		panic(err)
