@@ -297,6 +297,99 @@ func ExampleListenHosts() {
 	// launcher.internal:8080 [launcher.internal]
 }
 
+// tickApp streams a job from a goroutine of its own, which runs after Open
+// has returned and stops when the connection ends.
+type tickApp struct{ stopped chan<- error }
+
+func (a tickApp) Open(_ context.Context, c *resume.Conn[job], _ resume.Result[job]) error {
+	go func() {
+		ctx := c.Context() // canceled when the connection ends
+		for seq := uint64(1); ctx.Err() == nil; seq++ {
+			_ = c.Event(ctx, seq, map[string]uint64{"step": seq})
+			time.Sleep(10 * time.Millisecond)
+		}
+		a.stopped <- ctx.Err()
+	}()
+	return nil
+}
+
+func (tickApp) Action(context.Context, *resume.Conn[job], string, json.RawMessage) error {
+	return nil
+}
+
+// Conn.Context hands work that outlives an App call the connection's
+// lifetime: the page goes away, the streaming goroutine stops.
+func ExampleConn_Context() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	stopped := make(chan error, 1)
+	h, err := resume.New(sealer, tickApp{stopped: stopped}, resume.Options{Key: "launch"})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer func() { _ = h.Shutdown(context.Background()) }()
+
+	ctx := context.Background()
+	ws, _, err := connect(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/resume", nil, "")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(read(ctx, ws)["data"], read(ctx, ws)["data"])
+	_ = ws.Close(websocket.StatusNormalClosure, "") // the page goes away
+	fmt.Println("stream stopped:", <-stopped)
+	// Output:
+	// map[step:1] map[step:2]
+	// stream stopped: context canceled
+}
+
+// MaxConnsPerClient refuses a client's connection over the cap with 429
+// and an error frame; another client is not affected.
+func ExampleOptions_maxConnsPerClient() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	h, err := resume.New(sealer, jobApp{}, resume.Options{
+		Key:               "launch",
+		ClientAddr:        resume.ClientAddrFrom("X-Forwarded-For"), // behind a proxy
+		MaxConnsPerClient: 1,                                        // for the example: say 32
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer func() { _ = h.Shutdown(context.Background()) }()
+
+	ctx := context.Background()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/resume"
+	from := func(addr string) *websocket.DialOptions {
+		return &websocket.DialOptions{Subprotocols: []string{resume.Subprotocol}, HTTPHeader: http.Header{"X-Forwarded-For": {addr}}}
+	}
+	first, _, err := websocket.Dial(ctx, url, from("2001:db8:7:7::1"))
+	if err != nil {
+		panic(err)
+	}
+	defer first.CloseNow()
+	_, resp, _ := websocket.Dial(ctx, url, from("2001:db8:7:7::2")) // the same /64
+	var refusal struct{ Code string }
+	_ = json.NewDecoder(resp.Body).Decode(&refusal)
+	fmt.Println(resp.StatusCode, refusal.Code)
+	other, _, err := websocket.Dial(ctx, url, from("203.0.113.7"))
+	if err != nil {
+		panic(err)
+	}
+	defer other.CloseNow()
+	fmt.Println("another client connects")
+	// Output:
+	// 429 too_many_connections
+	// another client connects
+}
+
 // flyReplay is the Options.Replay of an application on Fly.io: Fly's
 // proxy takes an answer carrying "fly-replay: instance=<machine ID>" as an
 // order to replay the request on that machine, so the client never sees
