@@ -19,7 +19,8 @@
 // [Result] of the client's blob, Action for each client action. Through the
 // [Conn] it stores a new state ([Conn.Store]), reads the one the page holds
 // ([Conn.State]), forgets it ([Conn.Clear]), and streams the job
-// ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job).
+// ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job), from a
+// goroutine of its own if need be, bounded by [Conn.Context].
 //
 // What every application serving a Handler needs around it is here too:
 // [AllowHosts] answers only the application's own host names (421 for
