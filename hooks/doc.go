@@ -59,24 +59,32 @@
 //
 // A [Handler] serves the two files with a strong ETag (304 on a matching
 // If-None-Match), immutable long-lived caching and nosniff. Because the
-// caching is immutable, link to the file through [Handler.URL] or
-// [Handler.ScriptTag]: their URLs carry a content version, so a new release is
-// a new URL. [Handler.Integrity] gives the Subresource Integrity value
-// ("sha384-...") of a file.
+// caching is immutable, link to the file through [Handler.ImportMap],
+// [Handler.URL] or [Handler.ScriptTag]: their URLs carry a content version,
+// so a new release is a new URL. [Handler.Integrity] gives the Subresource
+// Integrity value ("sha384-...") of a file.
 //
-// Mount the handler under a prefix with [net/http.StripPrefix]:
+// Mount the handler under a prefix with [net/http.StripPrefix], and put its
+// import map into the page's head with html/template:
 //
 //	h := hooks.New()
 //	mux.Handle("/hooks/", http.StripPrefix("/hooks", h))
-//	tag, err := h.ScriptTag("/hooks") // for an html/template page
+//	importMap, err := h.ImportMap("/hooks") // {{.ImportMap}}, before any module script
+//	hash, err := h.ImportMapHash("/hooks")  // script-src 'self' <hash>, under a strict CSP
 //
-// A plain page then imports the same versioned URL from its own module
-// script, with no build step:
+// The map points the bare specifier "sealkit-resume" ([Specifier]) at the
+// versioned URL and pins its integrity, so every module of the page, inline
+// or a static file, imports it by name, with no build step and no version
+// in any script:
 //
 //	<script type="module">
-//	import {connectResume} from "/hooks/sealkit-resume.js?v=..."; // h.URL("/hooks", hooks.ScriptFile)
+//	import {connectResume} from "sealkit-resume";
 //	const client = connectResume({key: "job", url: "/resume", onResult: (r) => console.log(r.status)});
 //	</script>
+//
+// A page that keeps its own import map adds the entry itself, from
+// [Handler.URL] and [Handler.Integrity]; [Handler.ScriptTag] renders a
+// module script tag of the versioned URL for pages without one.
 //
 // A Phoenix LiveView app bundles its JavaScript with esbuild, which cannot
 // bundle that URL: vendor the file into assets/vendor/ and import it from

@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,6 +64,39 @@ func ExampleHandler_ScriptTag() {
 	// true
 	// true
 	// true 71
+}
+
+// ImportMap names the module for every script of an html/template page,
+// so the page's own modules, inline or static files, import
+// "sealkit-resume" and never a versioned URL; ImportMapHash lets a strict
+// Content-Security-Policy run the map.
+func ExampleHandler_ImportMap() {
+	h := hooks.New()
+	importMap, err := h.ImportMap("/hooks")
+	if err != nil {
+		panic(err)
+	}
+	hash, err := h.ImportMapHash("/hooks")
+	if err != nil {
+		panic(err)
+	}
+	page := template.Must(template.New("page").Parse(`<!doctype html>
+<title>Job</title>
+{{.ImportMap}}
+<script type="module" src="/static/app.js"></script>
+`)) // app.js: import {connectResume} from "sealkit-resume";
+	csp := "default-src 'self'; script-src 'self' " + hash // the header of every page
+
+	var buf strings.Builder
+	if err := page.Execute(&buf, map[string]any{"ImportMap": importMap}); err != nil {
+		panic(err)
+	}
+	src, _ := h.URL("/hooks", hooks.ScriptFile)
+	fmt.Println(strings.Contains(buf.String(), `<script type="importmap">{"imports":{"sealkit-resume":"`+src+`"},"integrity":{"`+src+`":"sha384-`))
+	fmt.Println(strings.HasPrefix(csp, "default-src 'self'; script-src 'self' 'sha256-"))
+	// Output:
+	// true
+	// true
 }
 
 // A Phoenix LiveView stores its state in the browser through ResumeHook as

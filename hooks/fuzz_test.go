@@ -1,9 +1,12 @@
 package hooks_test
 
 import (
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/sealkit/sealkit/hooks"
@@ -41,6 +44,34 @@ func FuzzServeHTTP(f *testing.F) {
 			}
 		default:
 			t.Fatalf("unexpected status %d", rec.Code)
+		}
+	})
+}
+
+// FuzzImportMap feeds arbitrary prefixes to ImportMap: it refuses them or
+// renders one script element whose text is a JSON import map with no "<"
+// in it, so nothing in a prefix can end the element or start another.
+func FuzzImportMap(f *testing.F) {
+	for _, p := range []string{"/hooks", "https://cdn.example/a/", `/a"</script><x>&`, "javascript:x", "%zz", "/\u2028"} {
+		f.Add(p)
+	}
+	h := hooks.New()
+	f.Fuzz(func(t *testing.T, prefix string) {
+		tag, err := h.ImportMap(prefix)
+		if err != nil {
+			if !errors.Is(err, hooks.ErrBadPrefix) {
+				t.Fatalf("error %v does not wrap ErrBadPrefix", err)
+			}
+			return
+		}
+		text, ok := strings.CutPrefix(string(tag), `<script type="importmap">`)
+		text, ok2 := strings.CutSuffix(text, `</script>`)
+		if !ok || !ok2 || strings.Contains(text, "<") {
+			t.Fatalf("not one script element: %s", tag)
+		}
+		var m struct{ Imports, Integrity map[string]string }
+		if err := json.Unmarshal([]byte(text), &m); err != nil || len(m.Imports) != 1 || len(m.Integrity) != 1 {
+			t.Fatalf("not an import map (%v): %s", err, text)
 		}
 	})
 }

@@ -80,6 +80,13 @@ func (c *Conn[S]) Host() string { return c.host }
 // Done returns a channel closed when the connection ends.
 func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
 
+// Context returns a context canceled when the connection ends, the one
+// [App.Open] and [App.Action] get. Hand it to work that outlives an App
+// call but not the connection, such as a goroutine that streams a job's
+// events to the page: no goroutine is needed to turn [Conn.Done] into a
+// context.
+func (c *Conn[S]) Context() context.Context { return c.ctx }
+
 // State returns the state last stored on the connection ([Conn.Store]) or
 // resumed into it (the State of a StatusResumed [Result]), and whether
 // there is one: false on a fresh connection and after [Conn.Clear]. It is

@@ -19,7 +19,15 @@
 // [Result] of the client's blob, Action for each client action. Through the
 // [Conn] it stores a new state ([Conn.Store]), reads the one the page holds
 // ([Conn.State]), forgets it ([Conn.Clear]), and streams the job
-// ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job).
+// ([Conn.Snapshot], [Conn.Event], whose seq belongs to the job), from a
+// goroutine of its own if need be, bounded by [Conn.Context].
+//
+// What every application serving a Handler needs around it is here too:
+// [AllowHosts] answers only the application's own host names (421 for
+// others), the defence against DNS rebinding that the same-origin check
+// relies on; [ClientAddrFrom] reads the client's address from a trusted
+// proxy's header for Options.ClientAddr, and [ClientKey] counts clients by
+// IPv4 address or IPv6 /64, as Options.MaxConnsPerClient does.
 //
 // Behind a load balancer every transport works on every instance without
 // sticky sessions: a WebSocket is one connection, and a fallback POST that

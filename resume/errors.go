@@ -24,6 +24,9 @@ var (
 	ErrInvalidOptions = errors.New("resume: invalid options")
 	// ErrShutdown is returned by Handler.Shutdown when it is called twice.
 	ErrShutdown = errors.New("resume: handler shut down")
+	// ErrInvalidHost is wrapped by every error AllowHosts and ListenHosts
+	// return for a host or listen address they cannot use.
+	ErrInvalidHost = errors.New("resume: invalid host")
 )
 
 // errorCode is the code of an "error" frame.
@@ -44,6 +47,9 @@ const (
 	codeUnknownConn errorCode = "unknown_conn"
 	// codeForbiddenOrigin: the request's Origin is not allowed.
 	codeForbiddenOrigin errorCode = "forbidden_origin"
+	// codeTooManyConnections: the client already holds
+	// Options.MaxConnsPerClient connections.
+	codeTooManyConnections errorCode = "too_many_connections"
 	// codeInternal: the server failed (e.g. App.Open returned an error).
 	codeInternal errorCode = "internal"
 )

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -143,14 +142,6 @@ func sessionID(r *http.Request) (string, error) {
 	return c.Value, nil
 }
 
-// flyClientIP is the example's Options.ClientAddr behind Fly.io's proxy,
-// which puts the client's address in Fly-Client-IP. Trust such a header
-// only behind a proxy that sets it.
-func flyClientIP(r *http.Request) netip.Addr {
-	a, _ := netip.ParseAddr(r.Header.Get("Fly-Client-IP"))
-	return a
-}
-
 // whoApp reports, for every connection, its result and what the Conn
 // kept of the request that opened it.
 type whoApp struct{ seen chan<- string }
@@ -179,16 +170,17 @@ func ExampleOptions() {
 	}
 	seen := make(chan string, 4)
 	h, err := resume.New(sealer, whoApp{seen: seen}, resume.Options{
-		Key:            "launch",
-		MaxAge:         30 * time.Minute,              // a job never takes longer
-		Bind:           sessionID,                     // a copied blob is useless elsewhere
-		ClientAddr:     flyClientIP,                   // Conn.ClientAddr for rate limits
-		OriginPatterns: []string{"*.example.com"},     // pages on these hosts may connect
-		PingInterval:   20 * time.Second,              // below the proxy's 30 s idle timeout
-		WriteTimeout:   5 * time.Second,               // drop a client that stops reading
-		RestoreTimeout: 10 * time.Second,              // a page answers at once or not at all
-		MaxFrameSize:   16 << 10,                      // states and events are small
-		Logger:         slog.New(slog.DiscardHandler), // or the app's logger
+		Key:               "launch",
+		MaxAge:            30 * time.Minute,                       // a job never takes longer
+		Bind:              sessionID,                              // a copied blob is useless elsewhere
+		ClientAddr:        resume.ClientAddrFrom("Fly-Client-IP"), // Fly.io's proxy sets it
+		MaxConnsPerClient: 32,                                     // by ClientKey: a few dozen tabs
+		OriginPatterns:    []string{"*.example.com"},              // pages on these hosts may connect
+		PingInterval:      20 * time.Second,                       // below the proxy's 30 s idle timeout
+		WriteTimeout:      5 * time.Second,                        // drop a client that stops reading
+		RestoreTimeout:    10 * time.Second,                       // a page answers at once or not at all
+		MaxFrameSize:      16 << 10,                               // states and events are small
+		Logger:            slog.New(slog.DiscardHandler),          // or the app's logger
 	})
 	if err != nil {
 		panic(err)
@@ -226,28 +218,39 @@ func ExampleOptions() {
 	// no session: true
 }
 
-// allowHosts answers 421 Misdirected Request to a request whose Host is
-// not one of the application's own names, before next sees it. Without
-// it, DNS rebinding turns any page into a "same-origin" client.
-func allowHosts(next http.Handler, hosts ...string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := r.Host
-		if h, _, err := net.SplitHostPort(r.Host); err == nil {
-			name = h
-		}
-		if !slices.Contains(hosts, strings.ToLower(name)) {
-			http.Error(w, "unknown host", http.StatusMisdirectedRequest)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+// ClientAddrFrom reads the client's address from the header a trusted
+// proxy sets: the right-most X-Forwarded-For entry is the one the proxy
+// appended, whatever the client sent before it.
+func ExampleClientAddrFrom() {
+	clientAddr := resume.ClientAddrFrom("X-Forwarded-For") // for Options.ClientAddr
+	r := httptest.NewRequest(http.MethodGet, "/resume", nil)
+	r.RemoteAddr = "10.0.0.2:41234"                  // the proxy
+	r.Header.Add("X-Forwarded-For", "198.51.100.66") // forged by the client
+	r.Header.Add("X-Forwarded-For", "203.0.113.7")   // appended by the proxy
+	fmt.Println(clientAddr(r))
+	fmt.Println(resume.ClientAddrFrom("")(r)) // no header trusted: the peer
+	// Output:
+	// 203.0.113.7
+	// 10.0.0.2
 }
 
-// ExampleHandler_hostValidation puts the handler behind a Host check, so
-// that "same origin" means the application's own origin: a page on
-// attacker.example that re-points its name at the server (DNS rebinding)
-// sends Host and Origin attacker.example, and is turned away.
-func ExampleHandler_hostValidation() {
+// ClientKey counts an IPv6 client by its /64, which one subscriber or one
+// machine usually holds whole, and an IPv4 client by its address.
+func ExampleClientKey() {
+	for _, a := range []string{"203.0.113.7", "2001:db8:7:7::1", "2001:db8:7:7:ffff::2"} {
+		fmt.Println(resume.ClientKey(netip.MustParseAddr(a)))
+	}
+	// Output:
+	// 203.0.113.7/32
+	// 2001:db8:7:7::/64
+	// 2001:db8:7:7::/64
+}
+
+// ExampleAllowHosts puts the handler behind a Host check, so that "same
+// origin" means the application's own origin: a page on attacker.example
+// that re-points its name at the server (DNS rebinding) sends Host and
+// Origin attacker.example, and is turned away with 421.
+func ExampleAllowHosts() {
 	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
 	if err != nil {
 		panic(err)
@@ -256,8 +259,15 @@ func ExampleHandler_hostValidation() {
 	if err != nil {
 		panic(err)
 	}
-	srv := allowHosts(h, "launch.example.com", "localhost")
-	for _, host := range []string{"launch.example.com", "attacker.example:8080"} {
+	hosts, err := resume.ListenHosts("localhost:8080") // localhost, 127.0.0.1, ::1
+	if err != nil {
+		panic(err)
+	}
+	srv, err := resume.AllowHosts(h, append(hosts, "launch.example.com")...)
+	if err != nil {
+		panic(err)
+	}
+	for _, host := range []string{"launch.example.com", "localhost:8080", "attacker.example:8080"} {
 		r := httptest.NewRequest(http.MethodGet, "http://"+host+"/resume", nil)
 		r.Header.Set("Origin", "http://"+host)
 		w := httptest.NewRecorder()
@@ -266,7 +276,118 @@ func ExampleHandler_hostValidation() {
 	}
 	// Output:
 	// launch.example.com 426
+	// localhost:8080 426
 	// attacker.example:8080 421
+}
+
+// ListenHosts names what a server answers to on its listen address: a
+// loopback address answers to the loopback names, a wildcard one to them
+// and to every IP literal, as a health checker or a user on the LAN sends.
+func ExampleListenHosts() {
+	for _, addr := range []string{"127.0.0.1:8080", ":8080", "launcher.internal:8080"} {
+		hosts, err := resume.ListenHosts(addr)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(addr, hosts)
+	}
+	// Output:
+	// 127.0.0.1:8080 [127.0.0.1 localhost ::1]
+	// :8080 [127.0.0.1 localhost ::1 0.0.0.0/0 ::/0]
+	// launcher.internal:8080 [launcher.internal]
+}
+
+// tickApp streams a job from a goroutine of its own, which runs after Open
+// has returned and stops when the connection ends.
+type tickApp struct{ stopped chan<- error }
+
+func (a tickApp) Open(_ context.Context, c *resume.Conn[job], _ resume.Result[job]) error {
+	go func() {
+		ctx := c.Context() // canceled when the connection ends
+		for seq := uint64(1); ctx.Err() == nil; seq++ {
+			_ = c.Event(ctx, seq, map[string]uint64{"step": seq})
+			time.Sleep(10 * time.Millisecond)
+		}
+		a.stopped <- ctx.Err()
+	}()
+	return nil
+}
+
+func (tickApp) Action(context.Context, *resume.Conn[job], string, json.RawMessage) error {
+	return nil
+}
+
+// Conn.Context hands work that outlives an App call the connection's
+// lifetime: the page goes away, the streaming goroutine stops.
+func ExampleConn_Context() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	stopped := make(chan error, 1)
+	h, err := resume.New(sealer, tickApp{stopped: stopped}, resume.Options{Key: "launch"})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer func() { _ = h.Shutdown(context.Background()) }()
+
+	ctx := context.Background()
+	ws, _, err := connect(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/resume", nil, "")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(read(ctx, ws)["data"], read(ctx, ws)["data"])
+	_ = ws.Close(websocket.StatusNormalClosure, "") // the page goes away
+	fmt.Println("stream stopped:", <-stopped)
+	// Output:
+	// map[step:1] map[step:2]
+	// stream stopped: context canceled
+}
+
+// MaxConnsPerClient refuses a client's connection over the cap with 429
+// and an error frame; another client is not affected.
+func ExampleOptions_maxConnsPerClient() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	h, err := resume.New(sealer, jobApp{}, resume.Options{
+		Key:               "launch",
+		ClientAddr:        resume.ClientAddrFrom("X-Forwarded-For"), // behind a proxy
+		MaxConnsPerClient: 1,                                        // for the example: say 32
+	})
+	if err != nil {
+		panic(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer func() { _ = h.Shutdown(context.Background()) }()
+
+	ctx := context.Background()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/resume"
+	from := func(addr string) *websocket.DialOptions {
+		return &websocket.DialOptions{Subprotocols: []string{resume.Subprotocol}, HTTPHeader: http.Header{"X-Forwarded-For": {addr}}}
+	}
+	first, _, err := websocket.Dial(ctx, url, from("2001:db8:7:7::1"))
+	if err != nil {
+		panic(err)
+	}
+	defer first.CloseNow()
+	_, resp, _ := websocket.Dial(ctx, url, from("2001:db8:7:7::2")) // the same /64
+	var refusal struct{ Code string }
+	_ = json.NewDecoder(resp.Body).Decode(&refusal)
+	fmt.Println(resp.StatusCode, refusal.Code)
+	other, _, err := websocket.Dial(ctx, url, from("203.0.113.7"))
+	if err != nil {
+		panic(err)
+	}
+	defer other.CloseNow()
+	fmt.Println("another client connects")
+	// Output:
+	// 429 too_many_connections
+	// another client connects
 }
 
 // flyReplay is the Options.Replay of an application on Fly.io: Fly's

@@ -26,9 +26,10 @@ import (
 // needs to resume lives in its sealed blob, so any instance sharing the key
 // base resumes any client.
 type Handler[S any] struct {
-	sealer *seal.Sealer
-	app    App[S]
-	opts   Options
+	sealer  *seal.Sealer
+	app     App[S]
+	opts    Options
+	connCap *connCap // nil without Options.MaxConnsPerClient
 
 	mu       sync.Mutex
 	conns    map[string]*Conn[S]
@@ -49,7 +50,7 @@ func New[S any](sealer *seal.Sealer, app App[S], opts Options) (*Handler[S], err
 	if err != nil {
 		return nil, err
 	}
-	return &Handler[S]{sealer: sealer, app: app, opts: o, conns: make(map[string]*Conn[S])}, nil
+	return &Handler[S]{sealer: sealer, app: app, opts: o, connCap: newConnCap(o.MaxConnsPerClient), conns: make(map[string]*Conn[S])}, nil
 }
 
 // ServeHTTP serves GET B (WebSocket), POST B/stream and POST B/send.
@@ -139,8 +140,10 @@ type peer struct {
 	host   string
 }
 
-// admit runs the checks every transport shares: not shut down, Origin and
-// binding. It answers the request itself and returns ok=false on failure.
+// admit runs the checks every transport shares: not shut down, Origin,
+// binding and the client's connection cap. It answers the request itself
+// and returns ok=false on failure; on success the caller must call
+// h.leave(p) once the connection has ended.
 func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (peer, bool) {
 	h.mu.Lock()
 	down := h.shutdown
@@ -154,27 +157,25 @@ func (h *Handler[S]) admit(w http.ResponseWriter, r *http.Request) (peer, bool) 
 		return peer{}, false
 	}
 	p := peer{client: h.opts.ClientAddr(r), host: r.Host}
-	if h.opts.Bind == nil {
-		return p, true
+	if h.opts.Bind != nil {
+		bind, err := h.opts.Bind(r)
+		if err != nil {
+			h.opts.Logger.Info("resume: binding refused", "err", err)
+			writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "request cannot be bound")
+			return peer{}, false
+		}
+		p.bind = bind
 	}
-	bind, err := h.opts.Bind(r)
-	if err != nil {
-		h.opts.Logger.Info("resume: binding refused", "err", err)
-		writeHTTPError(w, http.StatusForbidden, codeForbiddenOrigin, "request cannot be bound")
+	if !h.connCap.acquire(ClientKey(p.client)) {
+		h.opts.Logger.Debug("resume: too many connections", "client", p.client)
+		writeHTTPError(w, http.StatusTooManyRequests, codeTooManyConnections, "too many open connections from this client; retry later")
 		return peer{}, false
 	}
-	p.bind = bind
 	return p, true
 }
 
-// peerAddr is the default Options.ClientAddr: the address of the TCP peer.
-func peerAddr(r *http.Request) netip.Addr {
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	if err != nil {
-		return netip.Addr{}
-	}
-	return ap.Addr().Unmap()
-}
+// leave ends what admit began for p.
+func (h *Handler[S]) leave(p peer) { h.connCap.release(ClientKey(p.client)) }
 
 // writeHTTPError answers a plain HTTP request with an error frame body.
 func writeHTTPError(w http.ResponseWriter, status int, code errorCode, msg string) {

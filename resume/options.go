@@ -41,9 +41,8 @@ type Options struct {
 	// Origin header and same-origin requests (Origin host equals Host) are
 	// always allowed. Same-origin is only as strong as the application's
 	// Host validation: under DNS rebinding an attacker's page sends its own
-	// name as both Origin and Host, so put the Handler behind a check that
-	// answers only the application's own host names (see the Handler
-	// example).
+	// name as both Origin and Host, so put the Handler behind
+	// [AllowHosts] with the application's own host names.
 	OriginPatterns []string
 	// Bind, when set, returns the value a blob is bound to for a request
 	// (e.g. a session cookie's ID). It is sealed with the state; a blob
@@ -62,12 +61,24 @@ type Options struct {
 	// "restored" answer before it closes the connection (default 30s).
 	RestoreTimeout time.Duration
 	// ClientAddr returns the client address of a request that opens a
-	// connection, kept as [Conn.ClientAddr]. The default is the TCP peer's
-	// address. Behind a trusted reverse proxy, return the address the proxy
-	// reports (for instance the right-most X-Forwarded-For entry, the one
-	// the proxy appended); never trust such a header without a proxy that
-	// sets it.
+	// connection, kept as [Conn.ClientAddr] and counted by
+	// MaxConnsPerClient. The default is the TCP peer's address. Behind a
+	// trusted reverse proxy, use [ClientAddrFrom] with the header the proxy
+	// sets (the right-most X-Forwarded-For entry, or Fly-Client-IP on
+	// Fly.io); never trust such a header without a proxy that sets it.
 	ClientAddr func(r *http.Request) netip.Addr
+	// MaxConnsPerClient caps the concurrent connections, WebSockets and
+	// fallback streams together, that one client holds on this Handler;
+	// 0 (the default) means no cap. Clients are counted by [ClientKey] of
+	// their ClientAddr (an IPv4 address, an IPv6 /64), so behind a proxy
+	// set ClientAddr, or every client counts as the proxy; clients whose
+	// address is invalid share one count. A connection over the cap is
+	// refused before it opens, with HTTP 429 and the error frame
+	// "too_many_connections" (PROTOCOL.md); the client retries with
+	// backoff. A POST B/send belongs to a counted stream and is not
+	// counted. A user with a few dozen tabs open should stay under it: the
+	// example launcher uses 32.
+	MaxConnsPerClient int
 	// Instance names this server among the instances behind one load
 	// balancer, for instance Fly.io's machine ID (FLY_MACHINE_ID). When set,
 	// every connection ID is "<Instance>.<128 random bits>": it tells which
@@ -124,6 +135,9 @@ func (o Options) withDefaults() (Options, error) {
 		case *d.d == 0:
 			*d.d = d.def
 		}
+	}
+	if o.MaxConnsPerClient < 0 {
+		return o, fmt.Errorf("%w: MaxConnsPerClient is negative", ErrInvalidOptions)
 	}
 	switch {
 	case o.MaxFrameSize == 0:

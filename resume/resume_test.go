@@ -381,6 +381,7 @@ func TestShutdownMidStream(t *testing.T) {
 			default:
 				t.Fatal("Done not closed after Shutdown returned")
 			}
+			assert.ErrorIs(t, conn.Context().Err(), context.Canceled, "Context ends with the connection")
 			assert.ErrorIs(t, <-streaming, resume.ErrClosed)
 			assert.ErrorIs(t, conn.Event(context.Background(), 1, nil), resume.ErrClosed)
 			for _, typ := range <-drained {
@@ -396,7 +397,8 @@ func TestShutdownMidStream(t *testing.T) {
 	}
 }
 
-// TestClientGoneEndsConn checks that Done closes when the client leaves.
+// TestClientGoneEndsConn checks that Done closes and Context is canceled
+// when the client leaves, and not before.
 func TestClientGoneEndsConn(t *testing.T) {
 	for _, kind := range transports {
 		t.Run(string(kind), func(t *testing.T) {
@@ -404,7 +406,14 @@ func TestClientGoneEndsConn(t *testing.T) {
 			c := dial(t, kind, srv.url, nil)
 			handshake(t, c, testKey, nil)
 			conn := srv.app.nextConn(t)
+			ctx := conn.Context()
+			require.NoError(t, ctx.Err(), "Context is live while the connection is")
 			c.close()
+			select {
+			case <-ctx.Done():
+			case <-time.After(waitTimeout):
+				t.Fatal("Context not canceled after the client left")
+			}
 			select {
 			case <-conn.Done():
 			case <-time.After(waitTimeout):

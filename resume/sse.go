@@ -71,6 +71,7 @@ func (h *Handler[S]) serveStream(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer h.leave(p)
 	if pe := readStreamBody(w, r); pe != nil {
 		writeHTTPError(w, httpStatus(pe.Code), pe.Code, pe.Message)
 		return
@@ -215,6 +216,8 @@ func httpStatus(code errorCode) int {
 		return http.StatusNotFound
 	case codeForbiddenOrigin:
 		return http.StatusForbidden
+	case codeTooManyConnections:
+		return http.StatusTooManyRequests
 	case codeInternal:
 		return http.StatusInternalServerError
 	default:

@@ -50,6 +50,7 @@ func (h *Handler[S]) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	defer h.leave(p)
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{Subprotocol},
 		OriginPatterns: h.opts.OriginPatterns,
