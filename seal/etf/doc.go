@@ -156,8 +156,26 @@
 // allocated for it, trailing bytes and duplicate map keys fail with
 // ErrSyntax, and tags this package does not handle (pids, ports, references,
 // funs, ...) fail with ErrUnsupported naming the tag, whatever the
-// destination. Compressed terms (tag
-// 80, term_to_binary(T, [compressed])) are rejected with ErrUnsupported:
-// Phoenix tokens never compress, and inflating attacker-supplied data is a
-// risk with no use here.
+// destination. LOCAL_EXT terms (tag 121, term_to_binary(T, [local]) on
+// OTP 26 and later) fail with ErrUnsupported too: a local term can only be
+// decoded by the Erlang VM that made it. Errors about a tag are *TagError
+// values, whose text never quotes the input.
+//
+// # Compressed terms
+//
+// Unmarshal and TupleElements inflate a compressed term
+// (term_to_binary(T, [compressed]): tag 80, the term's size as 4 bytes,
+// a zlib stream) with compress/zlib before decoding it, as binary_to_term
+// does, within bounds: the declared size must be at most MaxInflatedSize
+// (1 MiB; ErrLimit), which is checked before anything is inflated, and
+// the inflated bytes are the only allocation that grows with the input
+// (zlib's own state is fixed); the stream must inflate to exactly
+// the declared size with a valid checksum, and bytes after the stream are
+// refused (ErrSyntax; binary_to_term ignores them, but Erlang never writes
+// them). Erlang compresses only a whole term, so tag 80 inside a term is
+// ErrSyntax. Offsets in errors about the inflated term count from its
+// version byte. Decompress gives the inflated bytes, Compress writes a
+// compressed term when that is shorter, as term_to_binary(T,
+// [compressed]) does; Go's zlib output differs from Erlang's byte for
+// byte, but inflates to the same term.
 package etf
