@@ -96,7 +96,9 @@
 // `etf:"name,omitempty"`) omits it when it is false, 0, "", a nil pointer or
 // interface, or an empty slice, map, array or string. Fields of embedded
 // structs (by value, untagged) are promoted with Go's rules, as in
-// encoding/json; an embedded pointer is an ordinary field. A struct whose
+// encoding/json; an embedded pointer is an ordinary field, and so is an
+// embedded time.Time or big.Int, which encode as one term each (struct{
+// time.Time; Name string } is %{time: ~U[...], name: "x"}). A struct whose
 // fields are all unexported (sync.Mutex, for one) fails with ErrUnsupported
 // rather than becoming an empty map: convert such values first. time.Time
 // is the exception: it is an Elixir DateTime (see Time). Decoding into a
