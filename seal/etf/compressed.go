@@ -71,6 +71,8 @@ func inflate(b []byte) ([]byte, error) {
 		return nil, fail(ErrSyntax, "corrupt zlib stream")
 	case src.Len() > 0:
 		return nil, fail(ErrSyntax, "%d bytes after the zlib stream", src.Len())
+	case size > 0 && out[1] == tagCompressed:
+		return nil, tagError(ErrSyntax, tagCompressed, 1, "a compressed term inside another term (Erlang compresses only a whole term)")
 	}
 	return out, nil
 }
