@@ -41,12 +41,14 @@ func SignedAt(t time.Time) TokenOption { return TokenOption{kind: optSignedAt, t
 // :erlang.term_to_binary(term, [:compressed]), as Phoenix.Token and
 // Plug.Crypto 2.2 and later do with compressed: true: zlib-compressed, but
 // only when that makes it shorter (small terms stay as they are, as in
-// Erlang). Worth it for large, repetitive data; a token still has to fit
-// [MaxTokenSize] and its term [etf.MaxInflatedSize] once inflated. Go's
-// zlib writes other bytes than Erlang's, so a compressed token is not
-// byte-identical to Elixir's, but every reader (plug_crypto 2.1.1 and 2.2
-// included) opens it to the same term. Opening needs no option: Decrypt
-// and Verify inflate compressed payloads whenever they meet one.
+// Erlang). Worth it for large, repetitive data only: each call allocates
+// compress/zlib's compressor (about 800 KB; see BENCHMARKS.md). A token
+// still has to fit [MaxTokenSize] and its term [etf.MaxInflatedSize] once
+// inflated. Go's zlib writes other bytes than Erlang's, so a compressed
+// token is not byte-identical to Elixir's, but every reader (plug_crypto
+// 2.1.1 and 2.2 included) opens it to the same term. Opening needs no
+// option: Decrypt and Verify inflate compressed payloads whenever they meet
+// one.
 func Compressed() TokenOption { return TokenOption{kind: optCompressed} }
 
 // maxAge is a max age as embedded in or applied to a token.
