@@ -40,6 +40,27 @@
 // or [ErrMissing], never hold keys, plaintext or the token, and an opened
 // token only fills dst when it is authentic and within its max age.
 //
+// # Plug.Crypto versions and compressed tokens
+//
+// seal is checked against tokens made by plug_crypto 2.1.1 itself and
+// against tokens built on real Erlang/OTP exactly as plug_crypto 2.2.x
+// builds them (testdata/*.README.md says how each set was made). Since
+// 2.2.0, Phoenix.Token.sign/encrypt accept compressed: true, which writes
+// the payload as :erlang.term_to_binary(payload, [:compressed]): tag 80
+// and a zlib stream, used only when shorter. Decrypt and Verify open such
+// tokens whatever their options, inflating the payload within
+// [etf.MaxInflatedSize] (1 MiB; the declared size is checked before
+// inflating, and a larger term is refused with ErrInvalid even though
+// Erlang would open it); bytes after the zlib stream are refused, where
+// Erlang ignores them. The [Compressed] option makes Encrypt and Sign
+// write compressed payloads as Erlang does; Go's zlib does not produce
+// Erlang's exact bytes, so such a token differs from the one Elixir would
+// make, but plug_crypto 2.1.1 and 2.2 (binary_to_term) open it to the same
+// term. local: true (OTP 26+, a LOCAL_EXT term only the VM that made it
+// can decode) cannot be supported: such tokens are refused with ErrInvalid
+// and an error saying "local". Refused tags are named in the error; its
+// text never holds the plaintext.
+//
 // Every (key base, salt) pair costs one PBKDF2 run, cached in a bounded
 // cache ([KeyCacheSize]) together with the cipher built from the key, so
 // tokens themselves cost only the cipher and the encoding.

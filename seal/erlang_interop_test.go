@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,74 @@ func TestErlangReadsGoOutput(t *testing.T) {
 	require.Equal(t, len(lines), ok, "every line checked and accepted by Erlang")
 	t.Logf("erlang accepted %d ETF encodings, %d XCP. tokens and %d DateTimes",
 		(ok-datetimes)/2, (ok-datetimes)/2, datetimes)
+}
+
+// TestErlangOpensCompressedTokens has real Erlang/OTP open tokens Go made
+// with Compressed(), for the 40 terms of testdata/compressed-tokens.json
+// and a Go struct with times: binary_to_term (what plug_crypto 2.1.1 and 2.2
+// decode with) inflates each payload, Go's zlib output included, and finds
+// {Data, SignedAt, MaxAge} with exactly the term Erlang encoded, for
+// encrypted (XCP.) and signed (SFMyNTY.) tokens alike.
+func TestErlangOpensCompressedTokens(t *testing.T) {
+	escript := erlangTool(t)
+	file := loadCompressedTokens(t)
+	keyBase := []byte("erlang-interop-key-base-0123456789-abcdefghijklmnopqrstuvwxyz-00")
+	const salt = "interop"
+	s, err := New(keyBase)
+	require.NoError(t, err)
+
+	var lines []string
+	compressed := 0
+	add := func(data any, h string) {
+		tok, err := s.Encrypt(salt, data, MaxAge(time.Hour), Compressed())
+		require.NoError(t, err)
+		signed, err := s.Sign(salt, data, MaxAge(time.Hour), Compressed())
+		require.NoError(t, err)
+		payload, err := s.openEncrypted(salt, tok, new([]byte))
+		require.NoError(t, err)
+		if payload[1] == 80 {
+			compressed++
+		}
+		lines = append(lines,
+			fmt.Sprintf("xcp %x %x %s %s", keyBase, salt, tok, h),
+			fmt.Sprintf("hs256 %x %x %s %s", keyBase, salt, signed, h))
+	}
+	for _, term := range file.Terms {
+		plain := plainData(t, term.Compressed["default"])
+		var data any
+		require.NoError(t, etf.Unmarshal(plain, &data), term.Name)
+		add(data, hex.EncodeToString(plain))
+	}
+	at := time.Date(2025, 11, 26, 16, 0, 0, 123456000, time.UTC)
+	type entry struct {
+		time.Time
+		Name string
+		Log  []string
+	}
+	st := entry{Time: at, Name: "launch", Log: slices.Repeat([]string{"machine started"}, 50)}
+	b, err := etf.Marshal(st)
+	require.NoError(t, err)
+	add(st, hex.EncodeToString(b))
+	require.Greater(t, compressed, len(file.Terms)/2, "most payloads travel compressed")
+
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	require.NoError(t, os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, escript, filepath.Join("testdata", "interop.escript"), in).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	ok := 0
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "ok ") {
+			ok++
+		} else {
+			t.Errorf("erlang: %s", line)
+		}
+	}
+	require.Equal(t, len(lines), ok, "every token opened by Erlang to its term")
+	t.Logf("erlang opened %d Go-made tokens with Compressed(), %d of %d payloads compressed", ok, compressed, len(lines)/2)
 }
 
 // erlangTool finds escript with :crypto, skipping when it is missing unless

@@ -160,3 +160,33 @@ func ExampleSealer_Sign() {
 	// SFMyNTY.g2gDYWNuBgAAoOTAmgFiAAAOEA.X_k_QSlXuyb0VhohjyXys42i1nXyAYG4wf4hOwKHK4M
 	// <nil> 99
 }
+
+// A large, repetitive state travels compressed, as Phoenix.Token.encrypt
+// with compressed: true (plug_crypto 2.2) writes it; opening needs no
+// option, and Elixir opens the token to the same term.
+func ExampleCompressed() {
+	s, err := seal.New(keyBase)
+	if err != nil {
+		panic(err)
+	}
+	logLines := make([]string, 200)
+	for i := range logLines {
+		logLines[i] = "machine started, waiting for health checks"
+	}
+	state := map[string]any{"app": "livebook-1", "log": logLines}
+	plain, err := s.Encrypt("launcher state", state)
+	if err != nil {
+		panic(err)
+	}
+	small, err := s.Encrypt("launcher state", state, seal.Compressed())
+	if err != nil {
+		panic(err)
+	}
+	var got struct{ Log []string }
+	if err := s.Decrypt("launcher state", small, &got); err != nil {
+		panic(err)
+	}
+	fmt.Println(len(got.Log), len(small) < len(plain)/10)
+	// Output:
+	// 200 true
+}

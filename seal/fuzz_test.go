@@ -153,3 +153,35 @@ func FuzzPayload(f *testing.F) {
 		checkOpenError(t, s.Verify("livebook", sig, &w), w)
 	})
 }
+
+// FuzzCompressedPayload seals a compressed payload (131, 80, declared
+// size, arbitrary stream) with the real key, as a peer holding the key base
+// could: opening never panics, answers only the opening errors, leaves dst
+// alone on error, and opens exactly the payloads whose stream inflates to a
+// token payload of the declared size. Seeds: the vector payloads
+// compressed, honestly and with a lying size.
+func FuzzCompressedPayload(f *testing.F) {
+	s, vs := fuzzSealer(f)
+	for _, v := range vs {
+		if v.Kind == "encrypt" && v.Expect == "ok" && len(v.Token) < 1024 {
+			payload, err := s.openEncrypted(v.Salt, v.Token, new([]byte))
+			require.NoError(f, err)
+			stream := zlibStream(f, payload[1:])
+			f.Add(uint32(len(payload)-1), stream)
+			f.Add(uint32(len(payload)), stream)
+		}
+	}
+	f.Add(uint32(1<<30), zlibStream(f, make([]byte, 1<<16)))
+	f.Fuzz(func(t *testing.T, declared uint32, stream []byte) {
+		payload := compressedPayload(declared, stream)
+		var v any
+		err := s.Decrypt("livebook", sealRaw(t, s, "livebook", payload), &v)
+		checkOpenError(t, err, v)
+		if _, errZ := etf.Decompress(payload); errZ != nil {
+			require.ErrorIs(t, err, ErrInvalid)
+			require.Contains(t, err.Error(), "compressed")
+		}
+		var w any
+		checkOpenError(t, s.Verify("livebook", signRaw(t, s, "livebook", payload), &w), w)
+	})
+}

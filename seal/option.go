@@ -120,11 +120,12 @@ func WithClock(now func() time.Time) Option {
 // 0). It must not be negative; it counts in whole milliseconds, as
 // signed_at does.
 //
-// The two Plug.Crypto versions differ here. plug_crypto v2.1.1, the newest
-// release, has no future check at all: an Elixir app accepts a token
-// signed at any future time, as long as its max age has not passed. Its
-// main branch (commit b0665ea, "Reject tokens with future signed_at
-// timestamps") answers :invalid for a token signed after its clock, after
+// Plug.Crypto versions differ here. plug_crypto v2.1.1 has no future
+// check at all: an Elixir app accepts a token signed at any future time,
+// as long as its max age has not passed. Its main branch (commit b0665ea,
+// "Reject tokens with future signed_at timestamps"; whether a 2.2.x
+// release carries it is not checked here) answers :invalid for a token
+// signed after its clock, after
 // the checks for an infinite max age (valid) and for a max age of zero or
 // less (expired). Opening follows main: with the default skew of 0 a
 // token signed 1 ms ahead of the clock is invalid, so a Go service opening

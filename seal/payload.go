@@ -38,12 +38,37 @@ func (s *Sealer) appendPayload(buf []byte, data any, tc tokenConfig) ([]byte, er
 		// says what to fix. Only opening reduces etf errors to sentinels.
 		return buf, fmt.Errorf("seal: encoding data: %w", err)
 	}
+	if tc.compressed {
+		out = compressPayload(out, len(buf))
+	}
 	return out, nil
+}
+
+// compressPayload replaces the payload at buf[start:] by its compressed
+// form when that is shorter, clearing the plaintext it no longer uses.
+func compressPayload(buf []byte, start int) []byte {
+	c := etf.Compress(buf[start:])
+	if len(c) >= len(buf)-start {
+		return buf
+	}
+	n := copy(buf[start:], c)
+	clear(buf[start+n:])
+	clear(c)
+	return buf[:start+n]
 }
 
 // openPayload decodes an authentic payload, checks its age against the
 // clock, and only then decodes the data into dst.
 func (s *Sealer) openPayload(payload []byte, dst any, tc tokenConfig) error {
+	const compressedTag = 80 // term_to_binary(T, [compressed]), Plug.Crypto 2.2's compressed: true
+	if len(payload) > 1 && payload[1] == compressedTag {
+		plain, err := etf.Decompress(payload)
+		if err != nil {
+			return payloadError(err)
+		}
+		defer clear(plain) // no plaintext lingers
+		payload = plain
+	}
 	parts, err := payloadParts(payload)
 	if err != nil {
 		return err
@@ -196,8 +221,13 @@ func dataError(err error) error {
 
 // etfSentinel reduces an etf error met while opening a token to its
 // sentinel: etf's detail could quote the plaintext, which must not reach
-// error strings or logs.
+// error strings or logs. An *etf.TagError is kept: it names the tag and
+// why it was refused (a compressed term too large, a local term) and never
+// holds the input's bytes.
 func etfSentinel(err error) error {
+	if te, ok := errors.AsType[*etf.TagError](err); ok {
+		return te
+	}
 	for _, sentinel := range []error{etf.ErrType, etf.ErrUnsupported, etf.ErrLimit, etf.ErrSyntax} {
 		if errors.Is(err, sentinel) {
 			return sentinel

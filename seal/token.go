@@ -12,9 +12,10 @@ const maxPooledBuffer = 64 << 10
 // can read, as Phoenix.Token.encrypt(key_base, secret, data, opts) does;
 // secret names the purpose and binds the token to it. data is encoded in
 // Erlang's External Term Format (see package etf), so Elixir reads it as the
-// matching term. Options: [MaxAge], [NoMaxAge], [SignedAt]. Encrypt needs the
-// default key length of 32 bytes. Data etf cannot encode gives an error
-// wrapping the etf sentinel with etf's detail (the Go type or value at fault).
+// matching term. Options: [MaxAge], [NoMaxAge], [SignedAt], [Compressed].
+// Encrypt needs the default key length of 32 bytes. Data etf cannot encode
+// gives an error wrapping the etf sentinel with etf's detail (the Go type or
+// value at fault).
 func (s *Sealer) Encrypt(secret string, data any, opts ...TokenOption) (string, error) {
 	tc, err := tokenOptions(opts, true)
 	if err != nil {
@@ -76,7 +77,7 @@ func (s *Sealer) Decrypt(secret, token string, dst any, opts ...TokenOption) err
 // Phoenix.Token.sign(key_base, salt, data, opts) does. The data is readable
 // by anyone who has the token (it is only base64), but cannot be changed or
 // forged without the key base; use [Sealer.Encrypt] to hide it. Options:
-// [MaxAge], [NoMaxAge], [SignedAt]. Signing is deterministic: the same data,
+// [MaxAge], [NoMaxAge], [SignedAt], [Compressed]. Signing is deterministic: the same data,
 // time and max age give the same token.
 func (s *Sealer) Sign(salt string, data any, opts ...TokenOption) (string, error) {
 	tc, err := tokenOptions(opts, true)

@@ -17,6 +17,7 @@ const (
 	optMaxAge tokenOptionKind = iota + 1
 	optNoMaxAge
 	optSignedAt
+	optCompressed
 )
 
 // MaxAge sets a token's max age, as Phoenix's :max_age. When sealing or
@@ -35,6 +36,20 @@ func NoMaxAge() TokenOption { return TokenOption{kind: optNoMaxAge} }
 // now, as Phoenix's :signed_at. It only matters when sealing or signing
 // (truncated to the millisecond) and is ignored when opening.
 func SignedAt(t time.Time) TokenOption { return TokenOption{kind: optSignedAt, t: t} }
+
+// Compressed makes Encrypt and Sign write the payload as
+// :erlang.term_to_binary(term, [:compressed]), as Phoenix.Token and
+// Plug.Crypto 2.2 and later do with compressed: true: zlib-compressed, but
+// only when that makes it shorter (small terms stay as they are, as in
+// Erlang). Worth it for large, repetitive data only: each call allocates
+// compress/zlib's compressor (about 800 KB; see BENCHMARKS.md). A token
+// still has to fit [MaxTokenSize] and its term [etf.MaxInflatedSize] once
+// inflated. Go's zlib writes other bytes than Erlang's, so a compressed
+// token is not byte-identical to Elixir's, but every reader (plug_crypto
+// 2.1.1 and 2.2 included) opens it to the same term. Opening needs no
+// option: Decrypt and Verify inflate compressed payloads whenever they meet
+// one.
+func Compressed() TokenOption { return TokenOption{kind: optCompressed} }
 
 // maxAge is a max age as embedded in or applied to a token.
 type maxAge struct {
@@ -58,6 +73,7 @@ type tokenConfig struct {
 	maxAge      maxAge
 	signedAt    time.Time
 	hasSignedAt bool
+	compressed  bool
 }
 
 // tokenOptions applies opts; sealing selects the stricter rules for max ages
@@ -83,6 +99,8 @@ func tokenOptions(opts []TokenOption, sealing bool) (tokenConfig, error) {
 			tc.maxAge = maxAge{set: true, infinite: true}
 		case optSignedAt:
 			tc.signedAt, tc.hasSignedAt = o.t, true
+		case optCompressed:
+			tc.compressed = true
 		default:
 			return tc, optionError("zero TokenOption")
 		}

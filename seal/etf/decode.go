@@ -7,16 +7,30 @@ import (
 
 // Unmarshal decodes b, the output of term_to_binary (starting with the
 // version byte 131), into the value v points to. It rejects trailing bytes.
-// See the package documentation for how terms map to Go types.
+// A compressed term (term_to_binary(T, [compressed])) is inflated first,
+// as Decompress does, and v is untouched when that fails. See the package
+// documentation for how terms map to Go types.
 func Unmarshal(b []byte, v any) error {
+	b, err := topLevel(b)
+	if err != nil {
+		return err
+	}
+	return decodeAll(&reader{b: b, off: 1}, v)
+}
+
+// topLevel checks the version byte of b and inflates a compressed term.
+func topLevel(b []byte) ([]byte, error) {
 	if len(b) == 0 {
-		return (&reader{}).truncated()
+		return nil, (&reader{}).truncated()
 	}
 	if b[0] != versionByte {
 		r := reader{b: b}
-		return r.errorf(ErrSyntax, "version byte %d, want %d", b[0], versionByte)
+		return nil, r.errorf(ErrSyntax, "version byte %d, want %d", b[0], versionByte)
 	}
-	return decodeAll(&reader{b: b, off: 1}, v)
+	if len(b) > 1 && b[1] == tagCompressed {
+		return inflate(b)
+	}
+	return b, nil
 }
 
 // UnmarshalRaw is like Unmarshal for a RawTerm, which has no version byte.
@@ -25,31 +39,45 @@ func UnmarshalRaw(r RawTerm, v any) error {
 }
 
 func decodeAll(r *reader, v any) error {
-	var err error
 	switch p := v.(type) {
 	case *any:
 		if p == nil {
 			return r.errorf(ErrType, "destination %T is nil", v)
 		}
-		var x any
-		if x, err = r.decodeAny(); err == nil {
+		x, err := r.decodeAny()
+		if err == nil {
+			err = r.end()
+		}
+		if err == nil {
 			*p = x
 		}
+		return err
 	case *RawTerm:
 		if p == nil {
 			return r.errorf(ErrType, "destination %T is nil", v)
 		}
-		err = r.raw(p)
-	default:
-		rv := reflect.ValueOf(v)
-		if rv.Kind() != reflect.Pointer || rv.IsNil() {
-			return r.errorf(ErrType, "destination %T is not a non-nil pointer", v)
+		var raw RawTerm
+		err := r.raw(&raw)
+		if err == nil {
+			err = r.end()
 		}
-		err = r.decodeValue(rv.Elem())
-	}
-	if err != nil {
+		if err == nil {
+			*p = raw
+		}
 		return err
 	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return r.errorf(ErrType, "destination %T is not a non-nil pointer", v)
+	}
+	if err := r.decodeValue(rv.Elem()); err != nil {
+		return err
+	}
+	return r.end()
+}
+
+// end rejects bytes after the term.
+func (r *reader) end() error {
 	if r.off != len(r.b) {
 		return r.errorf(ErrSyntax, "%d trailing bytes", len(r.b)-r.off)
 	}

@@ -96,7 +96,9 @@
 // `etf:"name,omitempty"`) omits it when it is false, 0, "", a nil pointer or
 // interface, or an empty slice, map, array or string. Fields of embedded
 // structs (by value, untagged) are promoted with Go's rules, as in
-// encoding/json; an embedded pointer is an ordinary field. A struct whose
+// encoding/json; an embedded pointer is an ordinary field, and so is an
+// embedded time.Time or big.Int, which encode as one term each (struct{
+// time.Time; Name string } is %{time: ~U[...], name: "x"}). A struct whose
 // fields are all unexported (sync.Mutex, for one) fails with ErrUnsupported
 // rather than becoming an empty map: convert such values first. time.Time
 // is the exception: it is an Elixir DateTime (see Time). Decoding into a
@@ -156,8 +158,26 @@
 // allocated for it, trailing bytes and duplicate map keys fail with
 // ErrSyntax, and tags this package does not handle (pids, ports, references,
 // funs, ...) fail with ErrUnsupported naming the tag, whatever the
-// destination. Compressed terms (tag
-// 80, term_to_binary(T, [compressed])) are rejected with ErrUnsupported:
-// Phoenix tokens never compress, and inflating attacker-supplied data is a
-// risk with no use here.
+// destination. LOCAL_EXT terms (tag 121, term_to_binary(T, [local]) on
+// OTP 26 and later) fail with ErrUnsupported too: a local term can only be
+// decoded by the Erlang VM that made it. Errors about a tag are *TagError
+// values, whose text never quotes the input.
+//
+// # Compressed terms
+//
+// Unmarshal and TupleElements inflate a compressed term
+// (term_to_binary(T, [compressed]): tag 80, the term's size as 4 bytes,
+// a zlib stream) with compress/zlib before decoding it, as binary_to_term
+// does, within bounds: the declared size must be at most MaxInflatedSize
+// (1 MiB; ErrLimit), which is checked before anything is inflated, and
+// the inflated bytes are the only allocation that grows with the input
+// (zlib's own state is fixed); the stream must inflate to exactly
+// the declared size with a valid checksum, and bytes after the stream are
+// refused (ErrSyntax; binary_to_term ignores them, but Erlang never writes
+// them). Erlang compresses only a whole term, so tag 80 inside a term is
+// ErrSyntax. Offsets in errors about the inflated term count from its
+// version byte. Decompress gives the inflated bytes, Compress writes a
+// compressed term when that is shorter, as term_to_binary(T,
+// [compressed]) does; Go's zlib output differs from Erlang's byte for
+// byte, but inflates to the same term.
 package etf

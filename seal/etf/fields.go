@@ -58,7 +58,7 @@ func buildStructInfo(t reflect.Type) *structInfo {
 			}
 			name, opts, _ := strings.Cut(tag, ",")
 			idx := append(slices.Clone(index), i)
-			if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct {
+			if sf.Anonymous && name == "" && sf.Type.Kind() == reflect.Struct && !ownTerm(sf.Type) {
 				walk(sf.Type, idx, depth+1)
 				continue
 			}
@@ -122,6 +122,12 @@ func buildStructInfo(t reflect.Type) *structInfo {
 	}
 	return info
 }
+
+// ownTerm reports a struct type that encodes as one term of its own rather
+// than as a map of its fields (time.Time, big.Int): embedded, it is an
+// ordinary field named after its type, since it has no exported fields
+// to promote and would otherwise vanish.
+func ownTerm(t reflect.Type) bool { return t == timeType || t == bigIntType }
 
 // SnakeCase converts a Go field name to the atom used for it when a struct
 // is encoded without an etf tag: words are lower-cased and joined with

@@ -1,6 +1,9 @@
 package etf_test
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
 	"math"
 	"math/big"
 	"testing"
@@ -25,6 +28,12 @@ func FuzzUnmarshal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v any
 		errAny := etf.Unmarshal(data, &v)
+		// A compressed term decodes as its inflated bytes do.
+		if plain, err := etf.Decompress(data); err != nil {
+			require.Error(t, errAny)
+		} else {
+			data = plain
+		}
 		var raw etf.RawTerm
 		errRaw := etf.Unmarshal(data, &raw)
 		require.Equal(t, errAny == nil, errRaw == nil, "any: %v, raw: %v", errAny, errRaw)
@@ -140,4 +149,59 @@ func fuzzTime(u uint64) time.Time {
 	lo := time.Date(-9999, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 	hi := time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
 	return time.UnixMicro(lo + int64(u%uint64(hi-lo+1))).UTC()
+}
+
+// FuzzCompressed wraps arbitrary bytes as the zlib stream of a compressed
+// term (131, 80, declared size, stream) and deflates the input as a term
+// of its own: decoding never panics, fails unless the stream inflates to
+// exactly the declared size within MaxInflatedSize, and otherwise agrees
+// with decoding the inflated bytes; Compress always inflates back to its
+// input. Seeds: testdata/fuzz/FuzzCompressed and the vector terms.
+func FuzzCompressed(f *testing.F) {
+	for _, b := range vectorTerms(f) {
+		f.Add(uint32(len(b)-1), deflateSeed(b[1:]), b)
+	}
+	f.Add(uint32(1<<30), deflateSeed(make([]byte, 4096)), []byte{131, 97, 1})
+	f.Add(uint32(3), []byte{0x78, 0x9c, 0xff}, []byte{131, 121, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, declared uint32, stream, term []byte) {
+		in := binary.BigEndian.AppendUint32([]byte{131, 80}, declared)
+		in = append(in, stream...)
+		var v any
+		err := etf.Unmarshal(in, &v)
+		plain, errZ := etf.Decompress(in)
+		if errZ != nil {
+			require.Error(t, err)
+			var te *etf.TagError
+			require.ErrorAs(t, errZ, &te)
+			require.Equal(t, byte(80), te.Tag)
+			require.Contains(t, errZ.Error(), "compressed")
+		} else {
+			require.Equal(t, int(declared)+1, len(plain))
+			require.LessOrEqual(t, int(declared), etf.MaxInflatedSize)
+			var w any
+			errPlain := etf.Unmarshal(plain, &w)
+			require.Equal(t, errPlain == nil, err == nil, "compressed: %v, inflated: %v", err, errPlain)
+			if err == nil {
+				require.Equal(t, w, v)
+			}
+		}
+		_, _ = etf.TupleElements(in)
+
+		c := etf.Compress(term)
+		back, err := etf.Decompress(c)
+		if len(term) > 1 && term[1] == 80 {
+			return // compressed already: Compress leaves it alone
+		}
+		require.NoError(t, err)
+		require.Equal(t, term, back)
+	})
+}
+
+// deflateSeed returns the zlib stream of b at the default level.
+func deflateSeed(b []byte) []byte {
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	_, _ = zw.Write(b)
+	_ = zw.Close()
+	return buf.Bytes()
 }

@@ -292,14 +292,19 @@ func (r *reader) bitBinary() (data []byte, bits byte, err error) {
 	return data, bits, err
 }
 
-// unsupported builds the error for a tag this package does not decode.
+// unsupported builds the error for a tag this package does not decode
+// (its tag consumed): a *TagError. A compressed term is only valid at the
+// top of a term, where Unmarshal and TupleElements inflate it; a LOCAL_EXT
+// term only means something to the VM that wrote it.
 func (r *reader) unsupported(tag byte) error {
 	r.off--
-	name := tagNames[tag]
-	if name == "" {
-		return r.errorf(ErrUnsupported, "unknown tag %d", tag)
+	switch tag {
+	case tagCompressed:
+		return tagError(ErrSyntax, tag, r.off, "a compressed term inside another term (Erlang compresses only a whole term)")
+	case tagLocal:
+		return tagError(ErrUnsupported, tag, r.off, "a local term can only be decoded by the Erlang VM that made it")
 	}
-	return r.errorf(ErrUnsupported, "tag %d (%s)", tag, name)
+	return tagError(ErrUnsupported, tag, r.off, "")
 }
 
 var tagNames = [256]string{
@@ -317,7 +322,7 @@ var tagNames = [256]string{
 	114:           "NEW_REFERENCE_EXT",
 	117:           "FUN_EXT",
 	120:           "V4_PORT_EXT",
-	121:           "LOCAL_EXT",
+	tagLocal:      "LOCAL_EXT",
 	68:            "DIST_HEADER",
 }
 

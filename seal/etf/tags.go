@@ -30,6 +30,7 @@ const (
 	tagSmallAtom       = 115
 	tagAtomUTF8        = 118
 	tagSmallAtomUTF8   = 119
+	tagLocal           = 121
 	maxStringExtLength = 65535
 	maxAtomChars       = 255
 )

@@ -6,16 +6,14 @@ package etf
 // Every element is checked as decoding into a RawTerm checks it, and
 // trailing bytes are rejected. It serves callers that own a large buffer,
 // such as a decrypted token, and only need to split it; Unmarshal into a
-// []RawTerm gives copies instead.
+// []RawTerm gives copies instead. A compressed term is inflated first, as
+// Decompress does, and the elements then alias the inflated copy.
 func TupleElements(b []byte) ([]RawTerm, error) {
-	if len(b) == 0 {
-		return nil, (&reader{}).truncated()
+	b, err := topLevel(b)
+	if err != nil {
+		return nil, err
 	}
 	r := &reader{b: b, off: 1}
-	if b[0] != versionByte {
-		r.off = 0
-		return nil, r.errorf(ErrSyntax, "version byte %d, want %d", b[0], versionByte)
-	}
 	tag, err := r.u8()
 	if err != nil {
 		return nil, err

@@ -15,13 +15,22 @@
 %%                                 which datetime_from_unix/1 builds here.
 %% KEYBASE and SALT are hex. Prints "ok N" or "fail N REASON" per line.
 %%
+%%   hs256 KEYBASE SALT TOKEN HEX  the same for a signed "SFMyNTY." token,
+%%                                 whose HMAC-SHA256 :crypto checks.
+%% Payloads may be compressed (term_to_binary(T, [compressed])):
+%% binary_to_term inflates them itself.
+%%
 %% `escript interop.escript gen > otp25-tokens.json` instead makes tokens as
 %% an OTP 25 app's Plug.Crypto.encrypt and Plug.Crypto.sign do (see
-%% otp25-tokens.README.md).
+%% otp25-tokens.README.md), and `escript interop.escript gen-compressed >
+%% compressed-tokens.json` makes them as plug_crypto 2.2 does with
+%% compressed: true, plus hostile ones (see compressed-tokens.README.md).
 -mode(compile).
 
 main(["gen"]) ->
     gen();
+main(["gen-compressed"]) ->
+    gen_compressed();
 main([File]) ->
     {ok, Bin} = file:read_file(File),
     Lines = [L || L <- binary:split(Bin, <<"\n">>, [global]), L =/= <<>>],
@@ -52,19 +61,30 @@ run([<<"xcp">>, KeyBaseHex, SaltHex, Token, DataHex]) ->
     SubKey = hchacha20(Key, N16),
     case crypto:crypto_one_time_aead(chacha20_poly1305, SubKey, <<0:32, N8/binary>>, CipherText, <<"A128GCM">>, Tag, false) of
         error -> {fail, aead};
-        Plain ->
-            Want = binary_to_term(binary:decode_hex(DataHex)),
-            case binary_to_term(Plain, [safe]) of
-                {Want, SignedAt, MaxAge} when is_integer(SignedAt), (is_integer(MaxAge) orelse MaxAge =:= infinity) -> ok;
-                {Want, SignedAt} when is_integer(SignedAt) -> ok; % Phoenix < 1.4 payloads
-                Got -> {fail, {payload, Got}}
-            end
+        Plain -> check_payload(Plain, DataHex)
+    end;
+run([<<"hs256">>, KeyBaseHex, SaltHex, Token, DataHex]) ->
+    Key = crypto:pbkdf2_hmac(sha256, binary:decode_hex(KeyBaseHex), binary:decode_hex(SaltHex), 1000, 32),
+    [<<"SFMyNTY">>, Body, Sig] = binary:split(Token, <<".">>, [global]),
+    case crypto:mac(hmac, sha256, Key, <<"SFMyNTY.", Body/binary>>) =:= b64url(Sig) of
+        false -> {fail, hmac};
+        true -> check_payload(b64url(Body), DataHex)
     end;
 run([<<"datetime">>, Hex, UnixUs]) ->
     Want = datetime_from_unix(binary_to_integer(UnixUs)),
     case binary_to_term(binary:decode_hex(Hex)) of
         Want -> ok; % a bound variable matches only an exactly equal term
         Got -> {fail, {datetime, Got, Want}}
+    end.
+
+%% Plug.Crypto's decode: {Data, SignedAt, MaxAge} with Data the term whose
+%% ETF is DataHex.
+check_payload(Plain, DataHex) ->
+    Want = binary_to_term(binary:decode_hex(DataHex)),
+    case binary_to_term(Plain, [safe]) of
+        {Want, SignedAt, MaxAge} when is_integer(SignedAt), (is_integer(MaxAge) orelse MaxAge =:= infinity) -> ok;
+        {Want, SignedAt} when is_integer(SignedAt) -> ok; % Phoenix < 1.4 payloads
+        Got -> {fail, {payload, Got}}
     end.
 
 %% DateTime.from_unix!(Us, :microsecond) (elixir-lang/elixir
@@ -207,3 +227,121 @@ hs256_sign(Key, Payload) ->
 
 b64url_encode(B) ->
     << <<(case C of $+ -> $-; $/ -> $_; _ -> C end)>> || <<C>> <= base64:encode(B), C =/= $= >>.
+
+%% ---- gen-compressed: tokens as plug_crypto 2.2 makes them with compressed: true ----
+
+gen_compressed() ->
+    Terms = compressed_terms(),
+    %% Plug.Crypto 2.2's encode/2 with compressed: true is
+    %% term_to_binary({data, signed_at, max_age}, [:compressed]) (level 6);
+    %% levels 1 and 9 are what term_to_binary writes with {compressed, N}.
+    Levels = [{"default", [compressed]}, {"level-1", [{compressed, 1}]}, {"level-9", [{compressed, 9}]}],
+    TermLines = [compressed_term_json(Name, Src, T, Levels) || {Name, Src, T} <- Terms],
+    Tokens = [compressed_token_json(K, Name ++ "/" ++ LName ++ "/" ++ atom_to_list(K), Name, Src, LName,
+                                    term_to_binary({T, ?NOW - 1000, 3600}, Opts), "ok")
+              || {Name, Src, T} <- Terms, {LName, Opts} <- Levels, K <- [encrypt, sign]],
+    Hostile = [compressed_token_json(K, "hostile/" ++ Name ++ "/" ++ atom_to_list(K), "", Src, "", Payload,
+                                     erlang_opens(Payload))
+               || {Name, Src, Payload} <- hostile_payloads(), K <- [encrypt, sign]],
+    io:format("{\"generator\": \"interop.escript gen-compressed on Erlang/OTP ~s (erts ~s)\",~n"
+              "\"key_base\": \"~s\",~n\"salt\": \"~s\",~n\"now_ms\": ~b,~n\"terms\": [~n~s~n],~n\"tokens\": [~n~s~n]}~n",
+              [erlang:system_info(otp_release), erlang:system_info(version), ?KEY_BASE, ?SALT, ?NOW,
+               lists:join(",\n", TermLines), lists:join(",\n", Tokens ++ Hostile)]),
+    halt(0).
+
+%% A term: the SHA-256 and size of term_to_binary(T) (the plain bytes are
+%% what each compressed form inflates to) and term_to_binary(T, Opts) per level.
+compressed_term_json(Name, Src, T, Levels) ->
+    Plain = term_to_binary(T),
+    Forms = [io_lib:format("\"~s\": \"~s\"", [LName, hex(term_to_binary(T, Opts))]) || {LName, Opts} <- Levels],
+    io_lib:format("{\"name\": \"~s\", \"elixir\": \"~s\", \"etf_size\": ~b, \"etf_sha256\": \"~s\", \"compressed_hex\": {~s}}",
+                  [Name, escape(Src), byte_size(Plain), hex(crypto:hash(sha256, Plain)), lists:join(", ", Forms)]).
+
+compressed_token_json(Kind, Name, Term, Src, Level, Payload, Erlang) ->
+    Key = crypto:pbkdf2_hmac(sha256, ?KEY_BASE, ?SALT, 1000, 32),
+    Token = case Kind of encrypt -> xcp_encrypt(Key, Payload); sign -> hs256_sign(Key, Payload) end,
+    <<131, Tag, _/binary>> = Payload,
+    io_lib:format("{\"name\": \"~s\", \"kind\": \"~s\", \"term\": \"~s\", \"level\": \"~s\", \"elixir\": \"~s\", "
+                  "\"token\": \"~s\", \"compressed\": ~s, \"payload_size\": ~b, "
+                  "\"signed_at_ms\": ~b, \"max_age\": 3600, \"erlang\": \"~s\"}",
+                  [Name, Kind, Term, Level, escape(Src), Token, Tag =:= 80, byte_size(Payload), ?NOW - 1000, Erlang]).
+
+hex(Bin) -> string:lowercase(binary_to_list(binary:encode_hex(Bin))).
+
+%% What Plug.Crypto's decode (binary_to_term(Payload, [:safe])) answers.
+erlang_opens(Payload) ->
+    try binary_to_term(Payload, [safe]) of
+        {_, _, _} -> "ok";
+        _ -> "not-a-payload"
+    catch error:badarg -> "badarg"
+    end.
+
+%% {Name, Elixir source, Term}: 40 terms from a few bytes (which Erlang
+%% leaves uncompressed) to 100 KB of zeros, DateTimes as Elixir builds them.
+compressed_terms() ->
+    Zeros = [{"zeros/" ++ integer_to_list(N), "<<0::size(" ++ integer_to_list(N * 8) ++ ")>>", binary:copy(<<0>>, N)}
+             || N <- [0, 1, 10, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000]],
+    Text = [{"text/hello-x" ++ integer_to_list(N), "String.duplicate(\"hello \", " ++ integer_to_list(N) ++ ")",
+             binary:copy(<<"hello ">>, N)} || N <- [1, 5, 20, 100, 1000]],
+    At = 1764172800123456,
+    Times = [{"datetime/list-" ++ integer_to_list(N),
+              "for i <- 0.." ++ integer_to_list(N - 1) ++ ", do: DateTime.from_unix!(" ++ integer_to_list(At) ++ " + i * 60_000_000, :microsecond)",
+              [datetime_from_unix(At + I * 60000000) || I <- lists:seq(0, N - 1)]} || N <- [1, 2, 5, 10, 50, 100]],
+    Users = [{"map/users-" ++ integer_to_list(N),
+              "for i <- 1.." ++ integer_to_list(N) ++ ", do: %{\"id\" => i, \"name\" => \"user-#{i}\", \"roles\" => [\"admin\", \"ops\"]}",
+              [#{<<"id">> => I, <<"name">> => <<"user-", (integer_to_binary(I))/binary>>, <<"roles">> => [<<"admin">>, <<"ops">>]}
+               || I <- lists:seq(1, N)]} || N <- [1, 10, 100]],
+    Ints = [{"list/ints-" ++ integer_to_list(N), "Enum.to_list(1000..(999 + " ++ integer_to_list(N) ++ "))",
+             lists:seq(1000, 999 + N)} || N <- [10, 100, 1000]],
+    Other = [
+        {"datetime/one", "DateTime.from_unix!(1764172800123456, :microsecond)", datetime_from_unix(At)},
+        {"list/charlist", "String.duplicate(\"a\", 300) |> String.to_charlist()", lists:duplicate(300, $a)},
+        {"list/atoms", "List.duplicate([:ok, :error, :pending], 100) |> List.flatten()",
+         lists:append(lists:duplicate(100, [ok, error, pending]))},
+        {"tuple/ok-zeros", "{:ok, <<0::size(40000)>>}", {ok, binary:copy(<<0>>, 5000)}},
+        {"list/floats", "List.duplicate(1.5, 500)", lists:duplicate(500, 1.5)},
+        {"list/big-ints", "List.duplicate(2 ** 100, 100)", lists:duplicate(100, 1 bsl 100)},
+        {"binary/bytes-0-255-x100", "String.duplicate(:binary.list_to_bin(Enum.to_list(0..255)), 100)",
+         binary:copy(list_to_binary(lists:seq(0, 255)), 100)},
+        {"map/settings-50", "Map.new(1..50, &{:\"key_#{&1}\", &1})",
+         maps:from_list([{list_to_atom("key_" ++ integer_to_list(I)), I} || I <- lists:seq(1, 50)])},
+        {"map/launcher", "%{app: \"livebook-quiet-river\", log: List.duplicate(\"machine started\", 40), step: 4, done: false, at: DateTime}",
+         #{app => <<"livebook-quiet-river">>, log => lists:duplicate(40, <<"machine started">>), step => 4, done => false,
+           at => datetime_from_unix(At)}}
+    ],
+    Zeros ++ Text ++ Times ++ Users ++ Ints ++ Other.
+
+%% {Name, what it is, Payload}: payloads with a defect or beyond sealkit's
+%% cap, signed and encrypted with the real key, so only their content is
+%% hostile. "erlang" in the JSON says what binary_to_term makes of each.
+hostile_payloads() ->
+    Payload = fun(Data) -> term_to_binary({Data, ?NOW - 1000, 3600}) end,
+    <<131, Term/binary>> = Payload(binary:copy(<<"z">>, 5000)),
+    Stream = zlib:compress(Term),
+    Size = byte_size(Term),
+    C = fun(Declared, S) -> <<131, 80, Declared:32, S/binary>> end,
+    Honest16 = term_to_binary({binary:copy(<<0>>, 16 bsl 20), ?NOW - 1000, 3600}, [{compressed, 9}]),
+    Honest48 = term_to_binary({binary:copy(<<0>>, 48 bsl 20), ?NOW - 1000, 3600}, [{compressed, 9}]),
+    <<131, 80, _:32, Stream16/binary>> = Honest16,
+    <<131, 80, Inner/binary>> = term_to_binary({binary:copy(<<"y">>, 3000), ?NOW - 1000, 3600}, [compressed]),
+    LocalTuple = <<104, 3, 121, 16#12345678:32, 97, 1, 98, (?NOW - 1000):32/signed, 98, 3600:32>>,
+    NestedData = <<131, 104, 3, 80, (byte_size(Term)):32, Stream/binary, 98, (?NOW - 1000):32/signed, 98, 3600:32>>,
+    [
+        {"declared-size-one-short", "the size field says one byte less than the term", C(Size - 1, Stream)},
+        {"declared-size-one-long", "the size field says one byte more than the term", C(Size + 1, Stream)},
+        {"declared-size-zero", "the size field says 0", C(0, Stream)},
+        {"bomb-declaring-1gib", "16 MiB of zeros at level 9, declaring 1 GiB", C(1 bsl 30, Stream16)},
+        {"bomb-declaring-1mib", "16 MiB of zeros at level 9, declaring 1 MiB", C(1 bsl 20, Stream16)},
+        {"honest-16mib", "term_to_binary({<<0::size(16 MiB)>>, signed_at, 3600}, [compressed: 9])", Honest16},
+        {"honest-48mib", "term_to_binary({<<0::size(48 MiB)>>, signed_at, 3600}, [compressed: 9])", Honest48},
+        {"truncated-stream", "the zlib stream cut in half", C(Size, binary:part(Stream, 0, byte_size(Stream) div 2))},
+        {"stream-without-checksum", "the zlib stream without its Adler-32", C(Size, binary:part(Stream, 0, byte_size(Stream) - 4))},
+        {"garbage-stream", "random bytes for a zlib stream", C(Size, crypto:strong_rand_bytes(64))},
+        {"bytes-after-stream", "four bytes after a valid zlib stream", C(Size, <<Stream/binary, "junk">>)},
+        {"compressed-inside-compressed", "a compressed payload compressed again", C(byte_size(Inner) + 1, zlib:compress(<<80, Inner/binary>>))},
+        {"compressed-as-data", "a tuple whose data element is a compressed term (tag 80)", NestedData},
+        {"local-at-top", "a hand-made LOCAL_EXT term (tag 121; OTP 25 cannot write one)", <<131, 121, 16#12345678:32, 104, 3, 97, 1, 97, 2, 97, 3>>},
+        {"local-as-data", "a tuple whose data element is a hand-made LOCAL_EXT term", <<131, LocalTuple/binary>>},
+        {"local-inside-compressed", "a compressed payload whose data is a hand-made LOCAL_EXT term",
+         C(byte_size(LocalTuple), zlib:compress(LocalTuple))}
+    ].
