@@ -48,14 +48,3 @@ func (d *driver) markDone(ctx context.Context, log *slog.Logger) {
 		log.Warn("flylaunch: could not mark the launch done", "machine", d.rec.MachineID, "err", err.Error())
 	}
 }
-
-// getMachine reads the deploy's machine, with retries.
-func (d *driver) getMachine(ctx context.Context) (*fly.Machine, error) {
-	var m *fly.Machine
-	op := "get machine " + d.rec.MachineID
-	err := d.call(ctx, op, func(ctx context.Context) (err error) {
-		m, err = d.l.client.Get(ctx, d.spec.App, d.rec.MachineID)
-		return err
-	})
-	return m, err
-}
