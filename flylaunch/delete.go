@@ -32,7 +32,7 @@ func (b *Livebook) Delete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.l.operation(rec, "delete").delete(ctx)
+	return b.l.operation(rec, opDelete).delete(ctx)
 }
 
 // delete runs Delete (or, with d.onlyDead, Abandon) on d's record.

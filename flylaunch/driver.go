@@ -14,11 +14,12 @@ type driver struct {
 	rec     Record
 	resumed bool // rec came from Resume: check Fly's state before every action
 
-	appID        string    // Fly's ID of the app, as last seen in our org
-	step         Step      // current step, for errors and events
-	percent      int       // progress reached before the current step
-	deadline     time.Time // start deadline, set when StepStarted begins
-	machineState string    // the machine's state as last read
+	appID        string     // Fly's ID of the app, as last seen in our org
+	step         Step       // current step, for errors and events; "" in an op
+	op           livebookOp // the Livebook call this driver serves, "" in a deploy
+	percent      int        // progress reached before the current step
+	deadline     time.Time  // start deadline, set when StepStarted begins
+	machineState string     // the machine's state as last read
 	// onlyDead: a delete that abandons a failed launch, which must not
 	// destroy a machine of the launch that runs or ran (Abandon).
 	onlyDead bool

@@ -95,7 +95,7 @@ func (l *Launcher) Livebook(rec Record) (*Livebook, error) {
 // [StateUnknown]. It only reads (a List, and a Get when the
 // list misses the recorded machine).
 func (b *Livebook) Status(ctx context.Context) (LaunchStatus, error) {
-	d := b.l.operation(b.rec, "status")
+	d := b.l.operation(b.rec, opStatus)
 	m, err := d.ownMachine(ctx)
 	return d.statusAfter(m, err), err
 }
@@ -106,7 +106,7 @@ func (b *Livebook) Status(ctx context.Context) (LaunchStatus, error) {
 // machine left ends with [ErrGone]. Fly's proxy starts a stopped Livebook
 // again on the next request to its URL.
 func (b *Livebook) Stop(ctx context.Context) (LaunchStatus, error) {
-	return b.l.turn(ctx, b.rec, "stop", fly.MachineStateStopped)
+	return b.l.turn(ctx, b.rec, opStop, fly.MachineStateStopped)
 }
 
 // Start starts the launch's machine and waits, up to
@@ -116,7 +116,7 @@ func (b *Livebook) Stop(ctx context.Context) (LaunchStatus, error) {
 // [ErrMachineFailed], one that does not start in time with
 // [ErrStartTimeout].
 func (b *Livebook) Start(ctx context.Context) (LaunchStatus, error) {
-	return b.l.turn(ctx, b.rec, "start", fly.MachineStateStarted)
+	return b.l.turn(ctx, b.rec, opStart, fly.MachineStateStarted)
 }
 
 // ownMachine returns the launch's active machine (the oldest carrying its
@@ -148,8 +148,21 @@ func (d *driver) status(m *fly.Machine) LaunchStatus {
 	return st
 }
 
-// operation is a driver for a call on an existing launch (not a deploy):
-// it has no Deploy and names its step op in errors.
-func (l *Launcher) operation(rec Record, op Step) *driver {
-	return &driver{l: l, spec: Spec{App: rec.App, Org: rec.Org, Region: rec.Region}, rec: rec, step: op}
+// A livebookOp is a call on an existing launch: a [Livebook] method. It is not a
+// [Step]: a driver running one has no step, and its errors none.
+type livebookOp string
+
+// The Livebook calls.
+const (
+	opStatus  livebookOp = "status"
+	opStop    livebookOp = "stop"
+	opStart   livebookOp = "start"
+	opDelete  livebookOp = "delete"
+	opAbandon livebookOp = "abandon"
+)
+
+// operation is a driver for the call op on an existing launch (not a
+// deploy): it has no Deploy and no step.
+func (l *Launcher) operation(rec Record, op livebookOp) *driver {
+	return &driver{l: l, spec: Spec{App: rec.App, Org: rec.Org, Region: rec.Region}, rec: rec, op: op}
 }

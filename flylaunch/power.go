@@ -108,7 +108,7 @@ const maxRefusals = 3
 // acts only on a settled machine that is not there yet. A 412 naming want
 // (or, for a stop, a machine already down) means it is there; one naming
 // a busy state means it became busy meanwhile: look, settle and try again.
-func (l *Launcher) turn(parent context.Context, rec Record, op Step, want string) (LaunchStatus, error) {
+func (l *Launcher) turn(parent context.Context, rec Record, op livebookOp, want string) (LaunchStatus, error) {
 	d := l.operation(rec, op)
 	m, err := d.ownMachine(parent)
 	if err == nil && m == nil {

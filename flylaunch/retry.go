@@ -131,7 +131,7 @@ func (d *driver) retry(ctx context.Context, op string, body func(context.Context
 		if d.dep != nil {
 			d.dep.emit(d.step, StatusRetrying, d.percent, msg, nil)
 		}
-		d.l.log.Debug("flylaunch: retrying", "launch_id", d.rec.LaunchID, "op", op, "attempt", attempt, "status", statusOf(err))
+		d.l.log.Debug("flylaunch: retrying", "launch_id", d.rec.LaunchID, "op", op, "livebook_op", string(d.op), "attempt", attempt, "status", statusOf(err))
 		if err := sleep(ctx, delay); err != nil {
 			return err
 		}
