@@ -197,3 +197,15 @@ func ExampleLauncher_Livebook() {
 	// <nil>
 	// gone <nil> app exists: false volumes: 0
 }
+
+// ExampleValidateImage checks an image a user asked for (a flag, say)
+// before anything is launched: it must be pinned, so that a launch resumed
+// later runs the image it began with.
+func ExampleValidateImage() {
+	for _, image := range []string{"ghcr.io/livebook-dev/livebook:0.19.7", "ghcr.io/livebook-dev/livebook:latest"} {
+		fmt.Println(flylaunch.ValidateImage(image))
+	}
+	// Output:
+	// <nil>
+	// flylaunch: invalid Image: "ghcr.io/livebook-dev/livebook:latest" must name a tag other than latest, or a digest
+}
