@@ -17,7 +17,6 @@ type driver struct {
 	appID        string     // Fly's ID of the app, as last seen in our org
 	step         Step       // current step, for errors and events; "" in an op
 	op           livebookOp // the Livebook call this driver serves, "" in a deploy
-	percent      int        // progress reached before the current step
 	deadline     time.Time  // start deadline, set when StepStarted begins
 	machineState string     // the machine's state as last read
 	// onlyDead: a delete that abandons a failed launch, which must not
@@ -58,41 +57,31 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 		d.volumeAmbiguous = d.rec.VolumeID == "" && !d.rec.done(StepVolume)
 		d.launchedAt, d.volumeAt = time.Now(), time.Now()
 	}
-	fns := map[Step]func(context.Context) error{
-		StepCreateApp: d.createApp,
-		StepSecrets:   d.setSecrets,
-		StepIPs:       d.allocateIPs,
-		StepVolume:    d.createVolume,
-		StepLaunch:    d.launchMachine,
-		StepStarted:   d.waitStarted,
-		StepHealthy:   d.waitHealthy,
-	}
-	for i, st := range steps() {
+	for i, st := range stepTable() {
 		// Creating steps recorded as done are skipped; waiting steps always
 		// run, since a machine can stop after it was seen started.
-		if d.rec.done(st.step) && st.step.index() < StepStarted.index() {
-			d.percent = st.percent
+		if d.rec.done(st.Step) && st.Step.index() < StepStarted.index() {
 			continue
 		}
-		d.step = st.step
-		d.dep.emit(st.step, StatusRunning, d.percent, describe(st.step, d.spec), nil)
-		if err := fns[st.step](ctx); err != nil {
+		d.step = st.Step
+		d.dep.emit(st.Step, StatusRunning, describe(st.Step, d.spec), nil)
+		if err := st.run(d, ctx); err != nil {
 			return Result{}, d.fail(ctx, log, err)
 		}
 		if d.rec.Step.index() < i {
-			d.rec.Step = st.step
+			// A re-run waiting step keeps the time its successor began.
+			d.rec.Step, d.rec.Since = st.Step, stamp(d.dep.clock())
 		}
-		d.percent = st.percent
 		rec := d.rec
-		d.dep.emit(st.step, StatusCompleted, d.percent, string(st.step)+" done", &rec)
-		log.Info("flylaunch: step completed", "step", string(st.step))
+		d.dep.emit(st.Step, StatusCompleted, string(st.Step)+" done", &rec)
+		log.Info("flylaunch: step completed", "step", string(st.Step))
 	}
 	if !d.reported {
 		d.markDone(ctx, log)
 	}
 	rec := d.rec
 	url := d.spec.URL()
-	d.dep.emit(StepDone, StatusSucceeded, 100, "Livebook is up at "+url, &rec)
+	d.dep.emit(StepDone, StatusSucceeded, "Livebook is up at "+url, &rec)
 	log.Info("flylaunch: deploy succeeded", "url", url, "reported", d.reported)
 	return Result{URL: url, Record: rec, MachineState: d.machineState, Reported: d.reported}, nil
 }
@@ -107,7 +96,7 @@ func (d *driver) fail(ctx context.Context, log interface {
 		err = canceledError{cause: context.Cause(ctx)}
 	}
 	rec := d.rec
-	d.dep.emit(d.step, status, d.percent, err.Error(), &rec)
+	d.dep.emit(d.step, status, err.Error(), &rec)
 	log.Warn("flylaunch: deploy ended", "step", string(d.step), "status", string(status), "err", err.Error())
 	return err
 }

@@ -76,7 +76,7 @@ func (d *driver) dropFreshVolume(ctx context.Context, again bool) error {
 			msg += ", creating another"
 		}
 		rec := d.rec
-		d.dep.emit(d.step, StatusRunning, d.percent, msg, &rec)
+		d.dep.emit(d.step, StatusRunning, msg, &rec)
 	}
 	return nil
 }

@@ -129,7 +129,7 @@ func (d *driver) retry(ctx context.Context, op string, body func(context.Context
 		delay := max(d.l.retry.Delay(attempt-1), hint.after())
 		msg := fmt.Sprintf("%s: %s; retry %d of %d in %v", op, failureSummary(err), attempt, d.l.retry.MaxAttempts-1, delay.Round(time.Millisecond))
 		if d.dep != nil {
-			d.dep.emit(d.step, StatusRetrying, d.percent, msg, nil)
+			d.dep.emit(d.step, StatusRetrying, msg, nil)
 		}
 		d.l.log.Debug("flylaunch: retrying", "launch_id", d.rec.LaunchID, "op", op, "livebook_op", string(d.op), "attempt", attempt, "status", statusOf(err))
 		if err := sleep(ctx, delay); err != nil {
