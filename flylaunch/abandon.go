@@ -30,7 +30,7 @@ func (b *Livebook) Abandon(ctx context.Context) error {
 	if b.l.running(b.rec.LaunchID) {
 		return fmt.Errorf("%w: a deploy of launch %s runs in this process", ErrInUse, b.rec.LaunchID)
 	}
-	d := b.l.operation(b.rec, "abandon")
+	d := b.l.operation(b.rec, opAbandon)
 	before, err := d.footprint(ctx)
 	if err != nil || before.absent {
 		return err

@@ -3,8 +3,11 @@ package flylaunch
 import (
 	"flag"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
+
+	"github.com/sealkit/sealkit/flylaunch/flysim"
 )
 
 // totalCalls sums a simulator's call counts.
@@ -69,9 +72,13 @@ func BenchmarkResumeFinished(b *testing.B) {
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 }
 
-// BenchmarkLaunchRealtime runs one launch at Speed 1 — as slow as Fly, 30
-// to 60 s — with the default Options, against flysim's default (realistic)
-// profile: propagation windows, strict health checks. It is opt-in: it runs only with
+// BenchmarkLaunchRealtime runs one launch at Speed 1 — as slow as Fly,
+// about a minute — with the default Options and, as a web app would, a
+// check that the Livebook answers at its public URL (Options.Public,
+// through the simulator's edge), against flysim's default (realistic)
+// profile: propagation windows, strict health checks, the edge's delay.
+// It reports each step's seconds, from the events' times: what
+// StepInfo.Expected is measured against. It is opt-in: it runs only with
 // -benchtime=1x, e.g.
 //
 //	go test -run '^$' -bench LaunchRealtime -benchtime=1x ./flylaunch/
@@ -80,7 +87,10 @@ func BenchmarkLaunchRealtime(b *testing.B) {
 		b.Skip("opt-in: run with -bench LaunchRealtime -benchtime=1x (takes 30-60 s)")
 	}
 	e := newSimEnv(b, envOptions{speed: 1})
-	l, err := New(Options{Client: e.client})
+	l, err := New(Options{
+		Client: e.client,
+		Public: &http.Client{Transport: flysim.EdgeTransport(e.srv.URL, e.tr), Timeout: 10 * time.Second},
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,6 +102,17 @@ func BenchmarkLaunchRealtime(b *testing.B) {
 		d, err := l.Start(b.Context(), testSpec(fmt.Sprintf("realtime-livebook-%d", i)))
 		if err != nil {
 			b.Fatal(err)
+		}
+		began := map[Step]time.Time{}
+		for ev := range d.Events(b.Context()) {
+			switch ev.Status {
+			case StatusRunning, StatusRetrying:
+				if _, ok := began[ev.Step]; !ok {
+					began[ev.Step] = ev.Time
+				}
+			case StatusCompleted:
+				b.ReportMetric(ev.Time.Sub(began[ev.Step]).Seconds(), "s/"+string(ev.Step))
+			}
 		}
 		if _, err := d.Wait(b.Context()); err != nil {
 			b.Fatal(err)

@@ -32,7 +32,7 @@ func (b *Livebook) Delete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return b.l.operation(rec, "delete").delete(ctx)
+	return b.l.operation(rec, opDelete).delete(ctx)
 }
 
 // delete runs Delete (or, with d.onlyDead, Abandon) on d's record.
@@ -67,12 +67,6 @@ func (d *driver) delete(ctx context.Context) error {
 	}
 	l.log.Info("flylaunch: deleted", "launch_id", rec.LaunchID, "app", rec.App, "machines", len(ours))
 	return nil
-}
-
-// operation is a driver for a call on an existing launch (not a deploy):
-// it has no Deploy and names its step op in errors.
-func (l *Launcher) operation(rec Record, op Step) *driver {
-	return &driver{l: l, spec: Spec{App: rec.App, Org: rec.Org, Region: rec.Region}, rec: rec, step: op}
 }
 
 // deleteOurs destroys the machines carrying the launch ID, then deletes
@@ -167,49 +161,6 @@ func (l *Launcher) stopDeploy(ctx context.Context, rec Record) (Record, error) {
 		return own, nil
 	}
 	return rec, nil
-}
-
-// machinesByOwner lists the app's active machines and splits them into
-// those carrying the launch ID (oldest first) and the IDs of the others.
-// Both are nil when the app does not exist or belongs to an org the token
-// cannot see. The machine list may lag a fresh launch, so a recorded
-// machine missing from it is read directly.
-func (d *driver) machinesByOwner(ctx context.Context) (ours []*fly.Machine, others []string, err error) {
-	var all []*fly.Machine
-	err = d.call(ctx, "list machines", func(ctx context.Context) (err error) {
-		all, err = d.l.client.List(ctx, d.spec.App, "")
-		return err
-	})
-	switch statusOf(err) {
-	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	ours, others = []*fly.Machine{}, []string{}
-	seen := map[string]bool{}
-	for _, m := range all {
-		if m == nil || !m.IsActive() {
-			continue
-		}
-		seen[m.ID] = true
-		if m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
-			ours = append(ours, m)
-		} else {
-			others = append(others, m.ID)
-		}
-	}
-	if id := d.rec.MachineID; id != "" && !seen[id] {
-		m, err := d.getMachine(ctx)
-		if err != nil && statusOf(err) != http.StatusNotFound {
-			return nil, nil, err
-		}
-		if err == nil && m.IsActive() && m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
-			ours = append(ours, m)
-		}
-	}
-	return oldestFirst(ours), others, nil
 }
 
 // deleteApp deletes the app if it is in the deploy's org.

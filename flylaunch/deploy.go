@@ -61,7 +61,7 @@ func (d *Deploy) snapshotLocked() Snapshot {
 	s := Snapshot{LaunchID: d.rec.LaunchID, Record: d.rec}
 	if n := len(d.events); n > 0 {
 		ev := d.events[n-1]
-		s.Seq, s.Step, s.Status, s.Message, s.Percent, s.Final = ev.Seq, ev.Step, ev.Status, ev.Message, ev.Percent, ev.Status.Final()
+		s.Seq, s.Step, s.Status, s.Message, s.Final = ev.Seq, ev.Step, ev.Status, ev.Message, ev.Status.Final()
 	}
 	return s
 }
@@ -137,11 +137,11 @@ func (d *Deploy) Done() <-chan struct{} { return d.done }
 func (d *Deploy) Cancel() { d.cancel() }
 
 // emit appends an event; rec, if non-nil, becomes the deploy's record.
-func (d *Deploy) emit(step Step, status Status, percent int, msg string, rec *Record) {
+func (d *Deploy) emit(step Step, status Status, msg string, rec *Record) {
 	d.mu.Lock()
 	ev := Event{
 		Seq: uint64(len(d.events)) + 1, Time: d.clock(), Step: step, Status: status,
-		Message: msg, Percent: percent,
+		Message: msg,
 	}
 	if rec != nil {
 		d.rec = *rec

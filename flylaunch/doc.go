@@ -94,7 +94,7 @@
 //
 // # Progress
 //
-// [Deploy.Subscribe] returns a [Snapshot] (current step, percent, sequence
+// [Deploy.Subscribe] returns a [Snapshot] (current step, record, sequence
 // number) and an iterator over every later [Event], in order, so a late
 // subscriber catches up without missing or repeating anything.
 //

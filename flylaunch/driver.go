@@ -2,9 +2,7 @@ package flylaunch
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -16,11 +14,11 @@ type driver struct {
 	rec     Record
 	resumed bool // rec came from Resume: check Fly's state before every action
 
-	appID        string    // Fly's ID of the app, as last seen in our org
-	step         Step      // current step, for errors and events
-	percent      int       // progress reached before the current step
-	deadline     time.Time // start deadline, set when StepStarted begins
-	machineState string    // the machine's state as last read
+	appID        string     // Fly's ID of the app, as last seen in our org
+	step         Step       // current step, for errors and events; "" in an op
+	op           livebookOp // the Livebook call this driver serves, "" in a deploy
+	deadline     time.Time  // start deadline, set when StepStarted begins
+	machineState string     // the machine's state as last read
 	// onlyDead: a delete that abandons a failed launch, which must not
 	// destroy a machine of the launch that runs or ran (Abandon).
 	onlyDead bool
@@ -62,41 +60,31 @@ func (d *driver) run(ctx context.Context) (Result, error) {
 		d.volumeAmbiguous = d.rec.VolumeID == "" && !d.rec.done(StepVolume)
 		d.launchedAt, d.volumeAt = time.Now(), time.Now()
 	}
-	fns := map[Step]func(context.Context) error{
-		StepCreateApp: d.createApp,
-		StepSecrets:   d.setSecrets,
-		StepIPs:       d.allocateIPs,
-		StepVolume:    d.createVolume,
-		StepLaunch:    d.launchMachine,
-		StepStarted:   d.waitStarted,
-		StepHealthy:   d.waitHealthy,
-	}
-	for i, st := range steps() {
+	for i, st := range stepTable() {
 		// Creating steps recorded as done are skipped; waiting steps always
 		// run, since a machine can stop after it was seen started.
-		if d.rec.done(st.step) && st.step.index() < StepStarted.index() {
-			d.percent = st.percent
+		if d.rec.done(st.Step) && st.Step.index() < StepStarted.index() {
 			continue
 		}
-		d.step = st.step
-		d.dep.emit(st.step, StatusRunning, d.percent, describe(st.step, d.spec), nil)
-		if err := fns[st.step](ctx); err != nil {
+		d.step = st.Step
+		d.dep.emit(st.Step, StatusRunning, describe(st.Step, d.spec), nil)
+		if err := st.run(d, ctx); err != nil {
 			return Result{}, d.fail(ctx, log, err)
 		}
 		if d.rec.Step.index() < i {
-			d.rec.Step = st.step
+			// A re-run waiting step keeps the time its successor began.
+			d.rec.Step, d.rec.Since = st.Step, stamp(d.dep.clock())
 		}
-		d.percent = st.percent
 		rec := d.rec
-		d.dep.emit(st.step, StatusCompleted, d.percent, string(st.step)+" done", &rec)
-		log.Info("flylaunch: step completed", "step", string(st.step))
+		d.dep.emit(st.Step, StatusCompleted, string(st.Step)+" done", &rec)
+		log.Info("flylaunch: step completed", "step", string(st.Step))
 	}
 	if !d.reported {
 		d.markDone(ctx, log)
 	}
 	rec := d.rec
 	url := d.spec.URL()
-	d.dep.emit(StepDone, StatusSucceeded, 100, "Livebook is up at "+url, &rec)
+	d.dep.emit(StepDone, StatusSucceeded, "Livebook is up at "+url, &rec)
 	log.Info("flylaunch: deploy succeeded", "url", url, "reported", d.reported)
 	return Result{URL: url, Record: rec, MachineState: d.machineState, Reported: d.reported}, nil
 }
@@ -111,7 +99,7 @@ func (d *driver) fail(ctx context.Context, log interface {
 		err = canceledError{cause: context.Cause(ctx)}
 	}
 	rec := d.rec
-	d.dep.emit(d.step, status, d.percent, err.Error(), &rec)
+	d.dep.emit(d.step, status, err.Error(), &rec)
 	log.Warn("flylaunch: deploy ended", "step", string(d.step), "status", string(status), "err", err.Error())
 	return err
 }
@@ -144,90 +132,4 @@ func describe(s Step, spec Spec) string {
 		return "waiting for health checks to pass"
 	}
 	return string(s)
-}
-
-// try runs one API call under the per-call timeout (plus extra, for calls
-// that wait server-side).
-func (d *driver) try(ctx context.Context, extra time.Duration, fn func(context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, d.l.callTimeout+extra)
-	defer cancel()
-	return fn(cctx)
-}
-
-// call runs fn as one API call under the per-call timeout, retried as
-// retry retries (fn is the call itself: it re-checks nothing).
-func (d *driver) call(ctx context.Context, op string, fn func(context.Context) error) error {
-	return d.retry(ctx, op, func(ctx context.Context) error { return d.try(ctx, 0, fn) })
-}
-
-// retry runs body until it succeeds, fails permanently or runs out of
-// attempts. body must re-check Fly's state before acting, so running it
-// again after an ambiguous failure adopts what the failed call created.
-// A 401, 403 or 404 before d.visibleBy is Fly catching up, retried at the
-// poll interval without using up attempts; a 429's Retry-After is waited
-// out. Errors are returned as *APIError, or ctx's error once it is done.
-func (d *driver) retry(ctx context.Context, op string, body func(context.Context) error) error {
-	unseen := 0 // answers of a Fly that has not caught up yet
-	for attempt := 1; ; attempt++ {
-		hint := &retryHint{}
-		err := body(withRetryHint(ctx, hint))
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var ae *APIError
-		if errors.As(err, &ae) {
-			return err
-		}
-		if notVisibleYet(err) && !isNoCapacity(err) && time.Now().Before(d.visibleBy) {
-			attempt--
-			unseen++
-			if err := sleep(ctx, min(d.l.pollInterval<<min(unseen-1, 2), time.Until(d.visibleBy))); err != nil {
-				return err
-			}
-			continue
-		}
-		if d.resumed && statusOf(err) == http.StatusNotFound {
-			return d.gone(op, err)
-		}
-		if !retryable(ctx, err) || isNoCapacity(err) || attempt >= d.l.retry.MaxAttempts {
-			return newAPIError(d.step, op, attempt, err)
-		}
-		delay := max(d.l.retry.Delay(attempt-1), hint.after())
-		msg := fmt.Sprintf("%s: %s; retry %d of %d in %v", op, failureSummary(err), attempt, d.l.retry.MaxAttempts-1, delay.Round(time.Millisecond))
-		if d.dep != nil {
-			d.dep.emit(d.step, StatusRetrying, d.percent, msg, nil)
-		}
-		d.l.log.Debug("flylaunch: retrying", "launch_id", d.rec.LaunchID, "op", op, "attempt", attempt, "status", statusOf(err))
-		if err := sleep(ctx, delay); err != nil {
-			return err
-		}
-	}
-}
-
-// notVisibleYet reports the answers Fly gives about a resource it has not
-// caught up with: 404, and for an app 401 or 403.
-func notVisibleYet(err error) bool {
-	switch statusOf(err) {
-	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
-		return true
-	}
-	return false
-}
-
-// failureSummary describes a transient failure without Fly's message body.
-func failureSummary(err error) string {
-	if s := statusOf(err); s != 0 {
-		return fmt.Sprintf("HTTP %d %s", s, http.StatusText(s))
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "call timed out"
-	}
-	return "connection error"
-}
-
-func isNoCapacity(err error) bool {
-	return errors.Is(newAPIError("", "", 0, err), ErrNoCapacity)
 }

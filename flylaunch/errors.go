@@ -58,7 +58,8 @@ var (
 
 // APIError is a failed Machines API call after any retries.
 type APIError struct {
-	// Step is the step that made the call, "" outside a deploy.
+	// Step is the deploy step that made the call; "" for a call made by
+	// a [Livebook] method (Status, Stop, Start, Delete, Abandon).
 	Step Step
 	// Op names the call, e.g. "create app".
 	Op string

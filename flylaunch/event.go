@@ -40,8 +40,6 @@ type Event struct {
 	Status Status `json:"status"`
 	// Message is a human-readable description.
 	Message string `json:"message,omitempty"`
-	// Percent is the overall progress, 0 to 100.
-	Percent int `json:"percent"`
 	// Record is the updated record on StatusCompleted, StatusSucceeded and
 	// the final events; nil otherwise. Re-seal it to resume from here.
 	Record *Record `json:"record,omitempty"`
@@ -61,8 +59,6 @@ type Snapshot struct {
 	Status Status `json:"status,omitempty"`
 	// Message is the message of the latest event.
 	Message string `json:"message,omitempty"`
-	// Percent is the overall progress, 0 to 100.
-	Percent int `json:"percent"`
 	// Record is the latest record.
 	Record Record `json:"record"`
 	// Final reports whether the deploy has ended.

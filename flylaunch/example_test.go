@@ -62,7 +62,9 @@ func Example() {
 	}
 	for ev := range d.Events(ctx) {
 		if ev.Status == flylaunch.StatusCompleted || ev.Status.Final() {
-			fmt.Println(ev.Percent, ev.Step, ev.Status)
+			// Where a progress bar is, weighted by the steps' time.
+			now, _, _ := flylaunch.Progress(ev.Record.Step, 0)
+			fmt.Printf("%.0f%% %s %s\n", 100*now, ev.Step, ev.Status)
 		}
 	}
 	res, err := d.Wait(ctx)
@@ -73,14 +75,14 @@ func Example() {
 	machines, ips, _ := sim.Counts("my-livebook")
 	fmt.Println(res.URL, "machines:", machines, "ips:", ips, "volumes:", sim.VolumeCount("my-livebook"))
 	// Output:
-	// 10 create_app completed
-	// 20 set_secrets completed
-	// 30 allocate_ips completed
-	// 40 create_volume completed
-	// 50 launch_machine completed
-	// 85 wait_started completed
-	// 100 wait_healthy completed
-	// 100 done succeeded
+	// 5% create_app completed
+	// 6% set_secrets completed
+	// 7% allocate_ips completed
+	// 8% create_volume completed
+	// 10% launch_machine completed
+	// 63% wait_started completed
+	// 100% wait_healthy completed
+	// 100% done succeeded
 	// https://my-livebook.fly.dev machines: 1 ips: 2 volumes: 1
 }
 
@@ -196,4 +198,51 @@ func ExampleLauncher_Livebook() {
 	// running <nil>
 	// <nil>
 	// gone <nil> app exists: false volumes: 0
+}
+
+// ExampleValidateImage checks an image a user asked for (a flag, say)
+// before anything is launched: it must be pinned, so that a launch resumed
+// later runs the image it began with.
+func ExampleValidateImage() {
+	for _, image := range []string{"ghcr.io/livebook-dev/livebook:0.19.7", "ghcr.io/livebook-dev/livebook:latest"} {
+		fmt.Println(flylaunch.ValidateImage(image))
+	}
+	// Output:
+	// <nil>
+	// flylaunch: invalid Image: "ghcr.io/livebook-dev/livebook:latest" must name a tag other than latest, or a digest
+}
+
+// ExampleProgress renders a deploy's progress as a page would, from
+// nothing but its latest record (sealed in the browser, say) and the time:
+// the list of steps, and a bar that moves from now to atStepEnd over
+// left. A page reloaded after the process restarted renders the same.
+func ExampleProgress() {
+	began := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	rec := flylaunch.Record{Step: flylaunch.StepLaunch, Since: began} // the machine launched at began
+	at := began.Add(10 * time.Second)                                 // the page renders now
+
+	state := "done" // the steps up to rec.Step
+	if rec.Step == "" {
+		state = "running"
+	}
+	for _, s := range flylaunch.Steps() {
+		fmt.Printf("%-7s %s\n", state, s.Title)
+		switch {
+		case state == "running":
+			state = "pending"
+		case s.Step == rec.Step:
+			state = "running"
+		}
+	}
+	now, atStepEnd, left := flylaunch.Progress(rec.Step, at.Sub(rec.Since))
+	fmt.Printf("%.0f%% now, %.0f%% in about %v\n", 100*now, 100*atStepEnd, left)
+	// Output:
+	// done    Create the app
+	// done    Store the password and session key as secrets
+	// done    Allocate IP addresses
+	// done    Create a volume for notebooks
+	// done    Launch the machine
+	// running Wait for the machine to start
+	// pending Wait for Livebook to answer
+	// 23% now, 63% in about 31s
 }

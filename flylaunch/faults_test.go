@@ -143,7 +143,7 @@ func TestConnectionErrorsRetried(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
 	l := e.launcher(t)
 	l.hook = func(ev Event) {
-		if ev.Status == StatusRunning && ev.Percent%5 == 0 {
+		if ev.Status == StatusRunning {
 			e.gate.refuse(2)
 		}
 	}

@@ -263,6 +263,9 @@ func (l *Launcher) attachLocked(launchID string) *Deploy {
 // spawn registers and starts a driver. l.mu must be held.
 func (l *Launcher) spawn(spec Spec, rec Record, resumed bool) *Deploy {
 	ctx, cancel := context.WithCancel(l.ctx)
+	if rec.Since.IsZero() {
+		rec.Since = stamp(l.clock())
+	}
 	dep := newDeploy(spec, rec, cancel, l.clock, l.hook)
 	l.deploys[rec.LaunchID] = dep
 	dr := &driver{l: l, dep: dep, spec: spec, rec: rec, resumed: resumed}

@@ -63,20 +63,17 @@ func TestHappyPath(t *testing.T) {
 	for i, ev := range evs {
 		assert.Equal(t, uint64(i+1), ev.Seq)
 		assert.Equal(t, stamp, ev.Time, "events are stamped by the launcher's clock")
-		if i > 0 {
-			assert.GreaterOrEqual(t, ev.Percent, evs[i-1].Percent, "percent never goes back")
-		}
 		if ev.Status == StatusCompleted {
 			completed = append(completed, ev.Step)
 			require.NotNil(t, ev.Record)
 			assert.Equal(t, ev.Step, ev.Record.Step)
+			assert.Equal(t, stamp.UTC(), ev.Record.Since, "the next step began as this one completed")
 		}
 	}
 	assert.Equal(t, []Step{StepCreateApp, StepSecrets, StepIPs, StepVolume, StepLaunch, StepStarted, StepHealthy}, completed)
 	last := evs[len(evs)-1]
 	assert.Equal(t, StatusSucceeded, last.Status)
 	assert.Equal(t, StepDone, last.Step)
-	assert.Equal(t, 100, last.Percent)
 	assert.Equal(t, res.URL, last.URL)
 	require.NotNil(t, last.Record)
 	assert.Equal(t, res.Record, *last.Record)
@@ -171,7 +168,6 @@ func TestLateSubscriberGetsSnapshotThenLiveEvents(t *testing.T) {
 	snap, events := d.Subscribe(waitCtx(t))
 	assert.Equal(t, StepLaunch, snap.Step)
 	assert.Equal(t, StatusRunning, snap.Status)
-	assert.Equal(t, 40, snap.Percent)
 	assert.False(t, snap.Final)
 	assert.Equal(t, StepVolume, snap.Record.Step)
 	close(release)

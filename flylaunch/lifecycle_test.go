@@ -207,3 +207,30 @@ func TestHeldVolumeFindsTheLaunchsMachine(t *testing.T) {
 	assert.Equal(t, 1, machines)
 	assert.NotEmpty(t, done.MachineID)
 }
+
+// TestLivebookErrorsHaveNoStep: a Livebook call is not a deploy step, so
+// the APIError it ends with names the call (Op) and no Step.
+func TestLivebookErrorsHaveNoStep(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	rec := launchToDone(t, e, testSpec("stepless-livebook"))
+	l := e.launcher(t, func(o *Options) { o.Retry.MaxAttempts = 2 })
+	b := livebookOf(t, l, rec)
+	e.sim.AddFault(flysim.Fault{Method: "GET", Path: "/v1/apps/{app}/machines", Status: http.StatusInternalServerError})
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"status", func() error { _, err := b.Status(waitCtx(t)); return err }},
+		{"stop", func() error { _, err := b.Stop(waitCtx(t)); return err }},
+		{"start", func() error { _, err := b.Start(waitCtx(t)); return err }},
+		{"delete", func() error { return b.Delete(waitCtx(t)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ae *APIError
+			require.ErrorAs(t, tc.call(), &ae)
+			assert.Equal(t, Step(""), ae.Step)
+			assert.Equal(t, "list machines", ae.Op)
+			assert.Equal(t, http.StatusInternalServerError, ae.Status)
+		})
+	}
+}

@@ -76,7 +76,7 @@ func (d *driver) dropFreshVolume(ctx context.Context, again bool) error {
 			msg += ", creating another"
 		}
 		rec := d.rec
-		d.dep.emit(d.step, StatusRunning, d.percent, msg, &rec)
+		d.dep.emit(d.step, StatusRunning, msg, &rec)
 	}
 	return nil
 }
@@ -305,4 +305,58 @@ func (d *driver) destroyMachine(ctx context.Context, id string) error {
 		}
 		return err
 	})
+}
+
+// machinesByOwner lists the app's active machines and splits them into
+// those carrying the launch ID (oldest first) and the IDs of the others.
+// Both are nil when the app does not exist or belongs to an org the token
+// cannot see. The machine list may lag a fresh launch, so a recorded
+// machine missing from it is read directly.
+func (d *driver) machinesByOwner(ctx context.Context) (ours []*fly.Machine, others []string, err error) {
+	var all []*fly.Machine
+	err = d.call(ctx, "list machines", func(ctx context.Context) (err error) {
+		all, err = d.l.client.List(ctx, d.spec.App, "")
+		return err
+	})
+	switch statusOf(err) {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ours, others = []*fly.Machine{}, []string{}
+	seen := map[string]bool{}
+	for _, m := range all {
+		if m == nil || !m.IsActive() {
+			continue
+		}
+		seen[m.ID] = true
+		if m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
+			ours = append(ours, m)
+		} else {
+			others = append(others, m.ID)
+		}
+	}
+	if id := d.rec.MachineID; id != "" && !seen[id] {
+		m, err := d.getMachine(ctx)
+		if err != nil && statusOf(err) != http.StatusNotFound {
+			return nil, nil, err
+		}
+		if err == nil && m.IsActive() && m.GetMetadataByKey(MetadataKey) == d.rec.LaunchID {
+			ours = append(ours, m)
+		}
+	}
+	return oldestFirst(ours), others, nil
+}
+
+// getMachine reads the deploy's machine, with retries.
+func (d *driver) getMachine(ctx context.Context) (*fly.Machine, error) {
+	var m *fly.Machine
+	op := "get machine " + d.rec.MachineID
+	err := d.call(ctx, op, func(ctx context.Context) (err error) {
+		m, err = d.l.client.Get(ctx, d.spec.App, d.rec.MachineID)
+		return err
+	})
+	return m, err
 }

@@ -4,67 +4,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 )
-
-// Step names one stage of a deploy, in the order they run.
-type Step string
-
-// The steps of a deploy, in order.
-const (
-	// StepCreateApp creates the app and waits until GetApp sees it.
-	StepCreateApp Step = "create_app"
-	// StepSecrets sets the app secrets and records their version.
-	StepSecrets Step = "set_secrets"
-	// StepIPs allocates a v6 and a shared v4 address.
-	StepIPs Step = "allocate_ips"
-	// StepVolume creates the volume that keeps Livebook's home and data.
-	StepVolume Step = "create_volume"
-	// StepLaunch launches the machine tagged with the launch ID.
-	StepLaunch Step = "launch_machine"
-	// StepStarted waits for the machine to reach "started".
-	StepStarted Step = "wait_started"
-	// StepHealthy waits for the machine's health checks to pass and, with
-	// [Options.Public], for the Livebook to answer at its public URL.
-	StepHealthy Step = "wait_healthy"
-	// StepDone is the final step: the app answers at its URL.
-	StepDone Step = "done"
-)
-
-// stepInfo is a step and the percentage reached when it completes.
-type stepInfo struct {
-	step    Step
-	percent int
-}
-
-// steps lists the steps in order.
-func steps() [7]stepInfo {
-	return [...]stepInfo{
-		{StepCreateApp, 10},
-		{StepSecrets, 20},
-		{StepIPs, 30},
-		{StepVolume, 40},
-		{StepLaunch, 50},
-		{StepStarted, 85},
-		{StepHealthy, 100},
-	}
-}
-
-// index returns the position of s in the step order; "" is -1, unknown -2.
-func (s Step) index() int {
-	if s == "" {
-		return -1
-	}
-	all := steps()
-	for i, st := range all {
-		if st.step == s {
-			return i
-		}
-	}
-	if s == StepDone {
-		return len(all)
-	}
-	return -2
-}
 
 // MetadataKey is the machine metadata key holding the launch ID.
 const MetadataKey = "flylaunch_id"
@@ -100,6 +41,14 @@ type Record struct {
 	SecretsVersion uint64 `json:"secrets_version,omitempty"`
 	// Step is the last completed step, "" before the first.
 	Step Step `json:"step,omitempty"`
+	// Since is when the step after Step began: when Step completed, or
+	// the deploy started (UTC, to the millisecond). A page times the
+	// running step from it, in whichever process resumes the launch, and
+	// passes it to [Progress]; a step's duration is the difference of two
+	// successive records' Since. A waiting step a resumed deploy runs
+	// again keeps it. Zero in records made before it was kept: a deploy
+	// resumed from one times the next step from the resume.
+	Since time.Time `json:"since,omitzero"`
 	// AppID is Fly's ID of the launch's app (the id GetApp answers), as
 	// first seen by the launch: a later app of the same name has another.
 	// Every call on the launch afterwards ([Livebook], a resumed deploy)

@@ -83,6 +83,22 @@ func (e *NameError) Is(target error) bool {
 	return target == ErrInvalidAppName || target == ErrInvalidSpec
 }
 
+// ValidateImage checks that image is one a [Spec] may launch: no
+// whitespace, and pinned to a digest or a tag other than latest, so that
+// the image does not change under a launch that resumes or restarts. It
+// returns nil or a [*SpecError] for the field Image. A program that takes
+// the image from its users (a flag, say) checks it with ValidateImage
+// before its first launch.
+func ValidateImage(image string) error {
+	if strings.ContainsAny(image, " \t\r\n") {
+		return &SpecError{Field: "Image", Reason: "must not contain whitespace"}
+	}
+	if !pinned(image) {
+		return &SpecError{Field: "Image", Reason: fmt.Sprintf("%q must name a tag other than latest, or a digest", image)}
+	}
+	return nil
+}
+
 // ValidateAppName checks name against Fly's rules: 2 to 63 characters,
 // lowercase ASCII letters, digits and dashes, starting with a letter — and,
 // since the name becomes the DNS label of <app>.fly.dev, not ending with a
@@ -220,11 +236,8 @@ func (s Spec) Validate() error {
 	if !validRegion(s.Region) {
 		return &SpecError{Field: "Region", Reason: fmt.Sprintf("%q is not a three-letter region code", s.Region)}
 	}
-	if strings.ContainsAny(s.Image, " \t\r\n") {
-		return &SpecError{Field: "Image", Reason: "must not contain whitespace"}
-	}
-	if !pinned(s.Image) {
-		return &SpecError{Field: "Image", Reason: fmt.Sprintf("%q must name a tag other than latest, or a digest", s.Image)}
+	if err := ValidateImage(s.Image); err != nil {
+		return err
 	}
 	if s.VolumeSizeGB < 1 || s.VolumeSizeGB > 500 {
 		return &SpecError{Field: "VolumeSizeGB", Reason: fmt.Sprintf("%d is not in [1, 500]", s.VolumeSizeGB)}

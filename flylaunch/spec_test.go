@@ -130,6 +130,37 @@ func TestSpecValidate(t *testing.T) {
 	}
 }
 
+func TestValidateImage(t *testing.T) {
+	for _, tt := range []struct {
+		image string
+		ok    bool
+	}{
+		{DefaultImage, true},
+		{"ghcr.io/livebook-dev/livebook:0.19.7", true},
+		{"ghcr.io/livebook-dev/livebook@sha256:38eed8467d3df794dd36cbe722768e46d709b02e00368e0a06aa7508220a8763", true},
+		{"registry.local:5000/livebook:1.2", true},
+		{"", false},
+		{"a b:1", false},
+		{"livebook:1\n", false},
+		{"ghcr.io/livebook-dev/livebook", false},
+		{"ghcr.io/livebook-dev/livebook:latest", false},
+		{"ghcr.io/livebook-dev/livebook:", false},
+		{"registry.local:5000/livebook", false},
+	} {
+		t.Run(tt.image, func(t *testing.T) {
+			err := ValidateImage(tt.image)
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			var se *SpecError
+			require.ErrorAs(t, err, &se)
+			assert.Equal(t, "Image", se.Field)
+			assert.ErrorIs(t, err, ErrInvalidSpec)
+		})
+	}
+}
+
 func TestSecretsNeverPrinted(t *testing.T) {
 	s := testSpec("quiet-livebook")
 	var logs syncBuffer

@@ -55,7 +55,7 @@ func (d *driver) waitStarted(parent context.Context) error {
 			return d.startTimeout(parent, op, err)
 		}
 		if round > 1 {
-			d.dep.emit(d.step, StatusRunning, d.percent, fmt.Sprintf("machine %s %s, not started yet", m.ID, m.State), nil)
+			d.dep.emit(d.step, StatusRunning, fmt.Sprintf("machine %s %s, not started yet", m.ID, m.State), nil)
 		}
 	}
 }
@@ -128,7 +128,7 @@ func (d *driver) waitHealthy(parent context.Context) error {
 		}
 		msg := fmt.Sprintf("machine %s %s, health checks %d/%d passing", m.ID, m.State, hc.Passing, hc.Total)
 		if msg != last {
-			d.dep.emit(d.step, StatusRunning, d.percent+5, msg, nil)
+			d.dep.emit(d.step, StatusRunning, msg, nil)
 			last = msg
 		}
 		if time.Now().Add(interval).After(d.deadline) {
@@ -243,7 +243,7 @@ func (d *driver) waitPublic(ctx, parent context.Context) error {
 			msg += fmt.Sprintf(" (HTTP %d)", status)
 		}
 		if msg != last {
-			d.dep.emit(d.step, StatusRunning, d.percent+10, msg, nil)
+			d.dep.emit(d.step, StatusRunning, msg, nil)
 			last = msg
 		}
 		if time.Now().Add(interval).After(d.deadline) {

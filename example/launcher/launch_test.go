@@ -72,7 +72,7 @@ func TestTracker(t *testing.T) {
 	t.Run("resumed from another instance", func(t *testing.T) {
 		tr := newTracker(st, func() time.Time { return now }, 1)
 		tr.sync(flylaunch.Snapshot{
-			Seq: 3, Step: flylaunch.StepLaunch, Status: flylaunch.StatusRunning, Percent: 40,
+			Seq: 3, Step: flylaunch.StepLaunch, Status: flylaunch.StatusRunning,
 			Record: flylaunch.Record{App: "tracked", Step: flylaunch.StepVolume},
 		})
 		v := tr.running()
@@ -93,8 +93,8 @@ func TestTracker(t *testing.T) {
 	t.Run("events", func(t *testing.T) {
 		tr := newTracker(launchState{App: "tracked"}, func() time.Time { return now }, 1)
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 1, Time: t0, Step: flylaunch.StepCreateApp, Status: flylaunch.StatusRunning}))
-		assert.True(t, tr.apply(flylaunch.Event{Seq: 2, Time: t0.Add(2 * time.Second), Step: flylaunch.StepCreateApp, Status: flylaunch.StatusCompleted, Percent: 10}))
-		assert.False(t, tr.apply(flylaunch.Event{Seq: 3, Time: t0.Add(3 * time.Second), Step: flylaunch.StepSecrets, Status: flylaunch.StatusRetrying, Percent: 10}))
+		assert.True(t, tr.apply(flylaunch.Event{Seq: 2, Time: t0.Add(2 * time.Second), Step: flylaunch.StepCreateApp, Status: flylaunch.StatusCompleted}))
+		assert.False(t, tr.apply(flylaunch.Event{Seq: 3, Time: t0.Add(3 * time.Second), Step: flylaunch.StepSecrets, Status: flylaunch.StatusRetrying}))
 		v := tr.running()
 		assert.Equal(t, int64(2000), *v.Steps[0].MS)
 		assert.Equal(t, "running", v.Steps[1].State)
@@ -110,22 +110,20 @@ func TestTracker(t *testing.T) {
 func TestProgressTracksTime(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	took := []struct {
-		step    flylaunch.Step
-		d       time.Duration
-		percent int // flylaunch's Event.Percent once the step completes
+		step flylaunch.Step
+		d    time.Duration
 	}{
-		{flylaunch.StepCreateApp, 4100 * time.Millisecond, 10}, {flylaunch.StepSecrets, 30 * time.Millisecond, 20},
-		{flylaunch.StepIPs, 60 * time.Millisecond, 30}, {flylaunch.StepVolume, 40 * time.Millisecond, 40},
-		{flylaunch.StepLaunch, 30 * time.Millisecond, 50}, {flylaunch.StepStarted, 20200 * time.Millisecond, 85},
-		{flylaunch.StepHealthy, 28300 * time.Millisecond, 100},
+		{flylaunch.StepCreateApp, 4100 * time.Millisecond}, {flylaunch.StepSecrets, 30 * time.Millisecond},
+		{flylaunch.StepIPs, 60 * time.Millisecond}, {flylaunch.StepVolume, 40 * time.Millisecond},
+		{flylaunch.StepLaunch, 30 * time.Millisecond}, {flylaunch.StepStarted, 20200 * time.Millisecond},
+		{flylaunch.StepHealthy, 28300 * time.Millisecond},
 	}
 	var events []flylaunch.Event
-	at, before := t0, 0
+	at := t0
 	for _, s := range took {
-		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusRunning, Percent: before})
+		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusRunning})
 		at = at.Add(s.d)
-		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusCompleted, Percent: s.percent})
-		before = s.percent
+		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusCompleted})
 	}
 	end := at
 	for now := t0; now.Before(end); now = now.Add(500 * time.Millisecond) {

@@ -2,8 +2,6 @@ package flysim_test
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
@@ -11,20 +9,6 @@ import (
 	"github.com/superfly/fly-go/flaps"
 	"github.com/superfly/fly-go/tokens"
 )
-
-// handlerTransport serves requests with a handler in the caller's
-// goroutine: no sockets, so it runs inside a testing/synctest bubble,
-// where every sleep and timer (fly-go's retry backoff, the simulator's
-// windows, wait timeouts) uses the bubble's fake clock.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, req)
-	res := rec.Result()
-	res.Request = req
-	return res, nil
-}
 
 // newBubbleEnv starts a simulator on the bubble's clock (opts.Clock must be
 // nil) and fly-go's real client in front of it. Call it inside
@@ -38,7 +22,10 @@ func newBubbleEnv(t *testing.T, opts flysim.Options) (*flysim.Server, *flaps.Cli
 	return sim, inProcessClient(t, sim)
 }
 
-// inProcessClient is fly-go's real client served by sim in-process. Tests
+// inProcessClient is fly-go's real client served by sim in-process
+// (sim.Transport: no sockets, so it runs inside a testing/synctest
+// bubble, where every sleep and timer — fly-go's retry backoff, the
+// simulator's windows, wait timeouts — uses the bubble's fake clock). Tests
 // where fly-go resends a POST after a 502/503 need it: over a socket,
 // fly-go's retry transport (rehttp) rewinds the request body while
 // net/http may still be reading it, which the net/http RoundTripper
@@ -48,7 +35,7 @@ func inProcessClient(t *testing.T, sim *flysim.Server) *flaps.Client {
 	t.Helper()
 	c, err := flaps.NewWithOptions(context.Background(), flaps.NewClientOpts{
 		Tokens:    tokens.Parse(testToken),
-		Transport: flysim.Transport("http://flysim.invalid", instanceTransport{handlerTransport{sim}}),
+		Transport: instanceTransport{sim.Transport()},
 	})
 	require.NoError(t, err)
 	return c

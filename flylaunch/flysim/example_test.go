@@ -165,3 +165,29 @@ func ExampleRealistic() {
 	// visible after WaitForApp: true
 	// nginx: launch_failed
 }
+
+// ExampleServer_Transport mounts a simulator in-process: fly-go's client
+// keeps its api.machines.dev URLs and the simulator serves each request
+// on the caller's goroutine, with no listener.
+func ExampleServer_Transport() {
+	sim, err := flysim.New(flysim.Options{Token: "example-token", Profile: flysim.Instant()})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+
+	ctx := context.Background()
+	client, err := flaps.NewWithOptions(ctx, flaps.NewClientOpts{
+		Tokens:    tokens.Parse("example-token"),
+		Transport: sim.Transport(),
+	})
+	if err != nil {
+		panic(err)
+	}
+	app, err := client.CreateApp(ctx, flaps.CreateAppRequest{Name: "in-process-livebook", Org: "personal"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(app.Name, app.Organization.Slug)
+	// Output: in-process-livebook personal
+}

@@ -1,9 +1,11 @@
 package flysim_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
@@ -50,4 +52,51 @@ func TestTransport(t *testing.T) {
 			require.Error(t, err)
 		})
 	}
+}
+
+func TestServerTransport(t *testing.T) {
+	sim, err := flysim.New(flysim.Options{Token: "tok", Profile: flysim.Instant()})
+	require.NoError(t, err)
+	defer sim.Close()
+	client := &http.Client{Transport: sim.Transport()}
+	tests := []struct {
+		name, method, url, token, body string
+		wantStatus                     int
+		wantBody                       string
+	}{
+		{"unauthorized", http.MethodGet, "https://api.machines.dev/v1/apps/x", "", "", http.StatusUnauthorized, ""},
+		{"create, body read", http.MethodPost, "https://api.machines.dev/v1/apps", "tok", `{"name":"in-process","org_slug":"personal"}`, http.StatusCreated, ""},
+		{"any host, by path", http.MethodGet, "http://elsewhere.invalid/v1/apps/in-process", "tok", "", http.StatusOK, `"name":"in-process"`},
+		{"missing", http.MethodGet, "https://api.machines.dev/v1/apps/absent", "tok", "", http.StatusNotFound, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var body io.Reader
+			if tt.body != "" {
+				body = strings.NewReader(tt.body)
+			}
+			req, err := http.NewRequest(tt.method, tt.url, body)
+			require.NoError(t, err)
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			res, err := client.Do(req)
+			require.NoError(t, err)
+			defer res.Body.Close()
+			got, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantStatus, res.StatusCode, string(got))
+			assert.Equal(t, int64(len(got)), res.ContentLength)
+			assert.Contains(t, string(got), tt.wantBody)
+			assert.Same(t, req, res.Request)
+		})
+	}
+	t.Run("canceled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "https://api.machines.dev/v1/apps/in-process", nil)
+		require.NoError(t, err)
+		_, err = client.Do(req)
+		require.ErrorIs(t, err, context.Canceled, "a cancelled request is not served")
+	})
 }
