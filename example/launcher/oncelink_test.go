@@ -112,16 +112,21 @@ func createVisibleApp(t *testing.T, ctx context.Context, c *flaps.Client, name s
 }
 
 // untilVisible calls fn until Fly stops answering 404 or 401 (what it
-// says of a resource it has not caught up with), a bounded number of
-// times, and returns fn's last error.
+// says of a resource it has not caught up with) or 429 (its rate limit),
+// a bounded number of times, and returns fn's last error.
 func untilVisible(ctx context.Context, fn func() error) error {
 	var err error
-	for range 100000 {
+	for range 3000 {
 		var fe *flaps.FlapsError
-		if err = fn(); !errors.As(err, &fe) || fe.ResponseStatusCode != http.StatusNotFound && fe.ResponseStatusCode != http.StatusUnauthorized || ctx.Err() != nil {
+		if err = fn(); !errors.As(err, &fe) || ctx.Err() != nil {
 			return err
 		}
-		time.Sleep(time.Millisecond)
+		switch fe.ResponseStatusCode {
+		case http.StatusNotFound, http.StatusUnauthorized, http.StatusTooManyRequests:
+		default:
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return err
 }
