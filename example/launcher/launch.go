@@ -76,7 +76,7 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 	default:
 		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	}
-	v := view{Phase: phaseIdle}
+	v := view{Phase: phaseIdle, Error: clearedMessages[r.Status]}
 	if !a.ready.ready(ctx) {
 		v.Unavailable = unavailableMessage
 	}

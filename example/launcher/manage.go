@@ -18,8 +18,12 @@ import (
 // manage page's client names.
 const manageKey = "manage"
 
-// manageMaxAge is how long a manage link opens after the launch ended.
-const manageMaxAge = 30 * 24 * time.Hour
+// manageMaxAge is how long a manage link opens after the launch ended;
+// manageDays says it in days, for the pages.
+const (
+	manageMaxAge = 30 * 24 * time.Hour
+	manageDays   = int(manageMaxAge / (24 * time.Hour))
+)
 
 // How often a client may read a Livebook's state by opening manage
 // pages: every open that is not following a change under way reads Fly.
@@ -113,7 +117,7 @@ type manageView struct {
 	Stale   bool   `json:"stale,omitempty"`
 	Message string `json:"message,omitempty"`
 	Error   string `json:"error,omitempty"`
-	// Expires is the link's last day, for the page to say.
+	// Expires says until when the link works, and to keep it private.
 	Expires string `json:"expires,omitempty"`
 }
 
@@ -150,7 +154,7 @@ func (m *manageApp) Open(ctx context.Context, c *resume.Conn[manageState], r res
 	case resume.StatusResumed:
 		return m.open(ctx, c, r.State)
 	case resume.StatusExpired:
-		return m.show(ctx, c, manageView{Error: "This manage link has expired: a link works for 30 days after its launch. Nothing was changed."})
+		return m.show(ctx, c, manageView{Error: fmt.Sprintf("This manage link has expired: a link works for %d days after its launch. Nothing was changed.", manageDays)})
 	case resume.StatusFresh:
 		return m.show(ctx, c, manageView{Error: "This page manages a Livebook through the link its launch gave you (it ends with # and a long code). Open that link."})
 	}
@@ -487,7 +491,7 @@ func progressMessage(action string) string {
 func (m *manageApp) base(st manageState, v manageView) manageView {
 	v.App = st.App
 	v.URL = m.launches.fly.livebookURL(st.App, "https://"+st.App+".fly.dev")
-	v.Expires = st.expires().Format("2 January 2006")
+	v.Expires = "This link works until " + st.expires().Format("2 January 2006") + ". Anyone who has it can stop, start or delete this Livebook: keep it private."
 	return v
 }
 

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch"
+	"github.com/sealkit/sealkit/resume"
 )
 
 // The phases of the page.
@@ -36,12 +37,23 @@ type view struct {
 	// ManageIssued says the launch's manage link was handed out before,
 	// to the page that watched it finish: a resumed finished launch (a
 	// reload, a copy of its blob) shows the summary without a new one.
-	ManageIssued bool   `json:"manage_issued,omitempty"`
-	Error        string `json:"error,omitempty"`
+	ManageIssued bool `json:"manage_issued,omitempty"`
+	// ManageNote, in the final view of a success, says how long the
+	// manage link works, or why this page has none.
+	ManageNote string `json:"manage_note,omitempty"`
+	Error      string `json:"error,omitempty"`
 	// Unavailable, in the idle view, says why launching is unavailable
 	// right now (the Fly API does not answer): the page disables the
 	// form and shows it.
 	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// clearedMessages say why the launch the browser kept was cleared: the
+// idle view's error when the page's sealed state does not open.
+var clearedMessages = map[resume.Status]string{
+	resume.StatusExpired: "The launch saved in this browser has expired, so it was cleared. You can start a new launch.",
+	resume.StatusInvalid: "The launch saved in this browser could not be read (it was altered, or sealed by another server), so it was cleared. You can start a new launch.",
+	resume.StatusUnbound: "The launch saved in this browser belongs to another session, so it was cleared. You can start a new launch.",
 }
 
 // viewStep is one line of the step list.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch"
@@ -83,8 +84,12 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		v.Password = st.Password
 		if live && !res.Reported {
 			v.Manage, v.ManageUntil = a.manageLink(res.Record)
+			if v.Manage != "" {
+				v.ManageNote = fmt.Sprintf("Keep the manage link too: it is valid for %d days, until %s, and anyone who has it can stop, start or delete this Livebook.", manageDays, v.ManageUntil)
+			}
 		} else {
 			v.ManageIssued = true
+			v.ManageNote = "This launch finished earlier: its manage link was given once, to the page that watched it finish."
 		}
 		if c.Snapshot(ctx, seq, v) == nil {
 			_ = c.Clear(ctx)

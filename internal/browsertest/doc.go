@@ -17,6 +17,8 @@
 // [RecordConsole] keeps a tab's console messages, uncaught exceptions and
 // unhandled promise rejections for a test to check, and [Tool] finds another
 // command a browser test drives (node, npm), skipping or failing like Tab.
+// [NPMCI] installs the npm packages a test pins in its testdata (a
+// package.json and package-lock.json of exact versions) with npm ci.
 //
 // Nothing starts until the first Tab, so a package whose browser tests are
 // filtered out with -run never starts Chromium.

@@ -1,218 +1,181 @@
 // The launcher page: renders the views the server sends over the resume
-// protocol. The server sends the whole view in every snapshot and event, so
-// rendering is a pure function of the latest one. No secrets are kept here:
-// the sealed blob is the hooks client's business, and the password arrives
-// only in the final view.
+// protocol. The server sends the whole view, sentences included, in every
+// snapshot and event, so rendering is a function of the latest one and of
+// the few variables below. No secrets are kept here: the sealed blob is the
+// hooks client's business, and the password arrives only in the final view.
 // It is an ES module: the hooks module it imports is pinned by the page's
 // script tag (versioned URL and Subresource Integrity), passed as data-hooks.
 const hooksURL = document.querySelector("script[data-hooks]").dataset.hooks;
 const { connectResume } = await import(hooksURL);
 
-{
-  const $ = (id) => document.getElementById(id);
-  const views = { form: $("form-view"), progress: $("progress-view"), summary: $("summary-view") };
-  const storageKey = "launch";
-  const resultMessages = {
-    expired: "The launch saved in this browser has expired, so it was cleared. You can start a new launch.",
-    invalid: "The launch saved in this browser could not be read (it was altered, or sealed by another server), so it was cleared. You can start a new launch.",
-    unbound: "The launch saved in this browser belongs to another session, so it was cleared. You can start a new launch.",
-  };
-  let client = null;
-  let showingSummary = false;
-  let running = null; // {el, ms, at} of the running step, for the ticking timer
-  let bar = null; // {from, to, eta, at}: the bar moves from -> to over eta ms while a step runs
+const $ = (id) => document.getElementById(id);
+const views = { form: $("form-view"), progress: $("progress-view"), summary: $("summary-view") };
+const statusText = { connecting: "Connecting…", open: "Connected", retrying: "Connection lost, reconnecting…", closed: "Disconnected" };
+const nameError = "The app name must be 2 to 63 lowercase letters, digits or dashes, start with a letter and not end with a dash.";
 
-  function show(name) {
-    for (const [k, el] of Object.entries(views)) el.hidden = k !== name;
-  }
-  function showError(msg) {
-    const el = $("error");
-    el.textContent = msg || "";
-    el.hidden = !msg;
-  }
-  function fmt(ms) {
-    if (ms == null) return "";
-    if (ms < 1000) return Math.round(ms) + " ms";
-    return ms < 10000 ? (ms / 1000).toFixed(1) + " s" : Math.round(ms / 1000) + " s";
-  }
-  let unavailable = ""; // why launching is unavailable right now, from the server
-  function setBusy(busy) {
-    $("launch").disabled = busy || !client || !!unavailable;
-    $("launch").textContent = busy ? "Launching…" : "Launch";
-  }
-  function setUnavailable(msg) {
-    unavailable = msg || "";
-    $("unavailable").textContent = unavailable;
-    $("unavailable").hidden = !unavailable;
-  }
+let connection = "connecting"; // the resume client's status
+let busy = false; // a launch was sent and the server has not answered it yet
+let unavailable = ""; // why launching is unavailable right now, from the server
+let current = null; // the view on screen: form, progress or summary
+let finished = null; // the view of the finished launch on screen
+let running = null; // {el, ms, at} of the running step, for the ticking timer
+let bar = null; // {from, to, eta, at}: the bar moves from -> to over eta ms while a step runs
 
-  function renderSteps(steps) {
-    const ol = $("steps");
-    ol.replaceChildren();
-    running = null;
-    for (const s of steps || []) {
-      const li = document.createElement("li");
-      li.className = s.state;
-      const icon = document.createElement("span");
-      icon.className = "icon";
-      icon.setAttribute("aria-hidden", "true");
-      const title = document.createElement("span");
-      title.textContent = s.title;
-      const state = document.createElement("span");
-      state.className = "visually-hidden";
-      state.textContent = " (" + s.state + ")";
-      const time = document.createElement("span");
-      time.className = "time";
-      time.textContent = fmt(s.ms);
-      li.append(icon, title, state, time);
-      ol.append(li);
-      if (s.state === "running") running = { el: time, ms: s.ms || 0, at: performance.now() };
-    }
-  }
+// show puts view name on screen. When focus was in the view it hides (the
+// Launch button, the progress heading) or nowhere, it moves to target, by
+// default the new view's heading, so that keyboard and screen reader users
+// land on what changed.
+function show(name, target = views[name].querySelector("h1")) {
+  const previous = current;
+  current = name;
+  for (const [k, el] of Object.entries(views)) el.hidden = k !== name;
+  const lost = document.activeElement === document.body || (previous && views[previous].contains(document.activeElement));
+  if (previous && previous !== name && lost) target.focus();
+}
 
-  function render(v) {
-    if (!v || typeof v !== "object") return;
-    switch (v.phase) {
-      case "idle":
-        // A finished launch stays on screen until the user moves on, even
-        // if the connection comes back meanwhile (the server sees a fresh
-        // client once the blob is cleared).
-        if (showingSummary) return;
-        show("form");
-        setUnavailable(v.unavailable);
-        setBusy(false);
-        break;
-      case "running":
-        showingSummary = false;
-        $("progress-app").textContent = v.app || "";
-        bar = { from: v.progress || 0, to: v.progress_to || v.progress || 0, eta: v.eta_ms || 0, at: performance.now() };
-        setProgress(bar.from);
-        $("step").textContent = v.step || "";
-        renderSteps(v.steps);
-        show("progress");
-        break;
-      case "done":
-        showingSummary = true;
-        running = null;
-        bar = null;
-        $("progress").value = 100;
-        $("summary-url").href = v.url;
-        $("summary-url").textContent = $("summary-url").href; // absolute, to copy
+function showError(msg) {
+  $("error").textContent = msg || "";
+  $("error").hidden = !msg;
+}
 
-        $("summary-password").textContent = v.password;
-        for (const id of ["summary-manage-term", "summary-manage-def"]) $(id).hidden = !v.manage;
-        $("summary-manage").href = v.manage || "#";
-        if (v.manage) {
-          $("summary-manage-note").textContent = "Keep the manage link too: it is valid for 30 days, until " + v.manage_until + ", and anyone who has it can stop, start or delete this Livebook.";
-        } else if (v.manage_issued) {
-          $("summary-manage-note").textContent = "This launch finished earlier: its manage link was given once, to the page that watched it finish.";
-        } else {
-          $("summary-manage-note").textContent = "";
-        }
-        showError("");
-        show("summary");
-        $("summary-title").focus(); // screen readers announce the result
-        break;
-      case "failed":
-        showingSummary = false;
-        running = null;
-        bar = null;
-        showError(v.error || "The launch failed.");
-        show("form");
-        setUnavailable(v.unavailable);
-        setBusy(false);
-        break;
-    }
-  }
+function markName(invalid) {
+  const app = $("app");
+  app.setAttribute("aria-invalid", String(invalid));
+  app.setAttribute("aria-describedby", invalid ? "app-hint error" : "app-hint");
+}
 
-  function onStatus(status) {
-    const el = $("status");
-    el.dataset.status = status;
-    el.textContent = {
-      connecting: "Connecting…",
-      open: "Connected",
-      retrying: "Connection lost, reconnecting…",
-      closed: "Disconnected",
-    }[status] || status;
-    $("launch").disabled = status !== "open" || $("launch").textContent !== "Launch" || !!unavailable;
-  }
+function renderForm() {
+  $("launch").disabled = busy || connection !== "open" || Boolean(unavailable);
+  $("launch").textContent = busy ? "Launching…" : "Launch";
+  $("unavailable").textContent = unavailable;
+  $("unavailable").hidden = !unavailable;
+}
 
-  function onResult(result) {
-    if (resultMessages[result.status]) {
-      showError(resultMessages[result.status]);
-      showingSummary = false;
-    }
-  }
+function fmt(ms) {
+  if (ms == null) return "";
+  if (ms < 1000) return Math.round(ms) + " ms";
+  return ms < 10000 ? (ms / 1000).toFixed(1) + " s" : Math.round(ms / 1000) + " s";
+}
 
-  $("launch-form").addEventListener("submit", async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const app = form.elements.app;
-    if (!app.checkValidity()) {
-      showError("The app name must be 2 to 63 lowercase letters, digits or dashes, start with a letter and not end with a dash.");
-      app.focus();
-      return;
-    }
+function renderSteps(steps) {
+  running = null;
+  $("steps").replaceChildren(...(steps || []).map((s) => {
+    const li = $("step-row").content.firstElementChild.cloneNode(true);
+    const [title, state, time] = li.querySelectorAll(".title, .visually-hidden, .time");
+    li.className = s.state;
+    title.textContent = s.title;
+    state.textContent = " (" + s.state + ")";
+    time.textContent = fmt(s.ms);
+    if (s.state === "running") running = { el: time, ms: s.ms || 0, at: performance.now() };
+    return li;
+  }));
+}
+
+function setProgress(percent) {
+  $("progress").value = percent;
+  $("progress-pct").textContent = Math.round(percent) + "%";
+}
+
+function render(v) {
+  if (!v || typeof v !== "object") return;
+  // A finished launch stays on screen until the user moves on, even if the
+  // connection comes back meanwhile (the server sees a fresh client once
+  // the blob is cleared), unless the server says why it cleared a launch.
+  if (v.phase === "idle" && finished && !v.error) return;
+  finished = v.phase === "done" ? v : null;
+  busy = false;
+  running = null;
+  bar = null;
+  if (v.phase === "running") {
+    $("progress-app").textContent = v.app || "";
+    bar = { from: v.progress || 0, to: v.progress_to || v.progress || 0, eta: v.eta_ms || 0, at: performance.now() };
+    setProgress(bar.from);
+    $("step").textContent = v.step || "";
+    renderSteps(v.steps);
+    show("progress");
+  } else if (v.phase === "done") {
+    setProgress(100);
+    $("summary-url").href = v.url;
+    $("summary-url").textContent = $("summary-url").href; // absolute, to copy
+    $("summary-password").textContent = v.password;
+    $("summary-manage-term").hidden = !v.manage;
+    $("summary-manage-def").hidden = !v.manage;
+    $("summary-manage").href = v.manage || "#";
+    $("summary-manage-note").textContent = v.manage_note || "";
     showError("");
-    setBusy(true);
-    try {
-      await client.action("launch", {
-        app: app.value,
-        region: form.elements.region.value,
-        size: form.elements.size.value,
-      });
-    } catch (err) {
-      showError(err && err.message ? err.message : String(err));
-      setBusy(false);
-    }
-  });
-
-  async function copy(button, text, what, select) {
-    try {
-      await navigator.clipboard.writeText(text);
-      button.textContent = "Copied";
-      $("copy-status").textContent = what + " copied to the clipboard";
-    } catch {
-      const range = document.createRange();
-      range.selectNodeContents(select);
-      getSelection().removeAllRanges();
-      getSelection().addRange(range);
-      $("copy-status").textContent = what + " selected; press Ctrl+C to copy it";
-    }
+    show("summary");
+  } else if (v.phase === "idle" || v.phase === "failed") {
+    unavailable = v.unavailable || "";
+    if (v.error) showError(v.error); // why the launch failed, or was cleared
+    renderForm();
+    show("form", v.error ? $("error") : undefined);
   }
-  $("copy").addEventListener("click", () => copy($("copy"), $("summary-password").textContent, "Password", $("summary-password")));
-  $("copy-manage").addEventListener("click", () => copy($("copy-manage"), $("summary-manage").href, "Manage link", $("summary-manage")));
+}
 
-  function setProgress(percent) {
-    $("progress").value = percent;
-    $("progress-pct").textContent = Math.round(percent) + "%";
+function onStatus(status) {
+  connection = status;
+  $("status").dataset.status = status;
+  $("status").textContent = statusText[status] || status;
+  renderForm();
+}
+
+$("launch-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const app = form.elements.app;
+  const valid = app.checkValidity();
+  markName(!valid);
+  if (!valid) {
+    showError(nameError);
+    app.focus();
+    return;
   }
+  showError("");
+  busy = true;
+  renderForm();
+  try {
+    await client.action("launch", { app: app.value, region: form.elements.region.value, size: form.elements.size.value });
+  } catch (err) {
+    busy = false;
+    renderForm();
+    showError(err && err.message ? err.message : String(err));
+    $("error").focus(); // the Launch button was disabled: focus fell off it
+  }
+});
 
-  // The server weighs the bar by how long each step takes; between its
-  // updates the bar moves on towards the running step's end, stopping
-  // short of it until the step is really done.
-  function tickProgress() {
-    if (!bar || bar.eta <= 0 || bar.to <= bar.from || $("progress-view").hidden) {
-      return;
-    }
+// copy puts text on the clipboard, or selects it where that is refused.
+// The button then reads "Copied": its name ("Copied the password") follows.
+async function copy(button, text, what, select) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.firstElementChild.textContent = "Copied";
+    $("copy-status").textContent = what + " copied to the clipboard";
+  } catch {
+    getSelection().selectAllChildren(select);
+    $("copy-status").textContent = what + " selected; press Ctrl+C to copy it";
+  }
+}
+$("copy").addEventListener("click", (e) => copy(e.currentTarget, finished.password, "Password", $("summary-password")));
+$("copy-manage").addEventListener("click", (e) => copy(e.currentTarget, $("summary-manage").href, "Manage link", $("summary-manage")));
+
+// A new launch starts from a fresh page, with a new suggested name.
+$("again").addEventListener("click", () => location.reload());
+
+// The server weighs the bar by how long each step takes; between its
+// updates the bar moves on towards the running step's end, stopping short
+// of it until the step is really done.
+setInterval(() => {
+  if (running) running.el.textContent = fmt(running.ms + performance.now() - running.at);
+  if (bar && bar.eta > 0 && bar.to > bar.from && current === "progress") {
     const share = Math.min(0.95, (performance.now() - bar.at) / bar.eta);
     setProgress(bar.from + (bar.to - bar.from) * share);
   }
+}, 250);
 
-  // A new launch starts from a fresh page, with a new suggested name.
-  $("again").addEventListener("click", () => location.reload());
-
-  setInterval(() => {
-    if (running) running.el.textContent = fmt(running.ms + performance.now() - running.at);
-    tickProgress();
-  }, 250);
-
-  client = connectResume({
-    url: "resume",
-    key: storageKey,
-    onResult,
-    onSnapshot: (_seq, data) => render(data),
-    onEvent: (_seq, data) => render(data),
-    onStatus,
-  });
-}
+const client = connectResume({
+  url: "resume",
+  key: "launch",
+  onSnapshot: (_seq, data) => render(data),
+  onEvent: (_seq, data) => render(data),
+  onStatus,
+});
