@@ -59,10 +59,11 @@ func (a jobs) run(c *resume.Conn[Job], j Job) {
 		time.Sleep(a.step) // the step's work (hand it ctx if it can stop early)
 		j.Step++
 		if j.Step == 10 {
-			j.Secret = rand.Text()
+			j.Secret = rand.Text() // sealed with the last step: a page that comes back sees it again
 		}
+		// Sealed into the page, then shown: the page never shows a step its blob lacks.
 		if c.Store(ctx, j) != nil || c.Event(ctx, uint64(j.Step), j) != nil {
-			return // sealed, then shown: a page that comes back redoes at most this step
+			return // the page went away; it comes back with its blob
 		}
 	}
 	_ = c.Clear(ctx) // done: the page forgets the job; the secret stays on screen
