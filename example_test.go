@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"time"
 
@@ -18,136 +20,116 @@ import (
 	"github.com/sealkit/sealkit/seal"
 )
 
-// Job is what a page keeps, sealed, while its job runs. It is sealed as
-// JSON: tags apply, and a time.Time keeps its instant.
+// Job is what a page keeps, sealed, while its job runs: the page hands it
+// back on every reconnect but can neither read nor forge it.
 type Job struct {
-	ID      string    `json:"id"`
-	Started time.Time `json:"started"`
+	Step   int    `json:"step"`             // steps done, of 10
+	Secret string `json:"secret,omitempty"` // made by the last step
 }
 
-// jobs starts a job on the "start" action and re-attaches a page that
-// comes back with one.
-type jobs struct{}
+// jobs runs a page's job, ten steps of step each, while the page is
+// connected; a reload or a restarted server goes on from the page's blob.
+type jobs struct{ step time.Duration }
 
-func (jobs) Open(ctx context.Context, c *resume.Conn[Job], r resume.Result[Job]) error {
+func (a jobs) Open(ctx context.Context, c *resume.Conn[Job], r resume.Result[Job]) error {
 	if r.Status != resume.StatusResumed { // fresh, or a blob that expired, was altered, …
-		return c.Snapshot(ctx, 0, map[string]any{"phase": "idle"})
+		return c.Snapshot(ctx, 0, nil) // no job
 	}
-	// Re-attach to job r.State.ID here: the blob is a claim, not a command,
-	// so look the job up before acting on it. seq belongs to the job: a
-	// snapshot carries the seq of its last event; Event refuses older ones.
-	if err := c.Snapshot(ctx, 1, map[string]any{"phase": "running", "started": r.State.Started}); err != nil {
-		return err
-	}
-	go follow(c.Context(), c, r.State) // outlives Open, not the connection
+	go a.run(c, r.State) // here the blob is the job; a real app looks its job up
 	return nil
 }
 
-func (jobs) Action(ctx context.Context, c *resume.Conn[Job], name string, _ json.RawMessage) error {
+func (a jobs) Action(ctx context.Context, c *resume.Conn[Job], name string, _ json.RawMessage) error {
 	if _, running := c.State(); running || name != "start" {
 		return fmt.Errorf("cannot %s now", name) // the page's action promise rejects with it
 	}
-	// Start the job here, then hand its state to the page: sealed, it goes
-	// to the browser and nowhere else, and comes back on every reconnect.
-	return c.Store(ctx, Job{ID: rand.Text(), Started: time.Now()})
+	if err := c.Store(ctx, Job{}); err != nil { // before run: a second "start" is refused
+		return err
+	}
+	go a.run(c, Job{})
+	return nil
 }
 
-// follow sends the page an event every second until the connection
-// ends, which cancels ctx (Conn.Context); a real job sends its progress.
-func follow(ctx context.Context, c *resume.Conn[Job], j Job) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for seq := uint64(2); ; seq++ {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
+// run shows the page its job and does the steps left, sealing the job into
+// the page after each, until the job is done or the page goes away.
+func (a jobs) run(c *resume.Conn[Job], j Job) {
+	ctx := c.Context() // canceled when the page's connection ends: every send then fails
+	_ = c.Snapshot(ctx, uint64(j.Step), j)
+	for j.Step < 10 {
+		time.Sleep(a.step) // the step's work (hand it ctx if it can stop early)
+		j.Step++
+		if j.Step == 10 {
+			j.Secret = rand.Text() // sealed with the last step: a page that comes back sees it again
 		}
-		if c.Event(ctx, seq, map[string]any{"phase": "running", "started": j.Started}) != nil {
-			return
+		// Sealed into the page, then shown: the page never shows a step its blob lacks.
+		if c.Store(ctx, j) != nil || c.Event(ctx, uint64(j.Step), j) != nil {
+			return // the page went away; it comes back with its blob
 		}
 	}
+	_ = c.Clear(ctx) // done: the page forgets the job; the secret stays on screen
 }
 
-// Config is what one instance of the app is told at start.
-type Config struct {
-	// KeyBase seals every page's job: the bytes of a secret string as they
-	// are, not decoded (SECRET_KEY_BASE, as Phoenix's secret_key_base), at
-	// least 32 of them and the same on every instance.
-	KeyBase []byte
-	Addr    string   // the listen address, ":8080"
-	Hosts   []string // the names the app is reached under, "jobs.example.com"
-	// ProxyHeader is where a trusted reverse proxy puts the client's
-	// address ("X-Forwarded-For", or "Fly-Client-IP" on Fly.io); "" when
-	// clients connect directly.
-	ProxyHeader string
-}
-
-// page is the app's page: the import map names the JavaScript client, so
-// the page's module imports it as "sealkit-resume".
+// page shows the job. It is executed with the hooks.Handler, whose import
+// map names the JavaScript client, so the module imports "sealkit-resume".
 var page = template.Must(template.New("page").Parse(`<!doctype html>
-<meta charset="utf-8"><title>Job</title>
-{{.}}
-<p id="phase">connecting</p><button id="start">Start</button>
+<meta charset="utf-8"><title>Job</title>{{.ImportMap "/hooks"}}
+<p id="out" role="status">Connecting…</p><button id="start" hidden>Start</button>
 <script type="module">
 import {connectResume} from "sealkit-resume";
-const phase = document.getElementById("phase");
-const client = connectResume({key: "job", url: "/resume",
-  onResult: (r) => console.log(r.status), // fresh, resumed, expired, invalid, unbound
-  onSnapshot: (seq, data) => { phase.textContent = data.phase; },
-  onEvent: (seq, data) => { phase.textContent = data.phase; }});
-document.getElementById("start").onclick = () => client.action("start").catch((e) => alert(e.message));
-</script>
-`))
+const out = document.getElementById("out"), start = document.getElementById("start");
+function show(seq, job) { // null: no job; {step}: running; {step, secret}: done
+  start.hidden = job !== null && !job.secret;
+  out.textContent = !job ? "No job." : job.secret ? "Done. Your secret: " + job.secret : "Step " + job.step + " of 10…";
+}
+const client = connectResume({key: "job", onSnapshot: show, onEvent: show});
+start.onclick = () => client.action("start").catch((e) => alert(e.message));
+</script>`))
 
-// newServer serves the page, the resume endpoint and the JavaScript
-// client, and answers only to the app's own host names.
-func newServer(cfg Config) (http.Handler, error) {
-	sealer, err := seal.New(cfg.KeyBase)
+// newServer serves the page, the resume endpoint and the JavaScript client
+// to the host names of the listen address addr, and to no others.
+func newServer(keyBase []byte, addr string, step time.Duration) (http.Handler, error) {
+	sealer, err := seal.New(keyBase)
 	if err != nil {
 		return nil, err
 	}
-	h, err := resume.New(sealer, jobs{}, resume.Options{
-		Key:               "job",
-		MaxAge:            time.Hour,
-		ClientAddr:        resume.ClientAddrFrom(cfg.ProxyHeader), // the peer when ""
-		MaxConnsPerClient: 32,                                     // per IPv4 address or IPv6 /64
-	})
+	h, err := resume.New(sealer, jobs{step}, resume.Options{Key: "job", MaxConnsPerClient: 32})
 	if err != nil {
 		return nil, err
 	}
 	js := hooks.New()
-	importMap, err := js.ImportMap("/hooks")
-	if err != nil {
-		return nil, err
-	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { _ = page.Execute(w, importMap) })
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) { _ = page.Execute(w, js) })
 	mux.Handle("/resume", h)  // WebSocket
 	mux.Handle("/resume/", h) // fallback: /resume/stream and /resume/send
 	mux.Handle("/hooks/", http.StripPrefix("/hooks", js))
-	hosts, err := resume.ListenHosts(cfg.Addr) // localhost and the like
+	hosts, err := resume.ListenHosts(addr) // add the public names: "jobs.example.com"
 	if err != nil {
 		return nil, err
 	}
-	return resume.AllowHosts(mux, append(hosts, cfg.Hosts...)...) // 421 for others: no DNS rebinding
+	return resume.AllowHosts(mux, hosts...) // 421 for others: no DNS rebinding
 }
 
-// Example serves newServer (the README's code), starts a job from one
-// connection and resumes it from another, as after a page refresh: what
-// the page's module does in the browser, here done in Go.
+//lint:ignore U1000 the README's main: an example cannot run it, TestJobAppSurvivesKill runs the same
+func main() {
+	srv, err := newServer([]byte(os.Getenv("SECRET_KEY_BASE")), "localhost:8080", 2*time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(http.ListenAndServe("localhost:8080", srv))
+}
+
+// Example serves newServer (the README's app) with a short step and plays
+// its page in Go: it starts the job, goes away at step 3 as a page that
+// reloads, and comes back with its blob to watch the job go on from there
+// to the secret.
 func Example() {
-	srv, err := newServer(Config{
-		KeyBase: []byte("example-key-base-at-least-32-bytes-long!!"),
-		Addr:    "127.0.0.1:8080",
-		Hosts:   []string{"jobs.example.com"},
-	})
+	srv, err := newServer([]byte("example-key-base-at-least-32-bytes-long!!"), "localhost:8080", 10*time.Millisecond)
 	if err != nil {
 		panic(err)
 	}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	for _, host := range []string{"jobs.example.com", "attacker.example"} {
+	for _, host := range []string{"localhost:8080", "attacker.example"} {
 		req, _ := http.NewRequest(http.MethodGet, ts.URL+"/", nil)
 		req.Host = host
 		res, err := http.DefaultClient.Do(req)
@@ -161,37 +143,70 @@ func Example() {
 
 	ctx := context.Background()
 	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/resume"
-	var blob any // the page's sessionStorage entry: none at first
-	for _, action := range []string{"start", "start"} {
-		ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{resume.Subprotocol}})
-		if err != nil {
-			panic(err)
-		}
-		next(ctx, ws) // welcome
-		next(ctx, ws) // restore
-		send(ctx, ws, map[string]any{"t": "restored", "v": resume.Version, "key": "job", "data": blob})
-		fmt.Println("result:", next(ctx, ws)["status"], "phase:", next(ctx, ws)["data"].(map[string]any)["phase"])
-		send(ctx, ws, map[string]any{"t": "action", "id": "1", "name": action})
-		if f := next(ctx, ws); f["t"] == "store" {
-			blob = f["data"]
-			f = next(ctx, ws)
-			fmt.Println("stored; reply ok:", f["ok"])
-		} else {
-			fmt.Println("reply:", f["error"])
-		}
-		_ = ws.Close(websocket.StatusNormalClosure, "")
-	}
+	ws, blob := dialJob(ctx, url, nil) // a first visit: no blob
+	send(ctx, ws, map[string]any{"t": "action", "id": "1", "name": "start"})
+	blob = watchJob(ctx, ws, blob, 3)
+	_ = ws.Close(websocket.StatusNormalClosure, "") // the page reloads
+
+	ws, blob = dialJob(ctx, url, blob)
+	blob = watchJob(ctx, ws, blob, 11) // no step 11: until the clear
+	_ = ws.Close(websocket.StatusNormalClosure, "")
+	fmt.Println("blob kept:", blob != nil)
 	// Output:
-	// jobs.example.com: 200 OK true
+	// localhost:8080: 200 OK true
 	// attacker.example: 421 Misdirected Request false
-	// result: fresh phase: idle
-	// stored; reply ok: true
-	// result: resumed phase: running
-	// reply: cannot start now
+	// result: fresh; snapshot: null
+	// step 0, step 1, step 2, step 3
+	// result: resumed; snapshot: {"step":3}
+	// step 4, step 5, step 6, step 7, step 8, step 9, step 10, the secret, cleared
+	// blob kept: false
 }
 
-// next returns the next frame other than ping and the running job's
-// events.
+// dialJob connects as the page's module does, hands back blob (nil for
+// none) and prints the result and the snapshot that follows it.
+func dialJob(ctx context.Context, url string, blob any) (*websocket.Conn, any) {
+	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{resume.Subprotocol}})
+	if err != nil {
+		panic(err)
+	}
+	next(ctx, ws) // welcome
+	next(ctx, ws) // restore
+	send(ctx, ws, map[string]any{"t": "restored", "v": resume.Version, "key": "job", "data": blob})
+	status := next(ctx, ws)["status"]
+	snap, _ := json.Marshal(next(ctx, ws)["data"])
+	fmt.Printf("result: %s; snapshot: %s\n", status, snap)
+	return ws, blob
+}
+
+// watchJob reads the job's frames as the page does, keeping the blob the
+// server stores, until the event of step last or the clear at the end,
+// and prints what the page shows.
+func watchJob(ctx context.Context, ws *websocket.Conn, blob any, last int) any {
+	var shown []string
+	defer func() { fmt.Println(strings.Join(shown, ", ")) }()
+	for {
+		f := next(ctx, ws)
+		switch f["t"] {
+		case "store":
+			blob = f["data"]
+		case "clear":
+			shown = append(shown, "cleared")
+			return nil
+		case "snapshot", "event":
+			j := f["data"].(map[string]any)
+			step := int(j["step"].(float64))
+			shown = append(shown, fmt.Sprint("step ", step))
+			if secret, _ := j["secret"].(string); secret != "" {
+				shown = append(shown, "the secret")
+			}
+			if step == last {
+				return blob
+			}
+		}
+	}
+}
+
+// next returns the next frame other than ping.
 func next(ctx context.Context, ws *websocket.Conn) map[string]any {
 	for {
 		_, b, err := ws.Read(ctx)
@@ -202,7 +217,7 @@ func next(ctx context.Context, ws *websocket.Conn) map[string]any {
 		if err := json.Unmarshal(b, &f); err != nil {
 			panic(err)
 		}
-		if f["t"] != "ping" && f["t"] != "event" {
+		if f["t"] != "ping" {
 			return f
 		}
 	}

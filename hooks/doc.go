@@ -72,6 +72,10 @@
 //	importMap, err := h.ImportMap("/hooks") // {{.ImportMap}}, before any module script
 //	hash, err := h.ImportMapHash("/hooks")  // script-src 'self' <hash>, under a strict CSP
 //
+// or let the page's template call it: execute the template with h (or data
+// that holds it) and write {{.ImportMap "/hooks"}}, as the README's job app
+// does; a bad prefix then fails the template's Execute.
+//
 // The map points the bare specifier "sealkit-resume" ([Specifier]) at the
 // versioned URL and pins its integrity, so every module of the page, inline
 // or a static file, imports it by name, with no build step and no version

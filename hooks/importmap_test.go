@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"html/template"
+	"io"
 	"strings"
 	"testing"
 
@@ -65,4 +67,20 @@ func TestImportMapRejects(t *testing.T) {
 			assert.Empty(t, hash)
 		})
 	}
+}
+
+// TestImportMapFromTemplate checks the form the README's job app uses: a
+// page template executed with the Handler calls {{.ImportMap "/hooks"}}
+// itself, gets the same map unescaped, and a bad prefix fails Execute.
+func TestImportMapFromTemplate(t *testing.T) {
+	h := hooks.New()
+	want, err := h.ImportMap("/hooks")
+	require.NoError(t, err)
+	var buf strings.Builder
+	page := template.Must(template.New("page").Parse(`<!doctype html><title>Job</title>{{.ImportMap "/hooks"}}`))
+	require.NoError(t, page.Execute(&buf, h))
+	assert.Equal(t, `<!doctype html><title>Job</title>`+string(want), buf.String())
+
+	bad := template.Must(template.New("page").Parse(`{{.ImportMap "javascript:alert(1)"}}`))
+	require.ErrorIs(t, bad.Execute(io.Discard, h), hooks.ErrBadPrefix)
 }

@@ -34,8 +34,11 @@ type derivedKey struct {
 }
 
 // New returns a Sealer for keyBase, Phoenix's secret_key_base, which must be
-// at least 32 bytes (Phoenix generates 64). It checks every option and
-// returns an error wrapping [ErrInvalidOptions] for a bad one.
+// at least 32 bytes (Phoenix generates 64). keyBase is the bytes of the
+// secret string as they are, []byte(os.Getenv("SECRET_KEY_BASE")), never
+// base64- or hex-decoded: Phoenix derives its keys from the string itself,
+// so only the same bytes open a Phoenix app's tokens. It checks every
+// option and returns an error wrapping [ErrInvalidOptions] for a bad one.
 func New(keyBase []byte, opts ...Option) (*Sealer, error) {
 	if len(keyBase) < minKeyBase {
 		return nil, optionError("key base is shorter than %d bytes", minKeyBase)
