@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -55,47 +56,32 @@ var errNotConfirmed = errors.New("confirm the deletion first")
 // launch state it is a claim: Check refuses one this server will not act
 // on, and every action reads Fly before it acts.
 type manageState struct {
-	LaunchID   string `json:"launch_id"`
-	App        string `json:"app"`
-	AppID      string `json:"app_id,omitempty"`
-	Region     string `json:"region"`
-	MachineID  string `json:"machine_id"`
-	VolumeID   string `json:"volume_id,omitempty"`
-	AppCreated bool   `json:"app_created"`
+	// Record is the finished launch's; its Org is never written (see
+	// launchState).
+	flylaunch.Record
 	// Issued is when the link was made; it stops opening manageMaxAge
 	// later.
 	Issued time.Time `json:"issued"`
-	// Org is never written. A state that names one must name the
-	// server's (see launchState.Org).
-	Org string `json:"org,omitempty"`
 }
 
 // newManageState is the manage state of a launch that ended well at now.
 func newManageState(rec flylaunch.Record, now time.Time) manageState {
-	return manageState{
-		LaunchID: rec.LaunchID, App: rec.App, AppID: rec.AppID, Region: rec.Region, MachineID: rec.MachineID,
-		VolumeID: rec.VolumeID, AppCreated: rec.AppCreated, Issued: now.UTC().Truncate(time.Second),
-	}
+	rec.Org = ""
+	return manageState{Record: rec, Issued: now.UTC().Truncate(time.Second)}
 }
 
 // record is the flylaunch record of the finished launch in org.
 func (s manageState) record(org string) flylaunch.Record {
-	return flylaunch.Record{
-		LaunchID: s.LaunchID, App: s.App, AppID: s.AppID, Org: org, Region: s.Region, MachineID: s.MachineID,
-		VolumeID: s.VolumeID, Step: flylaunch.StepHealthy, AppCreated: s.AppCreated,
-	}
+	r := s.Record
+	r.Org, r.Step = org, flylaunch.StepHealthy
+	return r
 }
 
-// check refuses a state the server configured for org will not act on.
-func (s manageState) check(org string) error {
-	if s.Org != "" && s.Org != org {
-		return errForeignOrg
-	}
-	return s.record(org).Validate()
-}
+// expires is the last day the link of s opens, as the pages say it.
+func (s manageState) expires() string { return s.Issued.Add(manageMaxAge).Format("2 January 2006") }
 
-// expires is when the link of s stops opening.
-func (s manageState) expires() time.Time { return s.Issued.Add(manageMaxAge) }
+// manageDays is manageMaxAge in days, as the pages say it.
+var manageDays = int(manageMaxAge / (24 * time.Hour))
 
 // manageView is everything the manage page renders, sent whole in every
 // snapshot.
@@ -119,30 +105,35 @@ type manageView struct {
 
 // manageApp is the resume.App behind the manage page: it shows the state
 // of the Livebook a manage link names and runs Stop, Start and Delete on
-// it. Actions are admitted like launches (launchApp.admit: the client's
-// launch token and a slot); opening a page reads Fly once, charged to the
+// it. Actions are admitted like launches (admit: the client's launch
+// token and a slot); opening a page reads Fly once, charged to the
 // client's view bucket, unless it follows a change under way.
 type manageApp struct {
-	launches *launchApp // admit, goTracked, the launcher's context
-	views    *limiter
-	seq      atomic.Uint64 // numbers every view sent, across changes
+	livebooks   livebooks
+	org         string
+	admit       func(netip.Addr) (refund, release func(), err error)
+	views       *limiter                        // reads of Fly by opening a page
+	livebookURL func(app, flyURL string) string // the link a page shows
+	jobs        *jobs
+	log         *slog.Logger
+	seq         atomic.Uint64 // numbers every view sent, across changes
 
 	mu         sync.Mutex
 	ops        map[string]*manageOp                     // changes under way, by launch ID
 	refreshers map[*resume.Conn[manageState]]*refresher // reads retried, by page
 }
 
-func newManageApp(la *launchApp) (*manageApp, error) {
-	views, err := newLimiter(viewInterval, viewBurst, maxTrackedClients, la.now)
-	if err != nil {
-		return nil, err
-	}
-	return &manageApp{launches: la, views: views, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{}}, nil
+// livebooks is what manage needs of flylaunch: a Livebook to act on.
+type livebooks interface {
+	Livebook(flylaunch.Record) (*flylaunch.Livebook, error)
 }
 
 // Check implements resume.Checker: a link naming another org, or a record
 // flylaunch would refuse, opens as invalid.
-func (m *manageApp) Check(st manageState) error { return st.check(m.launches.org) }
+func (m *manageApp) Check(st manageState) error {
+	st.Step = flylaunch.StepHealthy
+	return checkOrg(st.Record, m.org)
+}
 
 // Open shows the Livebook the link names, or why the link does not open.
 func (m *manageApp) Open(ctx context.Context, c *resume.Conn[manageState], r resume.Result[manageState]) error {
@@ -150,11 +141,11 @@ func (m *manageApp) Open(ctx context.Context, c *resume.Conn[manageState], r res
 	case resume.StatusResumed:
 		return m.open(ctx, c, r.State)
 	case resume.StatusExpired:
-		return m.show(ctx, c, manageView{Error: "This manage link has expired: a link works for 30 days after its launch. Nothing was changed."})
+		return m.show(ctx, c, manageView{Error: fmt.Sprintf("This manage link has expired: a link works for %d days after its launch. Nothing was changed.", manageDays)})
 	case resume.StatusFresh:
 		return m.show(ctx, c, manageView{Error: "This page manages a Livebook through the link its launch gave you (it ends with # and a long code). Open that link."})
 	}
-	m.launches.log.Info("manage link rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
+	m.log.Info("manage link rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	return m.show(ctx, c, manageView{Error: "This manage link is not valid: it was altered, or made by another server. Nothing was changed."})
 }
 
@@ -187,7 +178,7 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 // read reads the state of st's Livebook from Fly and renders it; last is
 // the page state seen before, kept when Fly cannot be reached.
 func (m *manageApp) read(ctx context.Context, st manageState, last string) (manageView, error) {
-	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	lb, err := m.livebooks.Livebook(st.record(m.org))
 	if err != nil {
 		return manageView{}, err
 	}
@@ -211,12 +202,12 @@ type refresher struct {
 // (the change reads it).
 func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last string) {
 	m.stopRefresh(c)
-	ctx, cancel := context.WithCancel(m.launches.base)
+	ctx, cancel := context.WithCancel(m.jobs.ctx)
 	r := &refresher{cancel: cancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.refreshers[c] = r
 	m.mu.Unlock()
-	m.launches.goTracked(func() {
+	m.jobs.Go(func() {
 		defer close(r.done)
 		defer func() {
 			cancel()
@@ -294,7 +285,7 @@ func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name str
 	if err != nil {
 		return err
 	}
-	m.launches.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
+	m.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
 	m.stopRefresh(c) // the change reads Fly, and its outcome is the page's
 	m.follow(c, op)
 	return nil
@@ -317,13 +308,13 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 	if m.ops[st.LaunchID] != nil {
 		return nil, errChangeUnderWay
 	}
-	_, release, err := m.launches.admit(client)
+	_, release, err := m.admit(client)
 	if err != nil {
 		return nil, err
 	}
 	op := newManageOp(first, m.seq.Add(1))
 	m.ops[st.LaunchID] = op
-	m.launches.goTracked(func() {
+	m.jobs.Go(func() {
 		defer release()
 		v := m.change(st, first.State)
 		m.mu.Lock()
@@ -337,11 +328,11 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 // change runs the change whose page state is busy and returns the view of
 // its outcome.
 func (m *manageApp) change(st manageState, busy string) manageView {
-	ctx, cancel := context.WithTimeout(m.launches.base, manageTimeout)
+	ctx, cancel := context.WithTimeout(m.jobs.ctx, manageTimeout)
 	defer cancel()
-	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	lb, err := m.livebooks.Livebook(st.record(m.org))
 	if err != nil { // Check vetted the record: not expected
-		m.launches.log.Error("manage link names a launch flylaunch refuses", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		m.log.Error("manage link names a launch flylaunch refuses", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		return m.base(st, manageView{Error: "This manage link names a Livebook this server cannot act on. Nothing was changed."})
 	}
 	// What the page shows proves nothing: read Fly's state first.
@@ -390,14 +381,14 @@ func (m *manageApp) deleted(st manageState, err error, last string) manageView {
 	v := m.base(st, manageView{State: "gone", Message: "Deleted: the Livebook's machine, its volume with its notebooks, the app and its addresses are gone."})
 	switch {
 	case err == nil:
-		m.launches.log.Info("launch deleted", "app", st.App, "launch_id", st.LaunchID)
+		m.log.Info("launch deleted", "app", st.App, "launch_id", st.LaunchID)
 	case errors.Is(err, flylaunch.ErrAppKept):
-		m.launches.log.Info("launch deleted, app kept", "app", st.App, "launch_id", st.LaunchID, "reason", err)
+		m.log.Info("launch deleted, app kept", "app", st.App, "launch_id", st.LaunchID, "reason", err)
 		v.Message = "Deleted the Livebook's machine and its volume. The app " + st.App + " and its addresses were kept: " +
 			"this launch cannot prove it created the app, or other machines live in it. " +
 			"If you no longer need the app, delete it with Fly's own tools (fly apps destroy " + st.App + ")."
 	default:
-		m.launches.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		m.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		v = m.unreachable(st, last)
 		v.Error = "The Livebook may not be deleted completely: Fly.io stopped answering. Once this page shows its state again, delete it again."
 	}
@@ -419,7 +410,7 @@ func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err er
 		v.State, v.Message = pageState(status.State)
 		return v
 	}
-	m.launches.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
+	m.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
 	switch status.State {
 	case "", flylaunch.StateGone, flylaunch.StateUnknown: // no machine read: nothing known
 		return m.unreachable(st, last)
@@ -486,8 +477,8 @@ func progressMessage(action string) string {
 // base fills in what every view of st says.
 func (m *manageApp) base(st manageState, v manageView) manageView {
 	v.App = st.App
-	v.URL = m.launches.fly.livebookURL(st.App, "https://"+st.App+".fly.dev")
-	v.Expires = st.expires().Format("2 January 2006")
+	v.URL = m.livebookURL(st.App, "https://"+st.App+".fly.dev")
+	v.Expires = st.expires()
 	return v
 }
 
@@ -505,9 +496,8 @@ func (m *manageApp) running(launchID string) *manageOp {
 
 // follow streams op's views to c until op ends or c does.
 func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
-	m.launches.goTracked(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
+	m.jobs.Go(func() {
+		ctx := c.Context()
 		sent := uint64(0)
 		for {
 			v, seq, changed, done := op.latest()
@@ -523,7 +513,7 @@ func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
 			}
 			select {
 			case <-changed:
-			case <-c.Done():
+			case <-ctx.Done():
 				return
 			}
 		}

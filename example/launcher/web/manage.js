@@ -3,8 +3,7 @@
 // fragment, which the browser never sends; this page hands it to the
 // server as its resume blob, from memory (not sessionStorage), and
 // renders the views the server sends. It is an ES module, like app.js.
-const hooksURL = document.querySelector("script[data-hooks]").dataset.hooks;
-const { connectResume } = await import(hooksURL);
+import { connectResume } from "sealkit-resume";
 
 {
   const $ = (id) => document.getElementById(id);
