@@ -100,8 +100,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
 	fs.StringVar(&allowedHosts, "allowed-hosts", "", "comma-separated host names (path.Match patterns) the launcher answers to besides its listen host and the -origin hosts")
 	fs.BoolVar(&forwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
-	fs.StringVar(&c.clientIPHeader, "client-ip-header", "", "behind a trusted proxy that sets this header to the client address: take it from there (on Fly.io: Fly-Client-IP)")
-	fs.IntVar(&c.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "concurrent connections one client (an IPv6 /64) may hold on each page's endpoint")
+	fs.StringVar(&c.clientIPHeader, "client-ip-header", "", "behind a trusted proxy that sets this header to the client address: take it from there (on Fly.io: Fly-Client-IP, since the right-most X-Forwarded-For entry there is the app's own address)")
+	fs.IntVar(&c.maxConnsPerClient, "max-conns-per-client", defaultMaxConnsPerClient, "concurrent connections (WebSockets, fallback streams) one client may hold on each of the two resume endpoints; more are answered 429")
 	fs.IntVar(&c.maxLaunches, "max-launches", defaultMaxLaunches, "launches and manage actions this instance drives at once")
 	fs.StringVar(&c.image, "image", flylaunch.DefaultImage, "Livebook image to launch, pinned to a tag or digest (never latest)")
 	if err := fs.Parse(args); err != nil {

@@ -15,40 +15,31 @@ import (
 	"github.com/sealkit/sealkit/resume"
 )
 
-// manageKey is the seal purpose of manage links, and the storage key the
-// manage page's client names.
-const manageKey = "manage"
-
-// manageMaxAge is how long a manage link opens after the launch ended.
-const manageMaxAge = 30 * 24 * time.Hour
-
-// How often a client may read a Livebook's state by opening manage
-// pages: every open that is not following a change under way reads Fly.
 const (
+	// manageKey is the seal purpose of manage links, and the storage key
+	// the manage page's client names.
+	manageKey = "manage"
+	// manageMaxAge is how long a manage link opens after the launch ended.
+	manageMaxAge = 30 * 24 * time.Hour
+	// A client may read Livebooks' states by opening manage pages viewBurst
+	// times at once, then once per viewInterval.
 	viewInterval = 3 * time.Second
 	viewBurst    = 20
-)
-
-// manageTimeout bounds one Stop, Start or Delete.
-const manageTimeout = 5 * time.Minute
-
-// A read of Fly that fails (Fly does not answer) is read again while the
-// page is open: first refreshFirst later, then twice as late each time up
-// to refreshMax, at most refreshTries times (about an hour).
-const (
+	// manageTimeout bounds one Stop, Start or Delete.
+	manageTimeout = 5 * time.Minute
+	// A read of Fly that fails is retried while the page is open:
+	// refreshFirst later, then twice as late each time up to refreshMax,
+	// at most refreshTries times (about an hour).
 	refreshFirst = 2 * time.Second
 	refreshMax   = 30 * time.Second
 	refreshTries = 120
 )
 
-// errNothingToManage reports an action from a manage page without a link.
-var errNothingToManage = errors.New("this page has no Livebook to manage: open the manage link of a launch")
-
-// errChangeUnderWay refuses a second change to a Livebook while one runs.
-var errChangeUnderWay = errors.New("another change to this Livebook is under way: wait for it to end")
-
-// errNotConfirmed refuses a delete that does not name the app it deletes.
-var errNotConfirmed = errors.New("confirm the deletion first")
+var (
+	errNothingToManage = errors.New("this page has no Livebook to manage: open the manage link of a launch")
+	errChangeUnderWay  = errors.New("another change to this Livebook is under way: wait for it to end")
+	errNotConfirmed    = errors.New("confirm the deletion first") // a delete must name its app
+)
 
 // manageState is what a manage link carries, sealed by resume (purpose
 // manageKey, valid manageMaxAge): the launch's identity and what Delete
@@ -203,6 +194,7 @@ type refresher struct {
 func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last string) {
 	m.stopRefresh(c)
 	ctx, cancel := context.WithCancel(m.jobs.ctx)
+	unlink := context.AfterFunc(c.Context(), cancel) // c ends: so does ctx
 	r := &refresher{cancel: cancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.refreshers[c] = r
@@ -210,6 +202,7 @@ func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last st
 	m.jobs.Go(func() {
 		defer close(r.done)
 		defer func() {
+			unlink()
 			cancel()
 			m.mu.Lock()
 			if m.refreshers[c] == r {
@@ -217,19 +210,12 @@ func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last st
 			}
 			m.mu.Unlock()
 		}()
-		delay := refreshFirst
-		for range refreshTries {
-			t := time.NewTimer(delay)
+		for i := range refreshTries {
 			select {
-			case <-t.C:
-			case <-c.Done():
-				t.Stop()
-				return
+			case <-time.After(min(refreshFirst<<min(i, 8), refreshMax)): // doubling, capped
 			case <-ctx.Done():
-				t.Stop()
 				return
 			}
-			delay = min(2*delay, refreshMax)
 			if m.running(st.LaunchID) != nil {
 				continue
 			}
@@ -274,14 +260,14 @@ func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name str
 	if !ok {
 		return errNothingToManage
 	}
-	busy, ok := map[string]string{"stop": "stopping", "start": "starting", "delete": "deleting"}[name]
+	busy, ok := actions[name]
 	if !ok {
 		return fmt.Errorf("unknown action %q", name)
 	}
 	if name == "delete" && !confirmed(data, st.App) {
 		return errNotConfirmed
 	}
-	op, err := m.begin(st, c.ClientAddr(), m.base(st, manageView{State: busy, Busy: true, Message: progressMessage(name)}))
+	op, err := m.begin(st, c.ClientAddr(), m.base(st, manageView{State: busy[0], Busy: true, Message: busy[1]}))
 	if err != nil {
 		return err
 	}
@@ -312,7 +298,7 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 	if err != nil {
 		return nil, err
 	}
-	op := newManageOp(first, m.seq.Add(1))
+	op := &manageOp{first: first, seq: m.seq.Add(1), done: make(chan struct{})}
 	m.ops[st.LaunchID] = op
 	m.jobs.Go(func() {
 		defer release()
@@ -320,7 +306,8 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 		m.mu.Lock()
 		delete(m.ops, st.LaunchID)
 		m.mu.Unlock()
-		op.end(v, m.seq.Add(1))
+		op.last, op.lastSeq = v, m.seq.Add(1)
+		close(op.done)
 	})
 	return op, nil
 }
@@ -444,34 +431,30 @@ func (m *manageApp) unreachable(st manageState, last string) manageView {
 	return v
 }
 
-// pageState maps a launch state to the page's word and what it means.
+// pageStates maps a launch state to the page's word and what it means;
+// any other is gone.
+var pageStates = map[flylaunch.LaunchState][2]string{
+	flylaunch.StateRunning:  {"running", "Your Livebook is running."},
+	flylaunch.StateStarting: {"starting", "Your Livebook is starting."},
+	flylaunch.StateStopping: {"stopping", "Your Livebook is stopping."},
+	flylaunch.StateStopped:  {"stopped", "Stopped: it uses no CPU or memory now. It starts again by itself when you open its URL, or press Start."},
+	flylaunch.StateFailed:   {"stopped", "Its machine failed and stopped. Start tries again."},
+	flylaunch.StateDeleting: {"deleting", "Your Livebook is being deleted."},
+}
+
 func pageState(s flylaunch.LaunchState) (string, string) {
-	switch s {
-	case flylaunch.StateRunning:
-		return "running", "Your Livebook is running."
-	case flylaunch.StateStarting:
-		return "starting", "Your Livebook is starting."
-	case flylaunch.StateStopping:
-		return "stopping", "Your Livebook is stopping."
-	case flylaunch.StateStopped:
-		return "stopped", "Stopped: it uses no CPU or memory now. It starts again by itself when you open its URL, or press Start."
-	case flylaunch.StateFailed:
-		return "stopped", "Its machine failed and stopped. Start tries again."
-	case flylaunch.StateDeleting:
-		return "deleting", "Your Livebook is being deleted."
+	if p, ok := pageStates[s]; ok {
+		return p[0], p[1]
 	}
 	return "gone", "This Livebook no longer exists."
 }
 
-// progressMessage says what an action is doing.
-func progressMessage(action string) string {
-	switch action {
-	case "stop":
-		return "Stopping the machine…"
-	case "start":
-		return "Starting the machine…"
-	}
-	return "Deleting the machine, its volume and, if nothing else lives in it, the app…"
+// actions maps each action to the page state while it runs and what the
+// page says then.
+var actions = map[string][2]string{
+	"stop":   {"stopping", "Stopping the machine…"},
+	"start":  {"starting", "Starting the machine…"},
+	"delete": {"deleting", "Deleting the machine, its volume and, if nothing else lives in it, the app…"},
 }
 
 // base fills in what every view of st says.
@@ -494,58 +477,35 @@ func (m *manageApp) running(launchID string) *manageOp {
 	return m.ops[launchID]
 }
 
-// follow streams op's views to c until op ends or c does.
+// follow streams op's views to c until op ends or c does; a page left
+// stale by the change reads again (refresh).
 func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
 	m.jobs.Go(func() {
 		ctx := c.Context()
-		sent := uint64(0)
-		for {
-			v, seq, changed, done := op.latest()
-			if seq != sent && c.Snapshot(ctx, seq, v) != nil {
-				return
-			}
-			sent = seq
-			if done {
-				if st, ok := c.State(); ok && v.Stale {
-					m.refresh(c, st, v.State) // Fly did not answer the change
-				}
+		select {
+		case <-op.done: // only its outcome is left to show
+		default:
+			if c.Snapshot(ctx, op.seq, op.first) != nil {
 				return
 			}
 			select {
-			case <-changed:
+			case <-op.done:
 			case <-ctx.Done():
 				return
+			}
+		}
+		if c.Snapshot(ctx, op.lastSeq, op.last) == nil && op.last.Stale {
+			if st, ok := c.State(); ok {
+				m.refresh(c, st, op.last.State)
 			}
 		}
 	})
 }
 
-// manageOp is one Stop, Start or Delete under way: its latest view, which
-// every page following it renders.
+// manageOp is one Stop, Start or Delete under way: its first view, and
+// once done is closed its last, which every page following it renders.
 type manageOp struct {
-	mu      sync.Mutex
-	view    manageView
-	seq     uint64
-	changed chan struct{} // closed when the op ends
-	done    bool
-}
-
-func newManageOp(v manageView, seq uint64) *manageOp {
-	return &manageOp{view: v, seq: seq, changed: make(chan struct{})}
-}
-
-// latest returns the op's view, its seq, a channel closed when it ends,
-// and whether it has.
-func (o *manageOp) latest() (manageView, uint64, <-chan struct{}, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.view, o.seq, o.changed, o.done
-}
-
-// end records the op's last view.
-func (o *manageOp) end(v manageView, seq uint64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.view, o.seq, o.done = v, seq, true
-	close(o.changed)
+	first, last  manageView
+	seq, lastSeq uint64
+	done         chan struct{}
 }
