@@ -15,13 +15,13 @@ import (
 	"github.com/sealkit/sealkit/resume"
 )
 
-// resumeKey is the sessionStorage key and seal purpose of the launch state.
-const resumeKey = "launch"
-
-// stateMaxAge is how long a sealed launch state stays valid. Every
-// completed step re-seals it, so this bounds the time between steps and
-// how long a page may stay closed.
-const stateMaxAge = time.Hour
+const (
+	resumeKey = "launch" // the sessionStorage key and seal purpose of the launch state
+	// stateMaxAge is how long a sealed launch state stays valid. Every
+	// completed step re-seals it, so this bounds the time between steps
+	// and how long a page may stay closed.
+	stateMaxAge = time.Hour
+)
 
 var (
 	errUnknownSize       = errors.New("unknown size")
@@ -63,11 +63,7 @@ type stepTime struct {
 func (s *launchState) update(rec flylaunch.Record) { s.Record, s.Org = rec, "" }
 
 // record is the launch's record in org.
-func (s launchState) record(org string) flylaunch.Record {
-	r := s.Record
-	r.Org = org
-	return r
-}
+func (s launchState) record(org string) flylaunch.Record { r := s.Record; r.Org = org; return r }
 
 // spec rebuilds the flylaunch.Spec of the launch of image in org, secrets
 // included. Call it on a checked state.
@@ -175,11 +171,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 }
 
 // launchRequest is the data of the "launch" action.
-type launchRequest struct {
-	App    string `json:"app"`
-	Region string `json:"region"`
-	Size   string `json:"size"`
-}
+type launchRequest struct{ App, Region, Size string }
 
 // Action handles "launch". Its error text is shown on the page, as a
 // sentence.
