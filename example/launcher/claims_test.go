@@ -60,7 +60,7 @@ func (w *simWorld) launcher(t *testing.T) *testServer {
 	api, err := url.Parse(w.url)
 	require.NoError(t, err)
 	c := config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: worldToken}
-	return startTestServer(t, c, func(*serverOptions) {})
+	return startTestServer(t, c, func(*config) {})
 }
 
 // quiesce waits until the launcher's watchers and cleanups have all run to
@@ -69,7 +69,7 @@ func (s *testServer) quiesce(t *testing.T) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
-		s.srv.app.wg.Wait()
+		s.srv.jobs.Wait()
 		close(done)
 	}()
 	select {
@@ -220,7 +220,7 @@ func TestBlobNamingAnotherOrgIsRefused(t *testing.T) {
 		Record: flylaunch.Record{LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams"}, Password: "a-password-0123456", Size: "small",
 	}
 	current := launchState{
-		LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams", Size: "small", Password: "a-password-0123456",
+		Record: flylaunch.Record{LaunchID: id, App: "elsewhere-app", Org: "someone-elses-org", Region: "ams"}, Size: "small", Password: "a-password-0123456",
 	}
 	format1 := func(state any) string {
 		blob, err := sealer.Encrypt(resumeKey, etfEnvelope[any]{State: state}, seal.MaxAge(time.Hour))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -453,7 +452,7 @@ func TestFlyToml(t *testing.T) {
 	assert.Equal(t, hs.InternalPort, portOf(t, c.addr), "the launcher listens on the internal port")
 	host, _, _ := net.SplitHostPort(c.addr)
 	assert.Contains(t, []string{"", "0.0.0.0", "::"}, host, "every interface: Fly's proxy connects over the private network")
-	assert.Equal(t, clientSource{header: "Fly-Client-IP"}, c.clients)
+	assert.Equal(t, "Fly-Client-IP", c.clientIPHeader)
 	assert.Equal(t, "148ed193b95089", c.flyMachineID)
 	assert.False(t, c.simulated(), "on Fly, with FLY_API_TOKEN, it launches on Fly")
 
@@ -482,24 +481,27 @@ func TestFlyTomlSettingsServeFly(t *testing.T) {
 	ft := loadFlyToml(t)
 	c, err := parseConfig(flyArgs(t, ft), flyEnv(ft.App), io.Discard)
 	require.NoError(t, err)
-	hosts, err := newHostPolicy(c.addr, c.origins, c.allowedHosts)
-	require.NoError(t, err)
-	for host, want := range map[string]bool{
-		ft.App + ".fly.dev":            true,
-		"[fdaa:0:1:a7b:1ab:2::2]:8080": true, // a health check to the machine's address
-		"attacker.example":             false,
-		"other-app.fly.dev":            false,
+	s := newTestServerWith(t, 1000, func(o *config) {
+		o.addr, o.allowedHosts, o.clientIPHeader, o.flyMachineID = c.addr, c.allowedHosts, c.clientIPHeader, c.flyMachineID
+	})
+	for host, want := range map[string]int{
+		ft.App + ".fly.dev":            http.StatusOK,
+		"[fdaa:0:1:a7b:1ab:2::2]:8080": http.StatusOK, // a health check to the machine's address
+		"attacker.example":             http.StatusMisdirectedRequest,
+		"other-app.fly.dev":            http.StatusMisdirectedRequest,
 	} {
-		assert.Equal(t, want, hosts.allows(host), host)
+		assert.Equal(t, want, requestAs(t, s.http.URL, http.MethodGet, "/healthz", host, nil, ""), host)
 	}
 
-	r := httptest.NewRequest(http.MethodGet, "https://"+ft.App+".fly.dev/", nil)
-	r.RemoteAddr = "[fdaa:0:1:a7b:1ab::1]:41234"                             // Fly's proxy
-	r.Header.Set("X-Forwarded-For", "10.66.0.1, 203.0.113.7, 66.241.124.10") // forged, client, app
-	r.Header.Set("Fly-Client-IP", "203.0.113.7")
-	assert.Equal(t, "203.0.113.7", clientAddr(r, c.clients).String())
-
-	s := newTestServerWith(t, 1000, func(o *serverOptions) { o.clients, o.machine = c.clients, c.flyMachineID })
+	h := http.Header{
+		"X-Forwarded-For": {"10.66.0.1, 203.0.113.7, 66.241.124.10"}, // forged, client, app
+		"Fly-Client-IP":   {"203.0.113.7"},
+	}
+	ws, _ := dialResumeHeader(t, s.http.URL, "", h)
+	ws.read()
+	require.True(t, ws.action("launch", map[string]any{"app": "fly-client-ip", "region": "iad", "size": "small"}).OK)
+	assert.Contains(t, s.logs.String(), "client=203.0.113.7", "the client is Fly-Client-IP")
+	ws.conn.CloseNow()
 	assert.True(t, strings.HasPrefix(openStream(t, s.http.URL).conn, c.flyMachineID+"."))
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/seal"
 
 	"github.com/stretchr/testify/assert"
@@ -106,7 +107,7 @@ func TestE2EBadBlobs(t *testing.T) {
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
 	st := launchState{
-		LaunchID: strings.Repeat("ab", 16), App: "forged-app", Region: "iad",
+		Record:   flylaunch.Record{LaunchID: strings.Repeat("ab", 16), App: "forged-app", Region: "iad"},
 		Password: "not-a-real-password-0123",
 		Size:     "small",
 	}

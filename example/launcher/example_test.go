@@ -5,19 +5,6 @@ import (
 	"io"
 )
 
-// The page's app name is checked against Fly.io's rules before anything is
-// launched; the message says what to fix.
-func Example_appNames() {
-	for _, name := range []string{"my-livebook", "My_Livebook", "book-", "b"} {
-		fmt.Printf("%-12s %v\n", name, validateAppName(name))
-	}
-	// Output:
-	// my-livebook  <nil>
-	// My_Livebook  invalid app name: it must start with a lowercase letter
-	// book-        invalid app name: it must not end with a dash
-	// b            invalid app name: it needs at least 2 characters
-}
-
 // With FLY_API_TOKEN and -fly-api the launcher talks to another Machines
 // API, for example a standalone example/flysim; without them it simulates
 // Fly.io in process.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,7 +55,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	token := c.flyToken
 	switch {
 	case c.simulated():
-		token = randomToken()
+		token = rand.Text()
 		f.pace = c.simSpeed
 		sim, err := flysim.New(flysim.Options{
 			DataDir: filepath.Join(c.dataDir, "flysim"),
@@ -89,7 +88,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		f.close()
 		return nil, err
 	}
-	f.client, f.probeApp = client, "sealkit-probe-"+randomToken()[:16]
+	f.client, f.probeApp = client, "sealkit-probe-"+strings.ToLower(rand.Text()[:16])
 	// Done means the Livebook answers at its public URL, not only that
 	// its machine passed its checks (which run on Fly's private network):
 	// the page never sends a visitor to a name the edge does not route yet.
@@ -162,13 +161,6 @@ func (f *fly) reachable(ctx context.Context) error {
 	default:
 		return fmt.Errorf("%w: HTTP %d", errFlyUnreachable, fe.ResponseStatusCode)
 	}
-}
-
-// randomToken returns a fresh bearer token for the in-process simulator.
-func randomToken() string {
-	var b [24]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
 }
 
 // minLevel drops records below min.

@@ -16,8 +16,8 @@ import (
 // answered with a fly-replay naming the holder, unless Fly already
 // replayed it once.
 func TestFlyReplayNamesTheMachine(t *testing.T) {
-	a := newTestServerWith(t, 1000, func(o *serverOptions) { o.machine = "148ed193b95089" })
-	b := newTestServerWith(t, 1000, func(o *serverOptions) { o.machine = "9080e6f3a12387" })
+	a := newTestServerWith(t, 1000, func(o *config) { o.flyMachineID = "148ed193b95089" })
+	b := newTestServerWith(t, 1000, func(o *config) { o.flyMachineID = "9080e6f3a12387" })
 	conn := openStream(t, a.http.URL).conn
 	require.True(t, strings.HasPrefix(conn, "148ed193b95089."), "the connection ID names the machine")
 
@@ -55,8 +55,8 @@ func TestFlyReplayNamesTheMachine(t *testing.T) {
 // TestNoReplayOffFly: without a machine ID (off Fly) connection IDs name no
 // instance and a POST for another instance's stream is 404 unknown_conn.
 func TestNoReplayOffFly(t *testing.T) {
-	a := newTestServerWith(t, 1000, func(*serverOptions) {})
-	b := newTestServerWith(t, 1000, func(*serverOptions) {})
+	a := newTestServerWith(t, 1000, func(*config) {})
+	b := newTestServerWith(t, 1000, func(*config) {})
 	conn := openStream(t, a.http.URL).conn
 	assert.NotContains(t, conn, ".")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

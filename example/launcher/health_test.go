@@ -73,7 +73,7 @@ func TestReadyzReportsTheFlyAPI(t *testing.T) {
 				w.sim.AddFault(*tt.fault)
 			}
 			c := config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: tt.token}
-			s := startTestServer(t, c, func(*serverOptions) {})
+			s := startTestServer(t, c, func(*config) {})
 			status, body := getReadyz(t, s)
 			assert.Equal(t, tt.status, status)
 			assert.Equal(t, tt.body, body)
@@ -115,11 +115,11 @@ func TestLauncherStaysUpWhileFlyIsDown(t *testing.T) {
 			c, _ := s.connect(t, "")
 			idle := viewOf(t, c.read())
 			assert.Equal(t, phaseIdle, idle.Phase)
-			assert.Equal(t, unavailableMessage, idle.Unavailable, "the page says launching is unavailable")
+			assert.Equal(t, sentence(errLaunchUnavailable.Error()), idle.Unavailable, "the page says launching is unavailable")
 			assert.Contains(t, idle.Unavailable, "Launching is unavailable right now")
 			r := c.action("launch", map[string]any{"app": "while-fly-is-down", "region": "ams", "size": "small"})
 			assert.False(t, r.OK)
-			assert.Equal(t, unavailableMessage, r.Error)
+			assert.Equal(t, sentence(errLaunchUnavailable.Error()), r.Error)
 			assert.Zero(t, s.fly.sim.Calls()["POST /v1/apps"], "nothing was created")
 			status, _ = getReadyz(t, s)
 			assert.Equal(t, http.StatusServiceUnavailable, status)
@@ -152,7 +152,7 @@ func TestReadyzCachesTheProbe(t *testing.T) {
 	require.NoError(t, err)
 	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	c := config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: worldToken}
-	s := startTestServer(t, c, func(o *serverOptions) { o.now = clock.now })
+	s := startTestServer(t, c, func(o *config) { o.now = clock.now })
 	calls := func() int { return w.sim.Calls()[probeRoute] }
 
 	check := func(want int, what string) {

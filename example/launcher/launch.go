@@ -2,31 +2,89 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/resume"
 )
 
-// errUnknownSize reports a size the page does not offer.
-var errUnknownSize = errors.New("unknown size")
+const (
+	resumeKey = "launch" // the sessionStorage key and seal purpose of the launch state
+	// stateMaxAge is how long a sealed launch state stays valid. Every
+	// completed step re-seals it, so this bounds the time between steps
+	// and how long a page may stay closed.
+	stateMaxAge = time.Hour
+)
 
-// errBusy reports that the instance already runs its maximum of launches.
-var errBusy = errors.New("the launcher is busy with other launches: try again in a minute")
+var (
+	errUnknownSize       = errors.New("unknown size")
+	errAlreadyLaunching  = errors.New("this page is already launching a Livebook")
+	errForeignOrg        = errors.New("sealed for another Fly organization")
+	errLaunchUnavailable = errors.New("launching is unavailable right now: Fly.io cannot be reached. " +
+		"Try again in a few minutes. Your Livebooks and their manage links still work")
+)
 
-// errAlreadyLaunching reports a second launch from a page that runs one.
-var errAlreadyLaunching = errors.New("this page is already launching a Livebook")
+// launchState is what the browser keeps, sealed, while a launch runs: the
+// launch's identity and its password, nothing that tells the server what
+// to do. Organization, image and machine shape come from the server's
+// configuration when the state comes back; the region and size are the
+// user's choice from the page's catalog. It never leaves the server
+// unsealed.
+type launchState struct {
+	// Record identifies the launch; it is re-sealed after every step. Its
+	// Org is never written: the server's comes from its configuration
+	// (record), and a state that names another opens as invalid.
+	flylaunch.Record
+	Size     string `json:"size"`     // catalog code
+	Password string `json:"password"` // set as the LIVEBOOK_PASSWORD secret
+	// Steps holds how long each completed step took, so a resumed page still
+	// shows the timings of the steps run by another instance.
+	Steps []stepTime `json:"steps"`
+	// StepStartedAt is when the step after Step began (Unix milliseconds),
+	// so that a page resumed by a restarted server keeps timing the
+	// running step from its start.
+	StepStartedAt int64 `json:"step_started_at,omitempty"`
+}
 
-// stateMaxAge is how long a sealed launch state stays valid. Every
-// completed step re-seals it, so this bounds the time between steps and
-// how long a page may stay closed.
-const stateMaxAge = time.Hour
+// stepTime is the duration of one completed step.
+type stepTime struct {
+	Step flylaunch.Step `json:"step"`
+	MS   int64          `json:"ms"`
+}
+
+// update takes a newer record, without its org.
+func (s *launchState) update(rec flylaunch.Record) { s.Record, s.Org = rec, "" }
+
+// record is the launch's record in org.
+func (s launchState) record(org string) flylaunch.Record { r := s.Record; r.Org = org; return r }
+
+// spec rebuilds the flylaunch.Spec of the launch of image in org, secrets
+// included. Call it on a checked state.
+func (s launchState) spec(org, image string) flylaunch.Spec {
+	sz, _ := findSize(s.Size)
+	return flylaunch.Spec{
+		App: s.App, Org: org, Region: s.Region, Image: image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
+		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": s.Password},
+	}
+}
+
+// checkOrg refuses a record naming an org other than org. A blob never
+// names one; one that does was sealed by an old version or forged with a
+// shared key base.
+func checkOrg(rec flylaunch.Record, org string) error {
+	if rec.Org != "" && rec.Org != org {
+		return errForeignOrg
+	}
+	rec.Org = org
+	return rec.Validate()
+}
 
 // launchApp is the resume.App behind the page: it starts launches on the
 // "launch" action and re-attaches every (re)connecting page to its deploy.
@@ -34,37 +92,30 @@ const stateMaxAge = time.Hour
 // states this server will not act on, and a resume that has to drive Fly
 // costs what a launch costs (admit).
 type launchApp struct {
-	fly     *fly
-	org     string
-	limiter *limiter
-	// ready probes the Fly API (cached): while it does not answer, the
-	// page says launching is unavailable and launches are refused.
-	ready *readiness
-	slots chan struct{} // one per deploy driven here and still running
-	log   *slog.Logger
-	now   func() time.Time
-
-	// links seals the manage links of finished launches.
-	links *resume.Handler[manageState]
-
-	// base is canceled at shutdown; cleanups and manage actions run under
-	// it.
-	base   context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup // watchers and cleanups
-}
-
-// launchRequest is the data of the "launch" action.
-type launchRequest struct {
-	App    string `json:"app"`
-	Region string `json:"region"`
-	Size   string `json:"size"`
+	fly   *fly
+	org   string
+	admit func(netip.Addr) (refund, release func(), err error)
+	ready func(context.Context) bool // false while the Fly API does not answer
+	links interface {                // seals manage links (the manage handler)
+		Seal(manageState) (string, error)
+	}
+	jobs *jobs
+	log  *slog.Logger
+	now  func() time.Time
 }
 
 // Check implements resume.Checker: a sealed state naming another org, or a
 // region or size this server does not offer, opens as invalid (and the page
 // clears it).
-func (a *launchApp) Check(st launchState) error { return st.check(a.org) }
+func (a *launchApp) Check(st launchState) error {
+	if _, ok := findRegion(st.Region); !ok {
+		return fmt.Errorf("unknown region %q", st.Region)
+	}
+	if _, ok := findSize(st.Size); !ok {
+		return fmt.Errorf("%w %q", errUnknownSize, st.Size)
+	}
+	return checkOrg(st.Record, a.org)
+}
 
 // Open re-attaches a page that comes back with a sealed launch, and shows
 // the form to any other.
@@ -77,8 +128,8 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 		a.log.Info("sealed launch rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	}
 	v := view{Phase: phaseIdle, Error: clearedMessages[r.Status]}
-	if !a.ready.ready(ctx) {
-		v.Unavailable = unavailableMessage
+	if !a.ready(ctx) {
+		v.Unavailable = sentence(errLaunchUnavailable.Error())
 	}
 	return c.Snapshot(ctx, 0, v)
 }
@@ -88,6 +139,7 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 // keeps the page's state and ends the connection: the page reconnects by
 // itself, with backoff, and tries again.
 func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st launchState) error {
+	st.Org = ""
 	rec := st.record(a.org)
 	if dep, ok := a.fly.launcher.Attach(rec.LaunchID); ok {
 		a.log.Info("launch re-attached", "app", rec.App, "launch_id", rec.LaunchID, "conn", c.Tag())
@@ -112,31 +164,14 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 		_ = c.Clear(ctx)
 		return c.Snapshot(ctx, 0, view{Phase: phaseFailed, Error: "The launch saved in this browser cannot be resumed: " + err.Error()})
 	}
-	a.goTracked(func() { <-dep.Done(); release() })
+	a.jobs.Go(func() { <-dep.Done(); release() })
 	a.log.Info("launch resumed", "app", rec.App, "launch_id", rec.LaunchID, "from_step", string(rec.Step), "conn", c.Tag())
 	a.watch(c, st, dep)
 	return nil
 }
 
-// admit charges a deploy that will drive Fly (a launch, or a resume nobody
-// here runs) to the client: a token of its rate limit, and one of this
-// instance's slots. refund gives the token back, for a deploy refused
-// before it started (a taken name: only launches that really start cost a
-// token); release frees the slot once the deploy has ended.
-func (a *launchApp) admit(client netip.Addr) (refund, release func(), err error) {
-	refund, ok := a.limiter.reserve(client)
-	if !ok {
-		a.log.Warn("launch rate limited", "client", client)
-		return nil, nil, errRateLimited
-	}
-	select {
-	case a.slots <- struct{}{}:
-		return refund, func() { <-a.slots }, nil
-	default:
-		refund()
-		return nil, nil, errBusy
-	}
-}
+// launchRequest is the data of the "launch" action.
+type launchRequest struct{ App, Region, Size string }
 
 // Action handles "launch". Its error text is shown on the page, as a
 // sentence.
@@ -155,22 +190,17 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	if _, ok := c.State(); ok { // the page holds a launch until it ends
 		return errAlreadyLaunching
 	}
-	if !a.ready.ready(ctx) {
+	if !a.ready(ctx) {
 		return errLaunchUnavailable
 	}
 	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
 		return err
 	}
-	password, err := newPassword()
-	if err != nil {
-		release()
-		refund()
-		return err
-	}
+	st := launchState{Size: sz.ID, Password: rand.Text()} // 26 characters, 130 bits
 	spec := flylaunch.Spec{
 		App: req.App, Org: a.org, Region: req.Region, Image: a.fly.image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
-		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": password},
+		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": st.Password},
 	}
 	dep, err := a.fly.launcher.Start(ctx, spec)
 	if err != nil {
@@ -179,14 +209,14 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 		a.log.Warn("launch refused", "app", req.App, "err", err)
 		return friendlyStartError(req.App, err)
 	}
-	a.goTracked(func() { <-dep.Done(); release() })
-	st := newLaunchState(dep.Record(), sz, password)
+	a.jobs.Go(func() { <-dep.Done(); release() })
+	st.update(dep.Record())
 	st.StepStartedAt = a.now().UnixMilli()
 	// The page must hold the sealed state before anything else: without
 	// it nobody can ever learn the password.
 	if err := c.Store(ctx, st); err != nil {
 		dep.Cancel()
-		a.goTracked(func() {
+		a.jobs.Go(func() {
 			<-dep.Done() // Abandon leaves alone a deploy that runs here
 			a.destroyLater(dep.Record())
 		})
@@ -203,7 +233,10 @@ func parseLaunch(data []byte) (launchRequest, size, error) {
 	if err := json.Unmarshal(data, &req); err != nil {
 		return launchRequest{}, size{}, errors.New("malformed launch request")
 	}
-	if err := validateAppName(req.App); err != nil {
+	var ne *flylaunch.NameError
+	if err := flylaunch.ValidateAppName(req.App); errors.As(err, &ne) {
+		return launchRequest{}, size{}, fmt.Errorf("invalid app name: it %s", ne.Reason)
+	} else if err != nil {
 		return launchRequest{}, size{}, err
 	}
 	if _, ok := findRegion(req.Region); !ok {
@@ -216,6 +249,9 @@ func parseLaunch(data []byte) (launchRequest, size, error) {
 	return req, sz, nil
 }
 
+// suggestAppName returns a fresh name like "livebook-k3x9q2".
+func suggestAppName() string { return "livebook-" + strings.ToLower(rand.Text()[:6]) }
+
 // friendlyStartError explains why Fly refused a launch.
 func friendlyStartError(app string, err error) error {
 	switch {
@@ -226,6 +262,150 @@ func friendlyStartError(app string, err error) error {
 	case errors.Is(err, flylaunch.ErrInvalidSpec):
 		return fmt.Errorf("invalid launch: %w", err)
 	}
-	// Fly did not answer the name check (the detail is in the log).
-	return errLaunchUnavailable
+	return errLaunchUnavailable // Fly did not answer the name check (the detail is in the log)
+}
+
+// watch streams dep to the page on c until the deploy ends or c does.
+func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
+	a.jobs.Go(func() { a.stream(c.Context(), c, st, dep) })
+}
+
+// stream sends the snapshot, then every event; it re-seals the state after
+// each completed step and ends with the summary or the failure.
+func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
+	snap, events := dep.Subscribe(ctx)
+	t := newTracker(st, a.now, a.fly.pace)
+	if snap.Seq > 0 {
+		// Replay this process's history of the deploy for the timings.
+		for ev := range dep.Events(ctx) {
+			t.apply(ev)
+			if ev.Seq >= snap.Seq {
+				break
+			}
+		}
+	}
+	t.sync(snap)
+	if snap.Final { // ended before this page looked: no manage link
+		a.finish(ctx, c, st, t, dep, false)
+		return
+	}
+	if c.Snapshot(ctx, snap.Seq, t.running()) != nil {
+		return
+	}
+	for ev := range events {
+		if t.apply(ev) && ev.Record != nil {
+			st.update(*ev.Record)
+			st.Steps = t.stepTimes()
+			st.StepStartedAt = ev.Time.UnixMilli() // the next step begins now
+			if c.Store(ctx, st) != nil {
+				return
+			}
+		}
+		if ev.Status.Final() {
+			a.finish(ctx, c, st, t, dep, true)
+			return
+		}
+		if c.Event(ctx, ev.Seq, t.running()) != nil {
+			return
+		}
+	}
+}
+
+// finish shows the outcome of an ended deploy and clears the page's state.
+// A manage link is sealed once per launch: only for a page that watched
+// (live) the deploy drive the launch to its end, never for a launch Fly
+// says had finished before the deploy began (Result.Reported), nor for a
+// deploy that had ended before the page attached (a copy of the blob
+// handed back, say).
+func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy, live bool) {
+	res, err := dep.Wait(ctx)
+	seq := dep.Snapshot().Seq
+	switch {
+	case err == nil:
+		v := t.running()
+		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
+		v.URL = a.fly.livebookURL(st.App, res.URL)
+		v.Password = st.Password
+		if live && !res.Reported {
+			v.Manage, v.ManageUntil = a.manageLink(res.Record)
+			if v.Manage != "" {
+				v.ManageNote = fmt.Sprintf("Keep the manage link too: it is valid for %d days, until %s, and anyone who has it can stop, start or delete this Livebook.", manageDays, v.ManageUntil)
+			}
+		} else {
+			v.ManageIssued = true
+			v.ManageNote = "This launch finished earlier: its manage link was given once, to the page that watched it finish."
+		}
+		if c.Snapshot(ctx, seq, v) == nil {
+			_ = c.Clear(ctx)
+			a.log.Info("launch finished", "app", st.App, "launch_id", st.LaunchID, "machine_state", res.MachineState, "conn", c.Tag())
+		}
+	case errors.Is(err, flylaunch.ErrCanceled), ctx.Err() != nil:
+		// This instance is shutting down: the page keeps its state and
+		// resumes on the next instance it reaches.
+	default:
+		a.log.Warn("launch failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		if c.Snapshot(ctx, seq, view{Phase: phaseFailed, App: st.App, Error: failureMessage(err)}) == nil {
+			_ = c.Clear(ctx)
+		}
+		// A launch that had reached healthy is never cleaned up, nor one
+		// whose app or machine someone removed: the world changed, and
+		// what is left of it is not ours to judge.
+		if rec := dep.Record(); !rec.Finished() && !errors.Is(err, flylaunch.ErrGone) {
+			a.destroyLater(rec)
+		}
+	}
+}
+
+// manageLink returns the manage link of a launch that ended well with
+// rec, and its last day; "" if it cannot be sealed (the summary then
+// offers none).
+func (a *launchApp) manageLink(rec flylaunch.Record) (link, until string) {
+	st := newManageState(rec, a.now())
+	tok, err := a.links.Seal(st)
+	if err != nil {
+		a.log.Error("seal manage link", "app", rec.App, "err", err)
+		return "", ""
+	}
+	return "/manage#" + tok, st.expires()
+}
+
+// destroyLater removes what a failed launch provably created, so the name
+// can be used again: flylaunch's Livebook.Abandon, which calls the
+// clean-up off while the launch lives anywhere (another tab's deploy, on
+// this instance or another, may have made it healthy).
+func (a *launchApp) destroyLater(rec flylaunch.Record) {
+	a.jobs.Go(func() {
+		ctx, cancel := context.WithTimeout(a.jobs.ctx, 3*time.Minute)
+		defer cancel()
+		lb, err := a.fly.launcher.Livebook(rec)
+		if err == nil {
+			err = lb.Abandon(ctx)
+		}
+		switch {
+		case errors.Is(err, flylaunch.ErrInUse):
+			a.log.Info("cleanup of failed launch called off: the launch lives on", "app", rec.App, "launch_id", rec.LaunchID, "err", err)
+		case err != nil:
+			a.log.Warn("cleanup of failed launch", "app", rec.App, "launch_id", rec.LaunchID, "err", err)
+		default:
+			a.log.Info("cleaned up failed launch", "app", rec.App, "launch_id", rec.LaunchID)
+		}
+	})
+}
+
+// failureMessage explains a failed deploy on the page; flylaunch's errors
+// carry no secrets.
+func failureMessage(err error) string {
+	switch {
+	case errors.Is(err, flylaunch.ErrNoCapacity):
+		return "The launch failed: Fly.io has no capacity in that region right now. Pick another region and launch again."
+	case errors.Is(err, flylaunch.ErrGone):
+		return "The Livebook this page was tracking no longer exists: it was deleted. You can launch a new one."
+	case errors.Is(err, flylaunch.ErrStartTimeout):
+		return "The launch failed: the machine did not become healthy in time. Launch again in a moment."
+	case errors.Is(err, flylaunch.ErrNotReachable):
+		return "The launch failed: the Livebook started, but Fly.io did not route its address to it in time. Launch again in a moment."
+	case errors.Is(err, flylaunch.ErrMachineFailed):
+		return "The launch failed: Fly.io could not run the Livebook machine. Launch again, or pick another region."
+	}
+	return sentence("The launch failed: " + err.Error())
 }

@@ -46,7 +46,7 @@ func FuzzParseLaunch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		require.NoError(t, validateAppName(req.App))
+		require.NoError(t, flylaunch.ValidateAppName(req.App))
 		_, ok := findRegion(req.Region)
 		require.True(t, ok)
 		require.NotEmpty(t, sz.Preset)
@@ -67,7 +67,7 @@ func TestSizesAreValidSpecs(t *testing.T) {
 func TestTracker(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	now := t0.Add(10 * time.Second)
-	st := launchState{App: "tracked", Steps: []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}}
+	st := launchState{Record: flylaunch.Record{App: "tracked"}, Steps: []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}}
 
 	t.Run("resumed from another instance", func(t *testing.T) {
 		tr := newTracker(st, func() time.Time { return now }, 1)
@@ -91,7 +91,7 @@ func TestTracker(t *testing.T) {
 	})
 
 	t.Run("events", func(t *testing.T) {
-		tr := newTracker(launchState{App: "tracked"}, func() time.Time { return now }, 1)
+		tr := newTracker(launchState{Record: flylaunch.Record{App: "tracked"}}, func() time.Time { return now }, 1)
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 1, Time: t0, Step: flylaunch.StepCreateApp, Status: flylaunch.StatusRunning}))
 		assert.True(t, tr.apply(flylaunch.Event{Seq: 2, Time: t0.Add(2 * time.Second), Step: flylaunch.StepCreateApp, Status: flylaunch.StatusCompleted}))
 		assert.False(t, tr.apply(flylaunch.Event{Seq: 3, Time: t0.Add(3 * time.Second), Step: flylaunch.StepSecrets, Status: flylaunch.StatusRetrying}))
@@ -127,7 +127,7 @@ func TestProgressTracksTime(t *testing.T) {
 	}
 	end := at
 	for now := t0; now.Before(end); now = now.Add(500 * time.Millisecond) {
-		tr := newTracker(launchState{App: "timed"}, func() time.Time { return now }, 1)
+		tr := newTracker(launchState{Record: flylaunch.Record{App: "timed"}}, func() time.Time { return now }, 1)
 		for _, ev := range events {
 			if ev.Time.After(now) {
 				break
@@ -147,7 +147,7 @@ func TestProgressTracksTime(t *testing.T) {
 // that step began.
 func TestStepStartCarriedThroughTheSeal(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	st := launchState{App: "restarted", Step: flylaunch.StepLaunch, StepStartedAt: now.Add(-15 * time.Second).UnixMilli()}
+	st := launchState{Record: flylaunch.Record{App: "restarted", Step: flylaunch.StepLaunch}, StepStartedAt: now.Add(-15 * time.Second).UnixMilli()}
 	tr := newTracker(st, func() time.Time { return now }, 1)
 	tr.sync(flylaunch.Snapshot{Seq: 1, Step: flylaunch.StepStarted, Status: flylaunch.StatusRunning, Record: flylaunch.Record{App: "restarted", Step: flylaunch.StepLaunch}})
 	v := tr.running()

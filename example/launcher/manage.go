@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -14,44 +15,31 @@ import (
 	"github.com/sealkit/sealkit/resume"
 )
 
-// manageKey is the seal purpose of manage links, and the storage key the
-// manage page's client names.
-const manageKey = "manage"
-
-// manageMaxAge is how long a manage link opens after the launch ended;
-// manageDays says it in days, for the pages.
 const (
+	// manageKey is the seal purpose of manage links, and the storage key
+	// the manage page's client names.
+	manageKey = "manage"
+	// manageMaxAge is how long a manage link opens after the launch ended.
 	manageMaxAge = 30 * 24 * time.Hour
-	manageDays   = int(manageMaxAge / (24 * time.Hour))
-)
-
-// How often a client may read a Livebook's state by opening manage
-// pages: every open that is not following a change under way reads Fly.
-const (
+	// A client may read Livebooks' states by opening manage pages viewBurst
+	// times at once, then once per viewInterval.
 	viewInterval = 3 * time.Second
 	viewBurst    = 20
-)
-
-// manageTimeout bounds one Stop, Start or Delete.
-const manageTimeout = 5 * time.Minute
-
-// A read of Fly that fails (Fly does not answer) is read again while the
-// page is open: first refreshFirst later, then twice as late each time up
-// to refreshMax, at most refreshTries times (about an hour).
-const (
+	// manageTimeout bounds one Stop, Start or Delete.
+	manageTimeout = 5 * time.Minute
+	// A read of Fly that fails is retried while the page is open:
+	// refreshFirst later, then twice as late each time up to refreshMax,
+	// at most refreshTries times (about an hour).
 	refreshFirst = 2 * time.Second
 	refreshMax   = 30 * time.Second
 	refreshTries = 120
 )
 
-// errNothingToManage reports an action from a manage page without a link.
-var errNothingToManage = errors.New("this page has no Livebook to manage: open the manage link of a launch")
-
-// errChangeUnderWay refuses a second change to a Livebook while one runs.
-var errChangeUnderWay = errors.New("another change to this Livebook is under way: wait for it to end")
-
-// errNotConfirmed refuses a delete that does not name the app it deletes.
-var errNotConfirmed = errors.New("confirm the deletion first")
+var (
+	errNothingToManage = errors.New("this page has no Livebook to manage: open the manage link of a launch")
+	errChangeUnderWay  = errors.New("another change to this Livebook is under way: wait for it to end")
+	errNotConfirmed    = errors.New("confirm the deletion first") // a delete must name its app
+)
 
 // manageState is what a manage link carries, sealed by resume (purpose
 // manageKey, valid manageMaxAge): the launch's identity and what Delete
@@ -59,47 +47,32 @@ var errNotConfirmed = errors.New("confirm the deletion first")
 // launch state it is a claim: Check refuses one this server will not act
 // on, and every action reads Fly before it acts.
 type manageState struct {
-	LaunchID   string `json:"launch_id"`
-	App        string `json:"app"`
-	AppID      string `json:"app_id,omitempty"`
-	Region     string `json:"region"`
-	MachineID  string `json:"machine_id"`
-	VolumeID   string `json:"volume_id,omitempty"`
-	AppCreated bool   `json:"app_created"`
+	// Record is the finished launch's; its Org is never written (see
+	// launchState).
+	flylaunch.Record
 	// Issued is when the link was made; it stops opening manageMaxAge
 	// later.
 	Issued time.Time `json:"issued"`
-	// Org is never written. A state that names one must name the
-	// server's (see launchState.Org).
-	Org string `json:"org,omitempty"`
 }
 
 // newManageState is the manage state of a launch that ended well at now.
 func newManageState(rec flylaunch.Record, now time.Time) manageState {
-	return manageState{
-		LaunchID: rec.LaunchID, App: rec.App, AppID: rec.AppID, Region: rec.Region, MachineID: rec.MachineID,
-		VolumeID: rec.VolumeID, AppCreated: rec.AppCreated, Issued: now.UTC().Truncate(time.Second),
-	}
+	rec.Org = ""
+	return manageState{Record: rec, Issued: now.UTC().Truncate(time.Second)}
 }
 
 // record is the flylaunch record of the finished launch in org.
 func (s manageState) record(org string) flylaunch.Record {
-	return flylaunch.Record{
-		LaunchID: s.LaunchID, App: s.App, AppID: s.AppID, Org: org, Region: s.Region, MachineID: s.MachineID,
-		VolumeID: s.VolumeID, Step: flylaunch.StepHealthy, AppCreated: s.AppCreated,
-	}
+	r := s.Record
+	r.Org, r.Step = org, flylaunch.StepHealthy
+	return r
 }
 
-// check refuses a state the server configured for org will not act on.
-func (s manageState) check(org string) error {
-	if s.Org != "" && s.Org != org {
-		return errForeignOrg
-	}
-	return s.record(org).Validate()
-}
+// expires is the last day the link of s opens, as the pages say it.
+func (s manageState) expires() string { return s.Issued.Add(manageMaxAge).Format("2 January 2006") }
 
-// expires is when the link of s stops opening.
-func (s manageState) expires() time.Time { return s.Issued.Add(manageMaxAge) }
+// manageDays is manageMaxAge in days, as the pages say it.
+const manageDays = int(manageMaxAge / (24 * time.Hour))
 
 // manageView is everything the manage page renders, sent whole in every
 // snapshot.
@@ -123,30 +96,35 @@ type manageView struct {
 
 // manageApp is the resume.App behind the manage page: it shows the state
 // of the Livebook a manage link names and runs Stop, Start and Delete on
-// it. Actions are admitted like launches (launchApp.admit: the client's
-// launch token and a slot); opening a page reads Fly once, charged to the
+// it. Actions are admitted like launches (admit: the client's launch
+// token and a slot); opening a page reads Fly once, charged to the
 // client's view bucket, unless it follows a change under way.
 type manageApp struct {
-	launches *launchApp // admit, goTracked, the launcher's context
-	views    *limiter
-	seq      atomic.Uint64 // numbers every view sent, across changes
+	livebooks   livebooks
+	org         string
+	admit       func(netip.Addr) (refund, release func(), err error)
+	views       *limiter                        // reads of Fly by opening a page
+	livebookURL func(app, flyURL string) string // the link a page shows
+	jobs        *jobs
+	log         *slog.Logger
+	seq         atomic.Uint64 // numbers every view sent, across changes
 
 	mu         sync.Mutex
 	ops        map[string]*manageOp                     // changes under way, by launch ID
 	refreshers map[*resume.Conn[manageState]]*refresher // reads retried, by page
 }
 
-func newManageApp(la *launchApp) (*manageApp, error) {
-	views, err := newLimiter(viewInterval, viewBurst, maxTrackedClients, la.now)
-	if err != nil {
-		return nil, err
-	}
-	return &manageApp{launches: la, views: views, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{}}, nil
+// livebooks is what manage needs of flylaunch: a Livebook to act on.
+type livebooks interface {
+	Livebook(flylaunch.Record) (*flylaunch.Livebook, error)
 }
 
 // Check implements resume.Checker: a link naming another org, or a record
 // flylaunch would refuse, opens as invalid.
-func (m *manageApp) Check(st manageState) error { return st.check(m.launches.org) }
+func (m *manageApp) Check(st manageState) error {
+	st.Step = flylaunch.StepHealthy
+	return checkOrg(st.Record, m.org)
+}
 
 // Open shows the Livebook the link names, or why the link does not open.
 func (m *manageApp) Open(ctx context.Context, c *resume.Conn[manageState], r resume.Result[manageState]) error {
@@ -158,7 +136,7 @@ func (m *manageApp) Open(ctx context.Context, c *resume.Conn[manageState], r res
 	case resume.StatusFresh:
 		return m.show(ctx, c, manageView{Error: "This page manages a Livebook through the link its launch gave you (it ends with # and a long code). Open that link."})
 	}
-	m.launches.log.Info("manage link rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
+	m.log.Info("manage link rejected", "status", string(r.Status), "err", r.Err, "conn", c.Tag())
 	return m.show(ctx, c, manageView{Error: "This manage link is not valid: it was altered, or made by another server. Nothing was changed."})
 }
 
@@ -191,7 +169,7 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 // read reads the state of st's Livebook from Fly and renders it; last is
 // the page state seen before, kept when Fly cannot be reached.
 func (m *manageApp) read(ctx context.Context, st manageState, last string) (manageView, error) {
-	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	lb, err := m.livebooks.Livebook(st.record(m.org))
 	if err != nil {
 		return manageView{}, err
 	}
@@ -215,14 +193,16 @@ type refresher struct {
 // (the change reads it).
 func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last string) {
 	m.stopRefresh(c)
-	ctx, cancel := context.WithCancel(m.launches.base)
+	ctx, cancel := context.WithCancel(m.jobs.ctx)
+	unlink := context.AfterFunc(c.Context(), cancel) // c ends: so does ctx
 	r := &refresher{cancel: cancel, done: make(chan struct{})}
 	m.mu.Lock()
 	m.refreshers[c] = r
 	m.mu.Unlock()
-	m.launches.goTracked(func() {
+	m.jobs.Go(func() {
 		defer close(r.done)
 		defer func() {
+			unlink()
 			cancel()
 			m.mu.Lock()
 			if m.refreshers[c] == r {
@@ -230,19 +210,12 @@ func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last st
 			}
 			m.mu.Unlock()
 		}()
-		delay := refreshFirst
-		for range refreshTries {
-			t := time.NewTimer(delay)
+		for i := range refreshTries {
 			select {
-			case <-t.C:
-			case <-c.Done():
-				t.Stop()
-				return
+			case <-time.After(min(refreshFirst<<min(i, 8), refreshMax)): // doubling, capped
 			case <-ctx.Done():
-				t.Stop()
 				return
 			}
-			delay = min(2*delay, refreshMax)
 			if m.running(st.LaunchID) != nil {
 				continue
 			}
@@ -287,18 +260,18 @@ func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name str
 	if !ok {
 		return errNothingToManage
 	}
-	busy, ok := map[string]string{"stop": "stopping", "start": "starting", "delete": "deleting"}[name]
+	busy, ok := actions[name]
 	if !ok {
 		return fmt.Errorf("unknown action %q", name)
 	}
 	if name == "delete" && !confirmed(data, st.App) {
 		return errNotConfirmed
 	}
-	op, err := m.begin(st, c.ClientAddr(), m.base(st, manageView{State: busy, Busy: true, Message: progressMessage(name)}))
+	op, err := m.begin(st, c.ClientAddr(), m.base(st, manageView{State: busy[0], Busy: true, Message: busy[1]}))
 	if err != nil {
 		return err
 	}
-	m.launches.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
+	m.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
 	m.stopRefresh(c) // the change reads Fly, and its outcome is the page's
 	m.follow(c, op)
 	return nil
@@ -321,19 +294,20 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 	if m.ops[st.LaunchID] != nil {
 		return nil, errChangeUnderWay
 	}
-	_, release, err := m.launches.admit(client)
+	_, release, err := m.admit(client)
 	if err != nil {
 		return nil, err
 	}
-	op := newManageOp(first, m.seq.Add(1))
+	op := &manageOp{first: first, seq: m.seq.Add(1), done: make(chan struct{})}
 	m.ops[st.LaunchID] = op
-	m.launches.goTracked(func() {
+	m.jobs.Go(func() {
 		defer release()
 		v := m.change(st, first.State)
 		m.mu.Lock()
 		delete(m.ops, st.LaunchID)
 		m.mu.Unlock()
-		op.end(v, m.seq.Add(1))
+		op.last, op.lastSeq = v, m.seq.Add(1)
+		close(op.done)
 	})
 	return op, nil
 }
@@ -341,11 +315,11 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 // change runs the change whose page state is busy and returns the view of
 // its outcome.
 func (m *manageApp) change(st manageState, busy string) manageView {
-	ctx, cancel := context.WithTimeout(m.launches.base, manageTimeout)
+	ctx, cancel := context.WithTimeout(m.jobs.ctx, manageTimeout)
 	defer cancel()
-	lb, err := m.launches.fly.launcher.Livebook(st.record(m.launches.org))
+	lb, err := m.livebooks.Livebook(st.record(m.org))
 	if err != nil { // Check vetted the record: not expected
-		m.launches.log.Error("manage link names a launch flylaunch refuses", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		m.log.Error("manage link names a launch flylaunch refuses", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		return m.base(st, manageView{Error: "This manage link names a Livebook this server cannot act on. Nothing was changed."})
 	}
 	// What the page shows proves nothing: read Fly's state first.
@@ -394,14 +368,14 @@ func (m *manageApp) deleted(st manageState, err error, last string) manageView {
 	v := m.base(st, manageView{State: "gone", Message: "Deleted: the Livebook's machine, its volume with its notebooks, the app and its addresses are gone."})
 	switch {
 	case err == nil:
-		m.launches.log.Info("launch deleted", "app", st.App, "launch_id", st.LaunchID)
+		m.log.Info("launch deleted", "app", st.App, "launch_id", st.LaunchID)
 	case errors.Is(err, flylaunch.ErrAppKept):
-		m.launches.log.Info("launch deleted, app kept", "app", st.App, "launch_id", st.LaunchID, "reason", err)
+		m.log.Info("launch deleted, app kept", "app", st.App, "launch_id", st.LaunchID, "reason", err)
 		v.Message = "Deleted the Livebook's machine and its volume. The app " + st.App + " and its addresses were kept: " +
 			"this launch cannot prove it created the app, or other machines live in it. " +
 			"If you no longer need the app, delete it with Fly's own tools (fly apps destroy " + st.App + ")."
 	default:
-		m.launches.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
+		m.log.Warn("delete failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		v = m.unreachable(st, last)
 		v.Error = "The Livebook may not be deleted completely: Fly.io stopped answering. Once this page shows its state again, delete it again."
 	}
@@ -423,7 +397,7 @@ func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err er
 		v.State, v.Message = pageState(status.State)
 		return v
 	}
-	m.launches.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
+	m.log.Warn("Fly did not read or change the Livebook", "app", st.App, "launch_id", st.LaunchID, "err", err)
 	switch status.State {
 	case "", flylaunch.StateGone, flylaunch.StateUnknown: // no machine read: nothing known
 		return m.unreachable(st, last)
@@ -457,41 +431,37 @@ func (m *manageApp) unreachable(st manageState, last string) manageView {
 	return v
 }
 
-// pageState maps a launch state to the page's word and what it means.
+// pageStates maps a launch state to the page's word and what it means;
+// any other is gone.
+var pageStates = map[flylaunch.LaunchState][2]string{
+	flylaunch.StateRunning:  {"running", "Your Livebook is running."},
+	flylaunch.StateStarting: {"starting", "Your Livebook is starting."},
+	flylaunch.StateStopping: {"stopping", "Your Livebook is stopping."},
+	flylaunch.StateStopped:  {"stopped", "Stopped: it uses no CPU or memory now. It starts again by itself when you open its URL, or press Start."},
+	flylaunch.StateFailed:   {"stopped", "Its machine failed and stopped. Start tries again."},
+	flylaunch.StateDeleting: {"deleting", "Your Livebook is being deleted."},
+}
+
 func pageState(s flylaunch.LaunchState) (string, string) {
-	switch s {
-	case flylaunch.StateRunning:
-		return "running", "Your Livebook is running."
-	case flylaunch.StateStarting:
-		return "starting", "Your Livebook is starting."
-	case flylaunch.StateStopping:
-		return "stopping", "Your Livebook is stopping."
-	case flylaunch.StateStopped:
-		return "stopped", "Stopped: it uses no CPU or memory now. It starts again by itself when you open its URL, or press Start."
-	case flylaunch.StateFailed:
-		return "stopped", "Its machine failed and stopped. Start tries again."
-	case flylaunch.StateDeleting:
-		return "deleting", "Your Livebook is being deleted."
+	if p, ok := pageStates[s]; ok {
+		return p[0], p[1]
 	}
 	return "gone", "This Livebook no longer exists."
 }
 
-// progressMessage says what an action is doing.
-func progressMessage(action string) string {
-	switch action {
-	case "stop":
-		return "Stopping the machine…"
-	case "start":
-		return "Starting the machine…"
-	}
-	return "Deleting the machine, its volume and, if nothing else lives in it, the app…"
+// actions maps each action to the page state while it runs and what the
+// page says then.
+var actions = map[string][2]string{
+	"stop":   {"stopping", "Stopping the machine…"},
+	"start":  {"starting", "Starting the machine…"},
+	"delete": {"deleting", "Deleting the machine, its volume and, if nothing else lives in it, the app…"},
 }
 
 // base fills in what every view of st says.
 func (m *manageApp) base(st manageState, v manageView) manageView {
 	v.App = st.App
-	v.URL = m.launches.fly.livebookURL(st.App, "https://"+st.App+".fly.dev")
-	v.Expires = "This link works until " + st.expires().Format("2 January 2006") + ". Anyone who has it can stop, start or delete this Livebook: keep it private."
+	v.URL = m.livebookURL(st.App, "https://"+st.App+".fly.dev")
+	v.Expires = "This link works until " + st.expires() + ". Anyone who has it can stop, start or delete this Livebook: keep it private."
 	return v
 }
 
@@ -507,59 +477,35 @@ func (m *manageApp) running(launchID string) *manageOp {
 	return m.ops[launchID]
 }
 
-// follow streams op's views to c until op ends or c does.
+// follow streams op's views to c until op ends or c does; a page left
+// stale by the change reads again (refresh).
 func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
-	m.launches.goTracked(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		sent := uint64(0)
-		for {
-			v, seq, changed, done := op.latest()
-			if seq != sent && c.Snapshot(ctx, seq, v) != nil {
-				return
-			}
-			sent = seq
-			if done {
-				if st, ok := c.State(); ok && v.Stale {
-					m.refresh(c, st, v.State) // Fly did not answer the change
-				}
+	m.jobs.Go(func() {
+		ctx := c.Context()
+		select {
+		case <-op.done: // only its outcome is left to show
+		default:
+			if c.Snapshot(ctx, op.seq, op.first) != nil {
 				return
 			}
 			select {
-			case <-changed:
-			case <-c.Done():
+			case <-op.done:
+			case <-ctx.Done():
 				return
+			}
+		}
+		if c.Snapshot(ctx, op.lastSeq, op.last) == nil && op.last.Stale {
+			if st, ok := c.State(); ok {
+				m.refresh(c, st, op.last.State)
 			}
 		}
 	})
 }
 
-// manageOp is one Stop, Start or Delete under way: its latest view, which
-// every page following it renders.
+// manageOp is one Stop, Start or Delete under way: its first view, and
+// once done is closed its last, which every page following it renders.
 type manageOp struct {
-	mu      sync.Mutex
-	view    manageView
-	seq     uint64
-	changed chan struct{} // closed when the op ends
-	done    bool
-}
-
-func newManageOp(v manageView, seq uint64) *manageOp {
-	return &manageOp{view: v, seq: seq, changed: make(chan struct{})}
-}
-
-// latest returns the op's view, its seq, a channel closed when it ends,
-// and whether it has.
-func (o *manageOp) latest() (manageView, uint64, <-chan struct{}, bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.view, o.seq, o.changed, o.done
-}
-
-// end records the op's last view.
-func (o *manageOp) end(v manageView, seq uint64) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.view, o.seq, o.done = v, seq, true
-	close(o.changed)
+	first, last  manageView
+	seq, lastSeq uint64
+	done         chan struct{}
 }

@@ -218,12 +218,13 @@ func calls(before, after map[string]int) int {
 // carries the error's text, which goes to the log.
 func TestManageViewOfErrors(t *testing.T) {
 	logs := newLogBuffer()
-	m := &manageApp{launches: &launchApp{
-		fly:  &fly{livebookURL: func(_, u string) string { return u }},
-		log:  slog.New(slog.NewTextHandler(logs, nil)),
-		base: context.Background(),
-	}}
-	st := manageState{App: "viewed-app", Issued: time.Now()}
+	m := &manageApp{
+		livebooks:   (*flylaunch.Launcher)(nil), // refuses a bad record before it needs one
+		livebookURL: func(_, u string) string { return u },
+		log:         slog.New(slog.NewTextHandler(logs, nil)),
+		jobs:        &jobs{ctx: context.Background()},
+	}
+	st := manageState{Record: flylaunch.Record{App: "viewed-app"}, Issued: time.Now()}
 	api := &flylaunch.APIError{Op: "list machines", Status: http.StatusBadGateway, RequestID: "req-secret-ish", Err: errors.New("bad gateway")}
 	refused := &flylaunch.APIError{Op: "stop machine", Status: http.StatusPreconditionFailed, Err: errors.New("unable to stop machine from current state: 'starting'")}
 	gone := flylaunch.LaunchStatus{State: flylaunch.StateGone}
@@ -290,7 +291,7 @@ func TestManageViewOfErrors(t *testing.T) {
 		}
 	})
 	t.Run("record refused", func(t *testing.T) {
-		bad := manageState{App: "viewed-app", LaunchID: "not-a-launch-id", Region: "ams", Issued: time.Now()}
+		bad := manageState{Record: flylaunch.Record{App: "viewed-app", LaunchID: "not-a-launch-id", Region: "ams"}, Issued: time.Now()}
 		v := m.change(bad, "stopping")
 		assert.NotEmpty(t, v.Error)
 		assert.NotContains(t, v.Error, "flylaunch")

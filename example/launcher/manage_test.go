@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/seal"
 )
 
@@ -137,8 +138,8 @@ func TestManageBadLinks(t *testing.T) {
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
 	st := manageState{
-		LaunchID: strings.Repeat("ab", 16), App: "guarded-app", Region: "ams", MachineID: "e784079b449483",
-		AppCreated: true, Issued: time.Now().Add(-31 * 24 * time.Hour),
+		Record: flylaunch.Record{LaunchID: strings.Repeat("ab", 16), App: "guarded-app", Region: "ams", MachineID: "e784079b449483", AppCreated: true},
+		Issued: time.Now().Add(-31 * 24 * time.Hour),
 	}
 	foreign := st
 	foreign.Org, foreign.Issued = "someone-else", time.Now()

@@ -3,18 +3,61 @@ package main
 import (
 	"container/list"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/sealkit/sealkit/resume"
 	"golang.org/x/time/rate"
 )
 
-// errRateLimited reports a client that launched too often.
-var errRateLimited = errors.New("too many launches from this address, try again in a minute")
+var (
+	errRateLimited = errors.New("too many launches from this address, try again in a minute")
+	errBusy        = errors.New("the launcher is busy with other launches: try again in a minute")
+)
 
-// limiter is a token bucket per client (see clientKey: an IPv4 address or
-// an IPv6 /64): each client may launch burst times at once, then once per
+// Launch limits of one instance.
+const (
+	launchInterval    = 20 * time.Second // one more launch per client per interval
+	launchBurst       = 5                // launches a client may make at once
+	maxTrackedClients = 10000            // rate-limit table size
+)
+
+// admission charges a deploy that will drive Fly (a launch, a resume
+// nobody here runs, a manage action) to its client: a token of its rate
+// limit, and one of this instance's slots.
+type admission struct {
+	limiter *limiter
+	slots   chan struct{} // one per deploy driven here and still running
+	log     *slog.Logger
+}
+
+func newAdmission(now func() time.Time, slots int, log *slog.Logger) (*admission, error) {
+	l, err := newLimiter(launchInterval, launchBurst, maxTrackedClients, now)
+	return &admission{limiter: l, slots: make(chan struct{}, slots), log: log}, err
+}
+
+// admit takes client's token and a slot. refund gives the token back, for
+// a deploy refused before it started (only launches that really start
+// cost a token); release frees the slot once the deploy has ended.
+func (a *admission) admit(client netip.Addr) (refund, release func(), err error) {
+	refund, ok := a.limiter.reserve(client)
+	if !ok {
+		a.log.Warn("launch rate limited", "client", client)
+		return nil, nil, errRateLimited
+	}
+	select {
+	case a.slots <- struct{}{}:
+		return refund, func() { <-a.slots }, nil
+	default:
+		refund()
+		return nil, nil, errBusy
+	}
+}
+
+// limiter is a token bucket per client (resume.ClientKey: an IPv4 address
+// or an IPv6 /64): each client may launch burst times at once, then once per
 // interval. It tracks at most maxKeys clients and makes room by forgetting
 // the least recently used one, so a flood of addresses costs the flooder
 // its own history and never locks out a new client.
@@ -55,7 +98,7 @@ func (l *limiter) reserve(addr netip.Addr) (cancel func(), ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	lim := l.bucket(clientKey(addr))
+	lim := l.bucket(resume.ClientKey(addr))
 	if lim.TokensAt(now) < 1 {
 		return func() {}, false
 	}

@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"crypto/sha512"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/netip"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/sealkit/sealkit/hooks"
@@ -17,208 +24,163 @@ import (
 	"github.com/sealkit/sealkit/seal"
 )
 
-// resumeKey is the sessionStorage key and seal purpose of the launch state.
-const resumeKey = "launch"
+//go:embed web/app.js web/manage.js web/style.css web/index.html web/manage.html web/favicon.svg
+var webFS embed.FS
 
-// contentSecurityPolicy allows only the launcher's own scripts, styles and
-// connections: no inline script, no third party, no framing.
-const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
-	"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-
-// Launch limits of one instance.
-const (
-	launchInterval     = 20 * time.Second // one more launch per client per interval
-	launchBurst        = 5                // launches a client may make at once
-	maxTrackedClients  = 10000            // rate-limit table size
-	defaultMaxLaunches = 16               // concurrent launches started here
-)
-
-// serverOptions configures newServer.
-type serverOptions struct {
-	sealer *seal.Sealer
-	fly    *fly
-	org    string
-	// clients says where client addresses come from (clientAddr).
-	clients clientSource
-	// machine is this instance's Fly machine ID (FLY_MACHINE_ID), or ""
-	// off Fly: with it, a fallback POST for a stream another machine holds
-	// is replayed there (flyReplay).
-	machine string
-	// origins are extra allowed page origins (resume.Options.OriginPatterns).
-	origins []string
-	// addr is the listen address and allowedHosts the -allowed-hosts
-	// patterns: with the hosts of origins they are the Host values the
-	// launcher answers to (see hostPolicy). An empty addr is defaultAddr.
-	addr         string
-	allowedHosts []string
-	// maxConnsPerClient caps one client's concurrent resume connections;
-	// 0 means defaultMaxConnsPerClient.
-	maxConnsPerClient int
-	// maxLaunches bounds the launches started here and still running;
-	// 0 means defaultMaxLaunches.
-	maxLaunches int
-	logger      *slog.Logger
-	now         func() time.Time
-}
-
-// server is the launcher's HTTP handler: the page, its assets, the hooks
-// script, the resume endpoint and, in simulated mode, the simulator.
+// server is the launcher's HTTP handler: the pages, their assets, the hooks
+// script, the two resume endpoints and, in simulated mode, the simulator,
+// behind resume.AllowHosts. It owns the shutdown of all of it (close).
 type server struct {
-	mux        *http.ServeMux
-	page       *template.Template
-	managePage *template.Template
-	app        *launchApp
-	resume     *resume.Handler[launchState]
-	// manage serves the manage page's connections; its blobs are the
-	// manage links.
+	http.Handler
+	fly    *fly
+	launch *resume.Handler[launchState]
 	manage *resume.Handler[manageState]
-	hosts  hostPolicy
+	jobs   *jobs
+	cancel context.CancelFunc // of jobs.ctx
 	log    *slog.Logger
+	csp    string // the Content-Security-Policy of the launcher's pages
+	page   *template.Template
+	mpage  *template.Template
 	pageData
 }
 
-// pageData is what the page template needs besides the per-request bits.
+// jobs are the goroutines that outlive a request (watchers, cleanups,
+// manage changes and reads): ctx is canceled at shutdown, then close
+// waits for them.
+type jobs struct {
+	ctx context.Context
+	sync.WaitGroup
+}
+
+// pageData is what the page templates need besides the per-request bits.
 type pageData struct {
-	StyleSrc, AppSrc, AppIntegrity, HooksSrc string
-	ManageSrc, ManageIntegrity               string
-	HooksTag                                 template.HTML
-	Mode                                     string
-	Regions                                  []region
-	Sizes                                    []size
+	StyleSrc, AppSrc, AppIntegrity, ManageSrc, ManageIntegrity string
+	ImportMap                                                  template.HTML // maps "sealkit-resume" to the hooks script
+	Mode                                                       string
+	Regions                                                    []region
+	Sizes                                                      []size
+	Suggested                                                  string // per request: a fresh app name
 }
 
-// newServer builds the launcher's handler. Call shutdown to end it.
-func newServer(o serverOptions) (*server, error) {
-	if o.sealer == nil || o.fly == nil || o.fly.launcher == nil {
-		return nil, errors.New("server: sealer and fly are required")
+// newServer builds the launcher for c on f. Call close to end it (it
+// closes f); if newServer fails, it has closed f.
+func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *server, err error) {
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, f.close())
+		}
+	}()
+	now := c.now
+	if now == nil {
+		now = time.Now
 	}
-	if o.logger == nil {
-		o.logger = slog.New(slog.DiscardHandler)
-	}
-	if o.now == nil {
-		o.now = time.Now
-	}
-	if o.maxLaunches == 0 {
-		o.maxLaunches = defaultMaxLaunches
-	}
-	limiter, err := newLimiter(launchInterval, launchBurst, maxTrackedClients, o.now)
+	admit, err := newAdmission(now, cmp.Or(c.maxLaunches, defaultMaxLaunches), log)
 	if err != nil {
 		return nil, err
 	}
-	conns, err := newConnLimit(cmp.Or(o.maxConnsPerClient, defaultMaxConnsPerClient), o.clients)
+	views, err := newLimiter(viewInterval, viewBurst, maxTrackedClients, now)
 	if err != nil {
 		return nil, err
 	}
-	hosts, err := newHostPolicy(cmp.Or(o.addr, defaultAddr), o.origins, o.allowedHosts)
-	if err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	s = &server{fly: f, jobs: &jobs{ctx: ctx}, cancel: cancel, log: log}
+	m := &manageApp{
+		livebooks: f.launcher, org: c.flyOrg, admit: admit.admit, views: views, livebookURL: f.livebookURL,
+		jobs: s.jobs, log: log, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{},
+	}
+	if s.manage, err = resume.New(sealer, m, resumeOptions(c, manageKey, manageMaxAge, log.With("component", "manage"))); err != nil {
 		return nil, err
 	}
-	s := &server{mux: http.NewServeMux(), log: o.logger, hosts: hosts}
-	s.app = &launchApp{
-		fly: o.fly, org: o.org, limiter: limiter, ready: newReadiness(o.fly.reachable, o.now, o.logger),
-		slots: make(chan struct{}, o.maxLaunches), log: o.logger, now: o.now,
-	}
-	s.app.base, s.app.cancel = context.WithCancel(context.Background())
-	if s.resume, err = resume.New(o.sealer, s.app, resumeOptions(o, resumeKey, stateMaxAge, "resume")); err != nil {
+	ready := newReadiness(f.reachable, now, log)
+	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready.ready, links: s.manage, jobs: s.jobs, log: log, now: now}
+	if s.launch, err = resume.New(sealer, a, resumeOptions(c, resumeKey, stateMaxAge, log.With("component", "resume"))); err != nil {
 		return nil, err
 	}
-	if err := s.newManage(o); err != nil {
-		return nil, err
-	}
-	if s.page, err = pageTemplate("web/index.html"); err != nil {
-		return nil, err
-	}
-	if s.managePage, err = pageTemplate("web/manage.html"); err != nil {
-		return nil, err
-	}
-	appJS, err := newAsset("web/app.js", "text/javascript; charset=utf-8")
-	if err != nil {
-		return nil, err
-	}
-	manageJS, err := newAsset("web/manage.js", "text/javascript; charset=utf-8")
-	if err != nil {
-		return nil, err
-	}
-	css, err := newAsset("web/style.css", "text/css; charset=utf-8")
-	if err != nil {
-		return nil, err
-	}
-	icon, err := newAsset("web/favicon.svg", "image/svg+xml")
-	if err != nil {
-		return nil, err
-	}
+
+	mux := http.NewServeMux()
 	hk := hooks.New()
-	if s.HooksTag, err = hk.ScriptTag("/hooks"); err != nil {
+	if s.ImportMap, err = hk.ImportMap("/hooks"); err != nil {
 		return nil, err
 	}
-	if s.HooksSrc, err = hk.URL("/hooks", hooks.ScriptFile); err != nil {
+	hash, err := hk.ImportMapHash("/hooks")
+	if err != nil {
 		return nil, err
 	}
-	s.StyleSrc = "/static/style.css?v=" + css.etag[1:13]
-	s.AppSrc = "/static/app.js?v=" + appJS.etag[1:13]
-	s.AppIntegrity = appJS.integrity
-	s.ManageSrc = "/static/manage.js?v=" + manageJS.etag[1:13]
-	s.ManageIntegrity = manageJS.integrity
-	s.Mode, s.Regions, s.Sizes = o.fly.mode, regions, sizes
-
-	s.mux.HandleFunc("GET /{$}", s.servePage)
-	s.mux.Handle("GET /static/app.js", appJS)
-	s.mux.HandleFunc("GET /manage", s.serveManage)
-	s.mux.Handle("GET /static/manage.js", manageJS)
-	s.mux.Handle("/manage/resume", conns.wrap(s.manage))
-	s.mux.Handle("/manage/resume/", conns.wrap(s.manage))
-	s.mux.Handle("GET /static/style.css", css)
-	s.mux.Handle("GET /favicon.svg", icon)
-	s.mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
-	s.mux.Handle("/resume", conns.wrap(s.resume))
-	s.mux.Handle("/resume/", conns.wrap(s.resume))
-	s.mux.HandleFunc("GET /healthz", liveness)
-	s.mux.Handle("GET /readyz", s.app.ready)
-	if o.fly.sim != nil {
-		s.mux.Handle(simPrefix+"/", http.StripPrefix(simPrefix, o.fly.sim))
+	// Only the launcher's own scripts (and the import map, by its hash),
+	// styles and connections: no third party, no framing.
+	s.csp = "default-src 'none'; script-src 'self' " + hash + "; style-src 'self'; connect-src 'self'; " +
+		"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+	if s.page, err = template.ParseFS(webFS, "web/index.html"); err != nil {
+		return nil, err
 	}
-	return s, nil
-}
-
-// ServeHTTP refuses hosts the launcher does not serve, adds the security
-// headers to every launcher response (the simulator's stand-in Livebook
-// keeps its own) and routes.
-func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.hosts.checkHost(w, r) {
-		return
+	if s.mpage, err = template.ParseFS(webFS, "web/manage.html"); err != nil {
+		return nil, err
 	}
-	h := w.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	if !isUnder(r.URL.Path, simPrefix) {
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Frame-Options", "DENY")
+	for _, a := range []struct {
+		path, file, ctype string
+		src, integrity    *string
+	}{
+		{"/static/app.js", "web/app.js", "text/javascript; charset=utf-8", &s.AppSrc, &s.AppIntegrity},
+		{"/static/manage.js", "web/manage.js", "text/javascript; charset=utf-8", &s.ManageSrc, &s.ManageIntegrity},
+		{"/static/style.css", "web/style.css", "text/css; charset=utf-8", &s.StyleSrc, nil},
+		{"/favicon.svg", "web/favicon.svg", "image/svg+xml", nil, nil},
+	} {
+		as, err := newAsset(a.file, a.ctype)
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("GET "+a.path, as)
+		if a.src != nil {
+			*a.src = a.path + "?v=" + as.etag[1:13]
+		}
+		if a.integrity != nil {
+			*a.integrity = as.integrity
+		}
 	}
-	s.mux.ServeHTTP(w, r)
+	s.Mode, s.Regions, s.Sizes = f.mode, regions, sizes
+
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		d := s.pageData
+		d.Suggested = suggestAppName()
+		s.render(w, s.page, d)
+	})
+	// The manage link's sealed state is in the URL fragment, which
+	// browsers never send: the page hands it to /manage/resume as its blob.
+	mux.HandleFunc("GET /manage", func(w http.ResponseWriter, _ *http.Request) { s.render(w, s.mpage, s.pageData) })
+	mux.Handle("/manage/resume", s.manage)
+	mux.Handle("/manage/resume/", s.manage)
+	mux.Handle("/hooks/", http.StripPrefix("/hooks", hk))
+	mux.Handle("/resume", s.launch)
+	mux.Handle("/resume/", s.launch)
+	mux.HandleFunc("GET /healthz", liveness)
+	mux.Handle("GET /readyz", ready)
+	if f.sim != nil {
+		mux.Handle(simPrefix+"/", http.StripPrefix(simPrefix, f.sim))
+	}
+	hosts, err := resume.ListenHosts(cmp.Or(c.addr, defaultAddr))
+	if err != nil {
+		return nil, err
+	}
+	s.Handler, err = resume.AllowHosts(s.headers(mux), slices.Concat(hosts, c.origins, c.allowedHosts)...)
+	return s, err
 }
 
-func isUnder(path, prefix string) bool {
-	return path == prefix || len(path) > len(prefix) && path[:len(prefix)+1] == prefix+"/"
+// headers adds the security headers to every launcher response (the
+// simulator's stand-in Livebook keeps its own).
+func (s *server) headers(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if r.URL.Path != simPrefix && !strings.HasPrefix(r.URL.Path, simPrefix+"/") {
+			h.Set("Content-Security-Policy", s.csp)
+			h.Set("X-Frame-Options", "DENY")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
-// page is the per-request template data.
-type page struct {
-	pageData
-	Suggested string
-}
-
-func (s *server) servePage(w http.ResponseWriter, _ *http.Request) {
-	s.render(w, s.page, page{pageData: s.pageData, Suggested: suggestAppName()})
-}
-
-// serveManage serves the manage page. The link's sealed state is in the
-// URL fragment, which browsers never send: the page hands it to the
-// resume handler at /manage/resume as its blob.
-func (s *server) serveManage(w http.ResponseWriter, _ *http.Request) {
-	s.render(w, s.managePage, page{pageData: s.pageData})
-}
-
-func (s *server) render(w http.ResponseWriter, t *template.Template, data page) {
+func (s *server) render(w http.ResponseWriter, t *template.Template, data pageData) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		s.log.Error("render page", "err", err)
@@ -230,45 +192,180 @@ func (s *server) render(w http.ResponseWriter, t *template.Template, data page) 
 	_, _ = w.Write(buf.Bytes())
 }
 
-// newManage builds the manage page's resume handler, whose blobs the
-// launch page hands out as manage links.
-func (s *server) newManage(o serverOptions) error {
-	m, err := newManageApp(s.app)
-	if err != nil {
-		return err
-	}
-	s.manage, err = resume.New(o.sealer, m, resumeOptions(o, manageKey, manageMaxAge, "manage"))
-	s.app.links = s.manage
-	return err
-}
-
 // resumeOptions are the options of the launcher's resume handlers: key
 // and max age of their blobs, and what both share (origins, client
-// addresses, on a Fly machine the replay of fallback POSTs).
-func resumeOptions(o serverOptions, key string, maxAge time.Duration, component string) resume.Options {
-	ro := resume.Options{
-		Key:            key,
-		MaxAge:         maxAge,
-		OriginPatterns: o.origins,
-		ClientAddr:     func(r *http.Request) netip.Addr { return clientAddr(r, o.clients) },
-		Logger:         o.logger.With("component", component),
+// addresses and their cap, on a Fly machine the replay of fallback POSTs).
+func resumeOptions(c config, key string, maxAge time.Duration, log *slog.Logger) resume.Options {
+	o := resume.Options{
+		Key: key, MaxAge: maxAge, OriginPatterns: c.origins, Logger: log,
+		ClientAddr:        resume.ClientAddrFrom(c.clientIPHeader),
+		MaxConnsPerClient: cmp.Or(c.maxConnsPerClient, defaultMaxConnsPerClient),
 	}
-	if o.machine != "" {
-		ro.Instance, ro.Replay = o.machine, flyReplay
+	if c.flyMachineID != "" {
+		o.Instance, o.Replay = c.flyMachineID, flyReplay
 	}
-	return ro
+	return o
 }
 
-// shutdown ends every page connection (pages reconnect, to this instance
-// once it is back or to another one) and waits for the watchers. The
-// caller closes the launcher afterwards.
-func (s *server) shutdown(ctx context.Context) error {
-	err := s.resume.Shutdown(ctx)
-	if err != nil {
-		err = fmt.Errorf("shut down resume handler: %w", err)
+// close shuts the launcher down, in this order: every page connection ends
+// (pages reconnect, to this instance once it is back or to another one);
+// this process's deploy drivers stop (the deploys go on at Fly and resume
+// wherever their pages reconnect) and the simulator flushes; the
+// background jobs are canceled and waited for.
+func (s *server) close(ctx context.Context) error {
+	var err error
+	if lerr := s.launch.Shutdown(ctx); lerr != nil {
+		err = fmt.Errorf("shut down resume handler: %w", lerr)
 	}
 	if merr := s.manage.Shutdown(ctx); merr != nil {
 		err = errors.Join(err, fmt.Errorf("shut down manage handler: %w", merr))
 	}
+	err = errors.Join(err, s.fly.close())
+	s.cancel()
+	s.jobs.Wait()
 	return err
+}
+
+// flyReplay is resume's Options.Replay on Fly.io: a fallback POST for a
+// stream that machine holds is answered with "fly-replay: instance=<id>",
+// which Fly's proxy takes as an order to deliver the same request to that
+// machine (https://fly.io/docs/networking/dynamic-request-routing/); 409
+// is what a client sees if no Fly proxy acted on it, and it reconnects. A
+// request Fly already replayed (Fly-Replay-Src) is not replayed again: it
+// gets 404 unknown_conn, and the page reconnects.
+func flyReplay(w http.ResponseWriter, r *http.Request, machine string) bool {
+	if r.Header.Get("Fly-Replay-Src") != "" {
+		return false
+	}
+	w.Header().Set("Fly-Replay", "instance="+machine)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusConflict)
+	return true
+}
+
+// asset is an embedded file served with a strong ETag and, for scripts, a
+// subresource-integrity hash for the page to pin.
+type asset struct {
+	body            []byte
+	contentType     string
+	etag, integrity string
+}
+
+func newAsset(name, contentType string) (*asset, error) {
+	b, err := webFS.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("embedded %s: %w", name, err)
+	}
+	sum, sri := sha256.Sum256(b), sha512.Sum384(b)
+	return &asset{body: b, contentType: contentType,
+		etag:      `"` + hex.EncodeToString(sum[:16]) + `"`,
+		integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
+	}, nil
+}
+
+// ServeHTTP serves the asset; the browser revalidates it on every use
+// (no-cache) and gets 304 while it is unchanged.
+func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", a.contentType)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", a.etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+}
+
+// Readiness probe bounds: the probe gives up well within what a caller of
+// /readyz (or a page opening) waits.
+const (
+	probeTimeout = 4 * time.Second  // one call to the Fly API
+	probeFresh   = 30 * time.Second // a good result stands this long
+	probeRetry   = 5 * time.Second  // a bad one this long
+)
+
+// errNotProbed is the readiness before the first probe has returned.
+var errNotProbed = errors.New("the Fly API has not been probed yet")
+
+// liveness serves GET /healthz, the check Fly's proxy routes by: 200 "ok"
+// while the process serves HTTP, whatever the Fly API does. When the Fly
+// API is slow or refuses the token, pages, manage links and resumes still
+// work (only new launches cannot start), and a check that failed then
+// would take every instance out of routing.
+func liveness(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+// readiness serves GET /readyz, which no routing depends on (fly.toml must
+// not check it): 200 once the Fly Machines API answers the launcher's
+// token, 503 until then; the page asks it too (ready). The result is
+// cached (probeFresh, probeRetry after a failure) and one probe runs at a
+// time, so /readyz, which anyone can call, costs Fly at most one call per
+// interval; while a probe runs, other requests get the last result.
+type readiness struct {
+	probe func(context.Context) error
+	now   func() time.Time
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	probing bool
+	err     error     // the last result
+	until   time.Time // when it goes stale
+}
+
+func newReadiness(probe func(context.Context) error, now func() time.Time, log *slog.Logger) *readiness {
+	return &readiness{probe: probe, now: now, log: log, err: errNotProbed}
+}
+
+// check returns the cached result, or probes when it is stale and no other
+// probe runs.
+func (rd *readiness) check(ctx context.Context) error {
+	rd.mu.Lock()
+	if rd.probing || rd.now().Before(rd.until) {
+		defer rd.mu.Unlock()
+		return rd.err
+	}
+	rd.probing = true
+	rd.mu.Unlock()
+	// The probe outlives a caller that hangs up: its result is for everyone.
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
+	err := rd.probe(pctx)
+	cancel()
+
+	rd.mu.Lock()
+	defer rd.mu.Unlock()
+	rd.probing = false
+	switch {
+	case rd.err != errNotProbed && (err == nil) == (rd.err == nil): // no change to log
+	case err == nil:
+		rd.log.Info("ready: the Fly API answers")
+	default:
+		rd.log.Warn("not ready", "err", err)
+	}
+	rd.err, rd.until = err, rd.now().Add(probeFresh)
+	if err != nil {
+		rd.until = rd.now().Add(probeRetry)
+	}
+	return err
+}
+
+// ready reports whether launching is possible: false only when the last
+// probe says the Fly API does not answer or refuses the token.
+func (rd *readiness) ready(ctx context.Context) bool {
+	err := rd.check(ctx)
+	return err == nil || errors.Is(err, errNotProbed)
+}
+
+// ServeHTTP answers a readiness check; the log has the detail.
+func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	switch err := rd.check(r.Context()); {
+	case err == nil:
+		_, _ = w.Write([]byte("ok\n"))
+	case errors.Is(err, errFlyToken):
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: the Fly API refused the token\n"))
+	default:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("not ready: the Fly API did not answer\n"))
+	}
 }

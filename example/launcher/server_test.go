@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/sealkit/sealkit/hooks"
 	"github.com/sealkit/sealkit/seal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,33 +31,33 @@ type testServer struct {
 
 func newTestServer(t *testing.T, speed float64, maxLaunches int, origins ...string) *testServer {
 	t.Helper()
-	return newTestServerWith(t, speed, func(o *serverOptions) { o.maxLaunches, o.origins = maxLaunches, origins })
+	return newTestServerWith(t, speed, func(o *config) { o.maxLaunches, o.origins = maxLaunches, origins })
 }
 
 // newTestServerWith is newTestServer with the options configure sets.
-func newTestServerWith(t *testing.T, speed float64, configure func(*serverOptions)) *testServer {
+func newTestServerWith(t *testing.T, speed float64, configure func(*config)) *testServer {
 	t.Helper()
 	return startTestServer(t, config{dataDir: t.TempDir(), simSpeed: speed, flyOrg: defaultOrg}, configure)
 }
 
 // startTestServer runs an in-process launcher on the Fly that c names.
-func startTestServer(t *testing.T, c config, configure func(*serverOptions)) *testServer {
+func startTestServer(t *testing.T, c config, configure func(*config)) *testServer {
 	t.Helper()
 	logs := newLogBuffer()
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	sealer, err := seal.New([]byte(testKeyBase))
 	require.NoError(t, err)
+	c.addr = "127.0.0.1:0"
+	configure(&c)
 	f, err := newFly(context.Background(), c, log)
 	require.NoError(t, err)
-	o := serverOptions{sealer: sealer, fly: f, org: defaultOrg, addr: "127.0.0.1:0", logger: log}
-	configure(&o)
-	srv, err := newServer(o)
+	srv, err := newServer(c, sealer, f, log)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		assert.NoError(t, stop(ctx, srv, f))
+		assert.NoError(t, srv.close(ctx))
 		ts.Close()
 	})
 	return &testServer{srv: srv, fly: f, http: ts, logs: logs}
@@ -192,7 +195,7 @@ func TestServerHeadersAndAssets(t *testing.T) {
 	s := newTestServer(t, 1000, 0)
 	resp, body := get(t, s.http.URL)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, contentSecurityPolicy, resp.Header.Get("Content-Security-Policy"))
+	assert.Equal(t, s.srv.csp, resp.Header.Get("Content-Security-Policy"))
 	assert.Equal(t, "DENY", resp.Header.Get("X-Frame-Options"))
 	assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
@@ -204,16 +207,16 @@ func TestServerHeadersAndAssets(t *testing.T) {
 
 	resp, body = get(t, s.http.URL+"/manage")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, contentSecurityPolicy, resp.Header.Get("Content-Security-Policy"))
+	assert.Equal(t, s.srv.csp, resp.Header.Get("Content-Security-Policy"))
 	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	assert.NotContains(t, body, "<script>", "no inline script")
-	assert.Contains(t, body, `integrity="`+s.srv.ManageIntegrity+`"`)
+	assert.Contains(t, html.UnescapeString(body), `integrity="`+s.srv.ManageIntegrity+`"`)
 	for _, attr := range []string{`data-test="manage-state"`, `data-test="stop"`, `data-test="start"`, `data-test="delete"`,
 		`data-test="confirm-delete"`, `data-test="error"`} {
 		assert.Contains(t, body, attr)
 	}
 
-	for _, path := range []string{s.srv.AppSrc, s.srv.ManageSrc, s.srv.StyleSrc, s.srv.HooksSrc, "/favicon.svg", "/healthz"} {
+	for _, path := range []string{s.srv.AppSrc, s.srv.ManageSrc, s.srv.StyleSrc, hooksSrc(t), "/favicon.svg", "/healthz"} {
 		t.Run(path, func(t *testing.T) {
 			resp, body := get(t, s.http.URL+path)
 			require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -288,7 +291,7 @@ func TestLaunchActionValidates(t *testing.T) {
 		{"unknown action", "destroy", ok, "unknown action"},
 		{"malformed", "launch", "not an object", "malformed"},
 		{"bad name", "launch", with("app", "Bad_Name"), "invalid app name"},
-		{"empty name", "launch", with("app", ""), "empty"},
+		{"empty name", "launch", with("app", ""), "at least 2 characters"},
 		{"unknown region", "launch", with("region", "xyz"), "unknown region"},
 		{"unknown size", "launch", with("size", "huge"), "unknown size"},
 	}
@@ -327,7 +330,7 @@ func TestLaunchAndResumeOverWebSocket(t *testing.T) {
 	done := viewOf(t, frames[len(frames)-2])
 	assert.Equal(t, phaseDone, done.Phase)
 	assert.Equal(t, "/flysim/livebook/ws-launch/", done.URL)
-	assert.Len(t, done.Password, passwordLength)
+	assert.Len(t, done.Password, len(rand.Text()))
 	assert.Len(t, done.Steps, len(stepTitles))
 	for _, st := range done.Steps {
 		assert.Equal(t, "done", st.State, st.Title)
@@ -442,4 +445,12 @@ func TestLogsNeverCarryConnID(t *testing.T) {
 		require.NotEmpty(t, id)
 		assert.NotContains(t, s.logs.String(), id)
 	}
+}
+
+// hooksSrc is the versioned URL of the hooks script the pages import.
+func hooksSrc(t *testing.T) string {
+	t.Helper()
+	u, err := hooks.New().URL("/hooks", hooks.ScriptFile)
+	require.NoError(t, err)
+	return u
 }

@@ -3,10 +3,9 @@
 // snapshot and event, so rendering is a function of the latest one and of
 // the few variables below. No secrets are kept here: the sealed blob is the
 // hooks client's business, and the password arrives only in the final view.
-// It is an ES module: the hooks module it imports is pinned by the page's
-// script tag (versioned URL and Subresource Integrity), passed as data-hooks.
-const hooksURL = document.querySelector("script[data-hooks]").dataset.hooks;
-const { connectResume } = await import(hooksURL);
+// It is an ES module: the page's import map maps "sealkit-resume" to the
+// hooks script's versioned URL and pins its Subresource Integrity.
+import { connectResume } from "sealkit-resume";
 
 const $ = (id) => document.getElementById(id);
 const views = { form: $("form-view"), progress: $("progress-view"), summary: $("summary-view") };

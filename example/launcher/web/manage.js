@@ -2,10 +2,10 @@
 // offers Stop, Start and Delete. The link's sealed code is the URL
 // fragment, which the browser never sends; this page hands it to the
 // server as its resume blob, from memory (not sessionStorage), and renders
-// the views the server sends, sentences included. It is an ES module, like
-// app.js.
-const hooksURL = document.querySelector("script[data-hooks]").dataset.hooks;
-const { connectResume } = await import(hooksURL);
+// the views the server sends, sentences included. It is an ES module: the
+// page's import map maps "sealkit-resume" to the hooks script's versioned
+// URL and pins its Subresource Integrity.
+import { connectResume } from "sealkit-resume";
 
 const $ = (id) => document.getElementById(id);
 const statusText = { connecting: "Connecting…", open: "Connected", retrying: "Connection lost, reconnecting…", closed: "Disconnected" };

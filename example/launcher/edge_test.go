@@ -1,7 +1,14 @@
+// The launcher's edge is resume's: resume.AllowHosts (421 for a foreign
+// Host), resume.ClientAddrFrom (the client behind a trusted proxy) and
+// Options.MaxConnsPerClient (429 too_many_connections). resume tests them
+// in depth; these tests prove the launcher wires them from its flags.
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,7 +78,7 @@ func TestForeignHostIsMisdirected(t *testing.T) {
 		{http.MethodPost, "/resume/send", `{"conn":"x","frame":{"t":"pong"}}`},
 		{http.MethodGet, "/", ""},
 		{http.MethodGet, s.srv.AppSrc, ""},
-		{http.MethodGet, s.srv.HooksSrc, ""},
+		{http.MethodGet, hooksSrc(t), ""},
 		{http.MethodGet, "/favicon.svg", ""},
 		{http.MethodGet, "/flysim/v1/apps/x", ""},
 		{http.MethodGet, "/flysim/livebook/x/", ""},
@@ -91,7 +98,7 @@ func TestForeignHostIsMisdirected(t *testing.T) {
 }
 
 func TestOwnHostsAreServed(t *testing.T) {
-	s := newTestServerWith(t, 1000, func(o *serverOptions) {
+	s := newTestServerWith(t, 1000, func(o *config) {
 		o.origins = []string{"https://launch.example.com", "*.proxy.example"}
 		o.allowedHosts = []string{"alt.example.net", "*.lan.example:8443"}
 	})
@@ -116,128 +123,6 @@ func TestOwnHostsAreServed(t *testing.T) {
 	ws.CloseNow()
 }
 
-func TestHostPolicy(t *testing.T) {
-	tests := []struct {
-		name     string
-		addr     string
-		origins  []string
-		allowed  []string
-		serves   []string
-		refuses  []string
-		wantErr  bool
-		wildcard bool
-	}{
-		{
-			name:    "loopback IPv4",
-			addr:    "127.0.0.1:8080",
-			serves:  []string{"127.0.0.1:8080", "127.0.0.1", "localhost:8080", "LOCALHOST", "[::1]:8080", "[::1]", "::1", "[::ffff:127.0.0.1]:1"},
-			refuses: []string{"", "attacker.example:8080", "127.0.0.2:8080", "10.0.0.1", "[2001:db8::1]", "localhost.", "127.0.0.1.nip.io", "0.0.0.0", "localhoſt"},
-		},
-		{
-			name:    "loopback IPv6",
-			addr:    "[::1]:0",
-			serves:  []string{"[::1]:9", "127.0.0.1", "localhost"},
-			refuses: []string{"attacker.example", "[::2]"},
-		},
-		{
-			name:    "localhost",
-			addr:    "localhost:8080",
-			serves:  []string{"localhost:1", "127.0.0.1", "[::1]"},
-			refuses: []string{"attacker.example"},
-		},
-		{
-			name:    "other loopback address",
-			addr:    "127.0.0.5:8080",
-			serves:  []string{"127.0.0.5", "127.0.0.1", "localhost"},
-			refuses: []string{"127.0.0.6"},
-		},
-		{
-			name:    "specific address",
-			addr:    "10.1.2.3:8080",
-			serves:  []string{"10.1.2.3:8080"},
-			refuses: []string{"10.1.2.4", "127.0.0.1", "localhost", "attacker.example"},
-		},
-		{
-			name:    "specific IPv6 address",
-			addr:    "[2001:DB8::5]:8080",
-			serves:  []string{"[2001:db8::5]:8080", "[2001:db8:0::5]"},
-			refuses: []string{"[2001:db8::6]", "localhost"},
-		},
-		{
-			name:    "host name",
-			addr:    "Launcher.Internal:8080",
-			serves:  []string{"launcher.internal:8080", "LAUNCHER.internal"},
-			refuses: []string{"127.0.0.1", "localhost", "x.launcher.internal"},
-		},
-		{
-			name:     "wildcard",
-			addr:     ":8080",
-			serves:   []string{"localhost:8080", "127.0.0.1", "[::1]", "10.0.0.7:8080", "[fdaa:0:1:a7b::2]:8080", "203.0.113.9"},
-			refuses:  []string{"attacker.example", "launcher.fly.dev", "", "10.0.0.7.nip.io"},
-			wildcard: true,
-		},
-		{name: "wildcard IPv4", addr: "0.0.0.0:8080", serves: []string{"192.0.2.1"}, refuses: []string{"a.example"}, wildcard: true},
-		{name: "wildcard IPv6", addr: "[::]:8080", serves: []string{"[2001:db8::1]"}, refuses: []string{"a.example"}, wildcard: true},
-		{
-			name:    "origins and allowed hosts",
-			addr:    ":8080",
-			origins: []string{"https://launch.example.com", "*.example.org", "http://app.test:8443"},
-			allowed: []string{"launcher.fly.dev", "[2001:db8::9]", "Box-?.lan", "*.ts.net:443"},
-			serves: []string{"launch.example.com", "launch.example.com:443", "a.example.org", "app.test:8443", "app.test",
-				"launcher.fly.dev", "LAUNCHER.FLY.DEV:443", "[2001:db8::9]:80", "box-1.lan", "m.tail.ts.net"},
-			refuses:  []string{"example.org", "evil.example.com", "box-12.lan", "attacker.example"},
-			wildcard: true,
-		},
-		{name: "bad listen address", addr: "127.0.0.1", wantErr: true},
-		{name: "bad pattern", addr: ":1", allowed: []string{"[x"}, wantErr: true},
-		{name: "URL as allowed host", addr: ":1", allowed: []string{"https://a.example/"}, wantErr: true},
-		{name: "origin with a path", addr: ":1", origins: []string{"https://a.example/x"}, wantErr: true},
-		{name: "non-ASCII host", addr: ":1", allowed: []string{"bücher.example"}, wantErr: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := newHostPolicy(tt.addr, tt.origins, tt.allowed)
-			if tt.wantErr {
-				require.Error(t, err)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.wildcard, p.anyIP)
-			for _, h := range tt.serves {
-				assert.True(t, p.allows(h), "serves %q", h)
-			}
-			for _, h := range tt.refuses {
-				assert.False(t, p.allows(h), "refuses %q", h)
-			}
-		})
-	}
-}
-
-func FuzzHostPolicy(f *testing.F) {
-	for _, h := range []string{"127.0.0.1:8080", "[::1]", "LOCALHOST", "attacker.example:1", "[", "]:", "a:b:c", "[::ffff:1.2.3.4]:1", "x.lan.example"} {
-		f.Add(h)
-	}
-	p, err := newHostPolicy("127.0.0.1:8080", []string{"*.proxy.example"}, []string{"*.lan.example"})
-	require.NoError(f, err)
-	f.Fuzz(func(t *testing.T, host string) {
-		got := p.allows(host)
-		upper := []byte(host)
-		for i, c := range upper {
-			if 'a' <= c && c <= 'z' {
-				upper[i] = c - 'a' + 'A'
-			}
-		}
-		require.Equal(t, got, p.allows(string(upper)), "ASCII case does not matter")
-		if got {
-			// Whatever passes is one of the launcher's names, with or
-			// without a port.
-			h := canonicalHost(host)
-			require.True(t, h == "127.0.0.1" || h == "::1" || h == "localhost" ||
-				strings.HasSuffix(h, ".proxy.example") || strings.HasSuffix(h, ".lan.example"), "%q -> %q", host, h)
-		}
-	})
-}
-
 // TestRunServesOnlyItsHosts checks the flags reach the host check: run on
 // a loopback address with -allowed-hosts and -origin.
 func TestRunServesOnlyItsHosts(t *testing.T) {
@@ -253,4 +138,118 @@ func TestRunServesOnlyItsHosts(t *testing.T) {
 		assert.Equal(t, want, requestAs(t, base, http.MethodGet, "/", host, nil, ""), host)
 	}
 	require.NoError(t, stop())
+}
+
+// TestForgedForwardedForIsLimited is finding 5 of issue 8 end to end: behind
+// a trusted proxy that appends the real client address as its own
+// X-Forwarded-For line, a client that sends a different forged line with
+// every request was admitted 12 times out of 12; it is limited at the
+// burst like any client.
+func TestForgedForwardedForIsLimited(t *testing.T) {
+	s := newTestServerWith(t, 1000, func(o *config) { o.clientIPHeader = "X-Forwarded-For" })
+	const attempts = 12
+	admitted := 0
+	for i := range attempts {
+		h := http.Header{"X-Forwarded-For": {fmt.Sprintf("10.66.0.%d", i+1), "203.0.113.7"}}
+		c, _ := dialResumeHeader(t, s.http.URL, "", h)
+		c.read()
+		r := c.action("launch", map[string]any{"app": fmt.Sprintf("forged-xff-%02d", i), "region": "iad", "size": "small"})
+		if r.OK {
+			admitted++
+		} else {
+			assert.Equal(t, sentence(errRateLimited.Error()), r.Error, "launch %d", i)
+		}
+		c.conn.CloseNow()
+	}
+	assert.Equal(t, launchBurst, admitted)
+	logs := s.logs.String()
+	assert.True(t, strings.Contains(logs, `"launch rate limited" client=203.0.113.7`), "the real client is limited")
+	assert.False(t, strings.Contains(logs, "client=10.66.0."), "no forged address is taken for the client")
+}
+
+// tryDial opens a WebSocket to the resume endpoint of s with header h and
+// returns it, or the HTTP answer that refused it.
+func tryDial(t *testing.T, s *testServer, h http.Header) (*websocket.Conn, *http.Response) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.http.URL, "http")+"/resume", &websocket.DialOptions{
+		Subprotocols: []string{"sealkit.resume.v1"},
+		HTTPHeader:   h,
+	})
+	if err != nil {
+		require.NotNil(t, resp, "dial: %v", err)
+		return nil, resp
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	return ws, resp
+}
+
+// requireTooMany checks a 429 answer and its error frame body.
+func requireTooMany(t *testing.T, resp *http.Response, body []byte) {
+	t.Helper()
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+	var f struct{ T, Code, Message string }
+	require.NoError(t, json.Unmarshal(body, &f), "%s", body)
+	assert.Equal(t, "error", f.T)
+	assert.Equal(t, "too_many_connections", f.Code)
+	assert.NotEmpty(t, f.Message)
+}
+
+// TestResumeConnectionsCappedPerClient is finding 6 of issue 8: one address
+// opened 3,000 WebSockets and kept them. A client (an IPv4 address or an
+// IPv6 /64) now holds at most maxConnsPerClient resume connections,
+// WebSockets and event streams together; more get 429.
+func TestResumeConnectionsCappedPerClient(t *testing.T) {
+	const max = 3
+	s := newTestServerWith(t, 1000, func(o *config) { o.maxConnsPerClient, o.clientIPHeader = max, "X-Forwarded-For" })
+	client := http.Header{"X-Forwarded-For": {"2001:db8:7:7::1"}}
+	sameClient := http.Header{"X-Forwarded-For": {"2001:db8:7:7:ffff::2"}} // same /64
+	other := http.Header{"X-Forwarded-For": {"2001:db8:7:8::1"}}
+
+	var open []*websocket.Conn
+	for i := range max {
+		h := client
+		if i%2 == 1 {
+			h = sameClient
+		}
+		ws, resp := tryDial(t, s, h)
+		require.NotNil(t, ws, "connection %d: %d", i, resp.StatusCode)
+		open = append(open, ws)
+	}
+
+	ws, resp := tryDial(t, s, sameClient)
+	require.True(t, ws == nil, "one WebSocket over the cap was accepted")
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	requireTooMany(t, resp, body)
+
+	req, err := http.NewRequest(http.MethodPost, s.http.URL+"/resume/stream", strings.NewReader(`{"v":1}`))
+	require.NoError(t, err)
+	req.Header = client.Clone()
+	sresp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err = io.ReadAll(sresp.Body)
+	sresp.Body.Close()
+	require.NoError(t, err)
+	requireTooMany(t, sresp, body)
+
+	ws, _ = tryDial(t, s, other)
+	require.NotNil(t, ws, "another client is not affected")
+	ws.CloseNow()
+	ws, _ = tryDial(t, s, nil)
+	require.NotNil(t, ws, "nor the proxy's own address")
+	ws.CloseNow()
+
+	// A closed connection frees its place once the server has seen it end.
+	require.NoError(t, open[0].Close(websocket.StatusNormalClosure, ""))
+	var again *websocket.Conn
+	for range 100 {
+		if again, _ = tryDial(t, s, client); again != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.NotNil(t, again, "the client may connect again")
 }
