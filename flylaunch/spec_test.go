@@ -231,7 +231,7 @@ func TestRecordValidate(t *testing.T) {
 		{"app id without numeric id (older record)", func(r *Record) { r.AppID = "5f2a7c1e9b3d4a6f8e0c" }, ""},
 		{"numeric id without app id", func(r *Record) { r.AppNumericID = 1234567 }, "AppNumericID"},
 		{"negative numeric id", func(r *Record) { r.AppID, r.AppNumericID = "x", -1 }, "AppNumericID"},
-		{"numeric id past int32", func(r *Record) { r.AppID, r.AppNumericID = "x", 1 << 31 }, "AppNumericID"},
+		{"numeric id past int32", func(r *Record) { r.AppID, r.AppNumericID = "x", 1<<31 }, "AppNumericID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -176,6 +176,11 @@ func (iss *issuer) verify(header string) ([]grant, error) {
 	if err != nil {
 		return nil, errBadToken
 	}
+	for _, raw := range toks {
+		if !boundedMsgpack(raw) {
+			return nil, errBadToken
+		}
+	}
 	perms, _, _, discharges, err := macaroon.FindPermissionAndDischargeTokens(toks, flyio.LocationPermission)
 	if err != nil || len(perms) == 0 {
 		return nil, errBadToken
