@@ -58,7 +58,7 @@ type Org struct {
 // one that reaches no organization, is an error matching
 // [ErrTokenRefused]. No error holds the token.
 func Organizations(ctx context.Context, token string, transport http.RoundTripper) ([]Org, error) {
-	if strings.TrimSpace(token) == "" || len(token) > maxTokenLen {
+	if strings.TrimSpace(token) == "" || !wellFormedMacaroons(token) {
 		return nil, fmt.Errorf("%w: not a Fly token", ErrTokenRefused)
 	}
 	if transport == nil {
@@ -100,6 +100,31 @@ func Organizations(ctx context.Context, token string, transport http.RoundTrippe
 	}
 	sort.Slice(orgs, func(i, j int) bool { return orgs[i].Slug < orgs[j].Slug })
 	return orgs, nil
+}
+
+// wellFormedMacaroons reports whether every macaroon in token (if any)
+// is MessagePack whose lengths fit its bytes (see boundedMsgpack): fly-go's
+// Machines API client decodes the first one on every request
+// (flaps.Client.getCaveatNames), so a crafted token must be refused
+// before a client is built with it.
+func wellFormedMacaroons(token string) bool {
+	if len(token) > maxTokenLen {
+		return false
+	}
+	macs := tokens.Parse(token).GetMacaroonTokens()
+	if len(macs) == 0 {
+		return true
+	}
+	raws, err := macaroon.Parse(strings.Join(macs, ","))
+	if err != nil {
+		return true // fly-go's own Parse fails too and decodes nothing
+	}
+	for _, raw := range raws {
+		if !boundedMsgpack(raw) {
+			return false
+		}
+	}
+	return true
 }
 
 // refusedText reports a GraphQL error saying the token is not good

@@ -376,6 +376,20 @@ func TestAttenuatedTokenConfined(t *testing.T) {
 	})
 }
 
+// TestCraftedTokenRefusedUpFront: a token whose macaroon claims a 3 GB
+// binary (fly-go's client would decode it on every request) is refused by
+// NewClient and Organizations before anything decodes it.
+func TestCraftedTokenRefusedUpFront(t *testing.T) {
+	crafted := "FlyV1 fm1r_lJPEEG6KPQWYRX0SyPEpiYC/7EXbyBYxqjPPSn0qR3vopLE=,fm1a_AAAz"
+	_, err := NewClient(waitCtx(t), crafted, nil)
+	var se *SpecError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "token", se.Field)
+	_, err = Organizations(waitCtx(t), crafted, flysim.Transport("http://127.0.0.1:1", nil))
+	require.ErrorIs(t, err, ErrTokenRefused)
+	assert.NotContains(t, err.Error(), "lJPEEG6K")
+}
+
 // FuzzBoundedMsgpack: the pre-decode check never panics, and what it
 // lets through macaroon.Decode handles without huge allocations.
 func FuzzBoundedMsgpack(f *testing.F) {
