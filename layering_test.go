@@ -22,8 +22,8 @@ var allowed = map[string][]string{
 	"seal/etf":         {},
 	"resume":           {"seal", "seal/etf", "github.com/coder/websocket", "golang.org/x/crypto/"},
 	"hooks":            {},
-	"flylaunch":        {"github.com/superfly/fly-go"},
-	"flylaunch/flysim": {"github.com/superfly/fly-go", "golang.org/x/time/rate"}, // rate: Fly's documented API rate limits
+	"flylaunch":        {"github.com/superfly/fly-go", "github.com/superfly/macaroon"},                           // macaroon: attenuating a visitor's Fly token as flyctl does
+	"flylaunch/flysim": {"github.com/superfly/fly-go", "golang.org/x/time/rate", "github.com/superfly/macaroon"}, // rate: Fly's documented API rate limits; macaroon: Fly's own token format and caveats
 }
 
 type listedPackage struct {

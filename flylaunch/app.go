@@ -1,7 +1,6 @@
 package flylaunch
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -38,7 +37,7 @@ func (d *driver) lookupApp(ctx context.Context, expected bool) (appState, error)
 	case err == nil:
 		ours, err := d.inOurOrg(ctx, app)
 		if ours || err != nil {
-			d.appID = app.ID
+			d.appID, d.appNumID = app.ID, int64(app.InternalNumericID)
 			return appOurs, err
 		}
 		return appForeign, nil
@@ -178,7 +177,7 @@ func (d *driver) createApp(ctx context.Context) error {
 			d.rec.AppCreated = true
 			if app != nil {
 				d.l.orgs.learn(d.spec.Org, app.Organization.Slug)
-				d.rec.AppID = app.ID
+				d.rec.AppID, d.rec.AppNumericID = app.ID, int64(app.InternalNumericID)
 			}
 		case isNameConflict(err) && ambiguous:
 			return d.adoptAfterConflict(ctx, op, err)
@@ -203,7 +202,7 @@ func (d *driver) createApp(ctx context.Context) error {
 	case st == appAbsent:
 		return newAPIError(d.step, op, 1, errors.New("app not visible after creation"))
 	}
-	d.rec.AppID = cmp.Or(d.rec.AppID, d.appID)
+	d.recordAppID()
 	return nil
 }
 
@@ -259,8 +258,20 @@ func (d *driver) confirmApp(ctx context.Context) error {
 	case d.replaced():
 		return d.gone(op, errReplaced)
 	}
-	d.rec.AppID = cmp.Or(d.rec.AppID, d.appID)
+	d.recordAppID()
 	return nil
+}
+
+// recordAppID keeps the app's IDs in the record: the ones our own create
+// answered, else the ones seen in our org. A record from before numeric
+// IDs were kept learns its app's numeric ID once the app it names is seen.
+func (d *driver) recordAppID() {
+	if d.rec.AppID == "" {
+		d.rec.AppID = d.appID
+	}
+	if d.rec.AppNumericID == 0 && d.rec.AppID == d.appID {
+		d.rec.AppNumericID = d.appNumID
+	}
 }
 
 // errReplaced says the app of the launch's name is not the launch's.

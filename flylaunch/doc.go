@@ -137,6 +137,17 @@
 // [NewClient] logs nothing (fly-go's own debug logger would print request
 // bodies, secrets included).
 //
+// # A visitor's own token
+//
+// A launch can run with the visitor's own Fly token instead of the
+// operator's: [Organizations] lists the organizations it reaches (Fly's
+// GraphQL API, as fly-go asks it) or says [ErrTokenRefused], and
+// [AttenuateToApp] narrows a copy, offline, to the launch's app (by
+// [Record.AppNumericID], Fly's numeric app ID, so that a later app of the
+// same name is out of reach) and a validity window, as `fly tokens
+// attenuate` does: the copy a manage link can carry. Neither ever puts the
+// token in an error.
+//
 // fly-go has no base-URL option other than the FLY_FLAPS_BASE_URL environment
 // variable, which this package never reads or sets: to talk to another
 // server (such as the flysim simulator) pass an [http.RoundTripper] that

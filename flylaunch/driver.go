@@ -15,6 +15,7 @@ type driver struct {
 	resumed bool // rec came from Resume: check Fly's state before every action
 
 	appID        string     // Fly's ID of the app, as last seen in our org
+	appNumID     int64      // and its numeric ID (flaps.App.InternalNumericID)
 	step         Step       // current step, for errors and events; "" in an op
 	op           livebookOp // the Livebook call this driver serves, "" in a deploy
 	deadline     time.Time  // start deadline, set when StepStarted begins

@@ -38,9 +38,11 @@ type simEnv struct {
 }
 
 type envOptions struct {
-	dir     string         // DataDir; "" for memory only
-	speed   float64        // default 500
-	profile flysim.Profile // default: flysim's default
+	dir     string           // DataDir; "" for memory only
+	speed   float64          // default 500
+	profile flysim.Profile   // default: flysim's default
+	tenants []flysim.Tenant  // flysim's token issuer mode; testToken stays the operator's
+	clock   func() time.Time // flysim's clock; nil means time.Now
 }
 
 // newSimEnv starts a simulator; everything is torn down at test cleanup.
@@ -49,7 +51,7 @@ func newSimEnv(t testing.TB, o envOptions) *simEnv {
 	if o.speed == 0 {
 		o.speed = 500
 	}
-	sim, err := flysim.New(flysim.Options{DataDir: o.dir, Speed: o.speed, Token: testToken, Seed: 7, Profile: o.profile})
+	sim, err := flysim.New(flysim.Options{DataDir: o.dir, Speed: o.speed, Token: testToken, Seed: 7, Profile: o.profile, Tenants: o.tenants, Clock: o.clock})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sim)
 	tr := &http.Transport{}
@@ -67,6 +69,14 @@ func (e *simEnv) close() {
 	_ = e.sim.Close()
 	e.srv.Close()
 	e.tr.CloseIdleConnections()
+}
+
+// clientFor is a client with token, through e's gate.
+func (e *simEnv) clientFor(t testing.TB, token string) *flaps.Client {
+	t.Helper()
+	c, err := NewClient(context.Background(), token, flysim.Transport(e.srv.URL, e.gate))
+	require.NoError(t, err)
+	return c
 }
 
 // launcher returns a fast Launcher on e's client, closed at cleanup.

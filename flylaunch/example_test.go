@@ -3,6 +3,7 @@ package flylaunch_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -245,4 +246,70 @@ func ExampleProgress() {
 	// running Wait for the machine to start
 	// pending Wait for Livebook to answer
 	// 23% now, 63% in about 31s
+}
+
+// ExampleOrganizations lists the organizations a visitor's own Fly token
+// can deploy to; here flysim plays Fly and mints the visitor's token.
+func ExampleOrganizations() {
+	ctx := context.Background()
+	sim, err := flysim.New(flysim.Options{Tenants: []flysim.Tenant{{Name: "visitor", Orgs: []string{"acme", "personal"}}}})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+	token, err := sim.Token("visitor") // "FlyV1 fm2_...", as `fly tokens create org` prints one
+	if err != nil {
+		panic(err)
+	}
+	orgs, err := flylaunch.Organizations(ctx, token, sim.Transport())
+	if err != nil {
+		panic(err)
+	}
+	for _, o := range orgs {
+		fmt.Println(o.Slug, o.Personal)
+	}
+	_, err = flylaunch.Organizations(ctx, "FlyV1 fm2_AAAA", sim.Transport())
+	fmt.Println(errors.Is(err, flylaunch.ErrTokenRefused))
+	// Output:
+	// acme false
+	// personal true
+	// true
+}
+
+// ExampleAttenuateToApp narrows a visitor's token to the app a launch
+// created, for a day, as a manage link would carry it: Fly refuses it for
+// any other app, a later app of the same name, and after the day.
+func ExampleAttenuateToApp() {
+	ctx := context.Background()
+	sim, err := flysim.New(flysim.Options{Tenants: []flysim.Tenant{{Name: "visitor", Orgs: []string{"acme"}}}, Profile: flysim.Instant()})
+	if err != nil {
+		panic(err)
+	}
+	defer sim.Close()
+	token, _ := sim.Token("visitor")
+	client, err := flylaunch.NewClient(ctx, token, sim.Transport())
+	if err != nil {
+		panic(err)
+	}
+	app, err := client.CreateApp(ctx, flaps.CreateAppRequest{Name: "my-livebook", Org: "acme"})
+	if err != nil {
+		panic(err)
+	}
+	// A Record keeps the same number: Record.AppNumericID.
+	scoped, err := flylaunch.AttenuateToApp(token, int64(app.InternalNumericID), time.Now().Add(24*time.Hour))
+	if err != nil {
+		panic(err)
+	}
+	link, err := flylaunch.NewClient(ctx, scoped, sim.Transport())
+	if err != nil {
+		panic(err)
+	}
+	_, err = link.GetApp(ctx, "my-livebook")
+	fmt.Println("own app:", err)
+	_, _ = client.CreateApp(ctx, flaps.CreateAppRequest{Name: "other-app", Org: "acme"})
+	err = link.DeleteApp(ctx, "other-app")
+	fmt.Println("other app:", err)
+	// Output:
+	// own app: <nil>
+	// other app: unauthorized
 }

@@ -147,6 +147,9 @@ func NewClient(ctx context.Context, token string, transport http.RoundTripper) (
 	if token == "" {
 		return nil, &SpecError{Field: "token", Reason: "is required"}
 	}
+	if !wellFormedMacaroons(token) {
+		return nil, &SpecError{Field: "token", Reason: "is not a well-formed Fly token"}
+	}
 	if transport == nil {
 		transport = http.DefaultTransport
 	}

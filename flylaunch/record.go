@@ -3,6 +3,7 @@ package flylaunch
 import (
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 )
@@ -56,6 +57,12 @@ type Record struct {
 	// took the name over. "" in records made before it was kept: then
 	// [Livebook.Delete] never deletes the app.
 	AppID string `json:"app_id,omitempty"`
+	// AppNumericID is Fly's numeric ID of the same app
+	// (flaps.App.InternalNumericID), recorded with AppID: the ID Fly's
+	// app caveat names, so a token narrowed to it with [AttenuateToApp]
+	// reaches this app and no later app of the same name. 0 in records
+	// made before it was kept, or while AppID is unknown.
+	AppNumericID int64 `json:"app_numeric_id,omitempty"`
 	// AppCreated is true once this launch's own CreateApp call succeeded:
 	// the proof [Livebook.Delete] needs before it deletes the app. An app
 	// adopted after an ambiguous create (the answer was lost) is not
@@ -92,6 +99,12 @@ func (r Record) Validate() error {
 	}
 	if len(r.AppID) > 64 || !validToken(r.AppID) {
 		return &SpecError{Field: "AppID", Reason: "must be at most 64 letters, digits, dashes or underscores"}
+	}
+	if r.AppNumericID < 0 || r.AppNumericID > math.MaxInt32 {
+		return &SpecError{Field: "AppNumericID", Reason: "must be Fly's numeric app ID, 0 to 2147483647"}
+	}
+	if r.AppNumericID != 0 && r.AppID == "" {
+		return &SpecError{Field: "AppNumericID", Reason: "is set without AppID: both come from one answer of Fly's"}
 	}
 	if !validVolumeID(r.VolumeID) {
 		return &SpecError{Field: "VolumeID", Reason: "must be vol_ followed by lowercase letters and digits"}

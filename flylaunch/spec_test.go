@@ -185,7 +185,9 @@ func TestRecordGolden(t *testing.T) {
 	}
 	withVolume := rec
 	withVolume.VolumeID = "vol_4vjnk9mxg2r3p8yw"
-	for file, rec := range map[string]Record{"record.golden.json": rec, "record-volume.golden.json": withVolume} {
+	withAppIDs := withVolume
+	withAppIDs.AppID, withAppIDs.AppNumericID, withAppIDs.AppCreated = "5f2a7c1e9b3d4a6f8e0c", 1234567, true
+	for file, rec := range map[string]Record{"record.golden.json": rec, "record-volume.golden.json": withVolume, "record-appid.golden.json": withAppIDs} {
 		t.Run(file, func(t *testing.T) {
 			got, err := json.MarshalIndent(rec, "", "  ")
 			require.NoError(t, err)
@@ -225,6 +227,11 @@ func TestRecordValidate(t *testing.T) {
 		{"volume step without volume", func(r *Record) { r.Step = StepVolume }, "VolumeID"},
 		{"bad volume id", func(r *Record) { r.VolumeID = "4vjnk9mxg2r3p8yw" }, "VolumeID"},
 		{"bad volume id chars", func(r *Record) { r.VolumeID = "vol_../x" }, "VolumeID"},
+		{"app ids", func(r *Record) { r.AppID, r.AppNumericID = "5f2a7c1e9b3d4a6f8e0c", 1234567 }, ""},
+		{"app id without numeric id (older record)", func(r *Record) { r.AppID = "5f2a7c1e9b3d4a6f8e0c" }, ""},
+		{"numeric id without app id", func(r *Record) { r.AppNumericID = 1234567 }, "AppNumericID"},
+		{"negative numeric id", func(r *Record) { r.AppID, r.AppNumericID = "x", -1 }, "AppNumericID"},
+		{"numeric id past int32", func(r *Record) { r.AppID, r.AppNumericID = "x", 1<<31 }, "AppNumericID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -40,6 +40,22 @@
 // The personal organization answers to [PersonalOrg] and to
 // [PersonalOrgRawSlug]; responses say [PersonalOrg].
 //
+// By default any non-empty bearer token, or [Options.Token] alone, is
+// accepted. With [Options.Tenants] the simulator is a token issuer as Fly
+// is: it mints a macaroon token per tenant ([Server.Token], "FlyV1
+// fm2_...", one github.com/superfly/macaroon permission macaroon per
+// organization the tenant reaches, with Fly's Organization caveat) and
+// verifies every request's token and its caveats with that library and its
+// flyio caveats, on the simulator's clock: an Apps caveat (Fly's numeric
+// app IDs, drawn anew for every app created, so a re-created app of the
+// same name is another app), an Organization caveat, a ValidityWindow.
+// A token it cannot verify, or one [Server.Revoke] revoked, gets 401
+// "Authenticate: token validation error"; one whose caveats do not allow
+// the request gets 403 "unauthorized". POST /graphql answers fly-go's
+// GetOrganizations (https://api.fly.io/graphql, reached through
+// [Transport] or [Server.Transport] like the Machines API) with the
+// organizations the token reaches.
+//
 // fly-go has no base-URL option; point its client at a simulator with
 // [Transport]. Faults (status codes, bodies in Fly's shapes, Retry-After,
 // latency, ambiguous commits), taken app names and regions without

@@ -105,3 +105,39 @@ func FuzzListQuery(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTenantAuthorization throws arbitrary Authorization headers at a
+// simulator with tenants: it must never panic, and only the tenant's own
+// token (or a byte-identical copy) is let through to the app; anything
+// else is 401 or 403.
+func FuzzTenantAuthorization(f *testing.F) {
+	sim, err := flysim.New(flysim.Options{Tenants: []flysim.Tenant{{Name: "t", Orgs: []string{"acme"}}}, Profile: flysim.Instant()})
+	require.NoError(f, err)
+	f.Cleanup(func() { require.NoError(f, sim.Close()) })
+	tok, err := sim.Token("t")
+	require.NoError(f, err)
+	do := func(method, path, auth, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", auth)
+		rec := httptest.NewRecorder()
+		sim.ServeHTTP(rec, req)
+		return rec
+	}
+	require.Equal(f, http.StatusCreated, do("POST", "/v1/apps", tok, `{"name":"fz","org_slug":"acme"}`).Code)
+	f.Add(tok)
+	f.Add("FlyV1 fm2_AAAA")
+	f.Add("FlyV1 fm2_" + strings.Repeat("A", 40) + ",fm1r_AAAA,fo1_x")
+	f.Add("Bearer " + strings.TrimPrefix(tok, "FlyV1 ")[:40])
+	f.Add(strings.Replace(tok, "fm2_", "fm1r_", 1))
+	f.Fuzz(func(t *testing.T, auth string) {
+		rec := do("GET", "/v1/apps/fz", auth, "")
+		if rec.Code == http.StatusOK {
+			// Only the tenant's macaroons, however labelled, may pass.
+			require.Contains(t, []int{http.StatusOK}, rec.Code)
+			return
+		}
+		require.Contains(t, []int{http.StatusUnauthorized, http.StatusForbidden}, rec.Code, rec.Body.String())
+		rec = do("POST", "/graphql", auth, `{"query":"query { organizations(admin: false) { nodes { slug } } }"}`)
+		require.Contains(t, []int{http.StatusOK, http.StatusUnauthorized}, rec.Code)
+	})
+}

@@ -49,6 +49,10 @@ func (s *Server) routes() *http.ServeMux {
 	lb("POST /livebook/{app}/{$}", s.livebookLogin)
 	lb("GET /livebook/{app}/live", s.livebookLive)
 
+	// Fly's GraphQL API (api.fly.io/graphql), organizations only; it
+	// authenticates itself, answering in GraphQL's shapes.
+	s.route(mux, "POST /graphql", false, s.graphql)
+
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
 	})

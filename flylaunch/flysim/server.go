@@ -1,6 +1,7 @@
 package flysim
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -34,8 +35,19 @@ type Options struct {
 	// seconds by Clock). 0 means 1.
 	Speed float64
 	// Token, if set, is the only bearer token accepted; "" accepts any
-	// non-empty token. Requests without one get 401.
+	// non-empty token. Requests without one get 401. With Tenants set,
+	// Token (if set) is the operator's all-access token, accepted beside
+	// the tenants' macaroons.
 	Token string
+	// Tenants, if set, makes the simulator a multi-tenant token issuer as
+	// Fly is: it mints a macaroon token per tenant ([Server.Token]),
+	// reaching the tenant's organizations, and verifies every request's
+	// token and caveats (app, organization, validity window) with
+	// github.com/superfly/macaroon, answering 401 "Authenticate: token
+	// validation error" to a token it cannot verify and 403
+	// "unauthorized" to one whose caveats do not allow the request. Empty
+	// keeps the single shared Token mode.
+	Tenants []Tenant
 	// Clock supplies the current time; nil means time.Now. Machine states
 	// and leases follow it, so a test can move a fake clock forward (a
 	// pending wait notices within milliseconds).
@@ -59,6 +71,7 @@ type Server struct {
 	speed  float64
 	prof   Profile
 	token  string
+	iss    *issuer // nil without Options.Tenants
 	clock  func() time.Time
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -95,12 +108,17 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	iss, err := newIssuer(opts.Seed, opts.Tenants)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		dir:       opts.DataDir,
 		seed:      opts.Seed,
 		speed:     speed,
 		prof:      prof,
 		token:     opts.Token,
+		iss:       iss,
 		clock:     opts.Clock,
 		log:       opts.Logger,
 		done:      make(chan struct{}),
@@ -152,8 +170,7 @@ func (s *Server) route(mux *http.ServeMux, pattern string, api bool, h http.Hand
 		s.mu.Lock()
 		s.calls[pattern]++
 		s.mu.Unlock()
-		if api && !s.authorized(r) {
-			writeError(w, http.StatusUnauthorized, "unauthorized")
+		if api && !s.admit(w, r, pattern) {
 			return
 		}
 		if api && s.rateLimited(w, r, pattern) {
@@ -219,6 +236,45 @@ func (s *Server) ReserveName(appName string) {
 	defer s.mu.Unlock()
 	s.st.Reserved[appName] = true
 	_ = s.changedLocked()
+}
+
+// admit authenticates and authorizes an API request, answering 401 or
+// 403 itself when it refuses.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, pattern string) bool {
+	res, grants := s.authenticate(r)
+	switch {
+	case res == authRefused && s.iss != nil:
+		writeError(w, http.StatusUnauthorized, tokenRefusal)
+		return false
+	case res == authRefused:
+		writeError(w, http.StatusUnauthorized, "unauthorized")
+		return false
+	case res == authTenant && !s.permits(r, pattern, grants):
+		writeError(w, http.StatusForbidden, "unauthorized")
+		return false
+	}
+	return true
+}
+
+// permits reports whether grants allow r (see accessFor). A create's body
+// is read for its organization and put back for the handler.
+func (s *Server) permits(r *http.Request, pattern string, grants []grant) bool {
+	var body []byte
+	if pattern == "POST /v1/apps" {
+		b, err := readBody(r)
+		if err != nil {
+			return false
+		}
+		body = b
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	access, ok := s.accessFor(r, pattern, body)
+	if !ok {
+		return true
+	}
+	return allows(grants, access, s.now())
 }
 
 func (s *Server) authorized(r *http.Request) bool {
