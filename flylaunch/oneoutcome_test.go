@@ -284,7 +284,7 @@ func TestResumedTwinYieldsToTheDoneMachine(t *testing.T) {
 	in.Name += "-twin" // a lagging list let the same name through; any name will do here
 	twin, err := e.client.Launch(waitCtx(t), spec.App, in)
 	require.NoError(t, err)
-	require.True(t, machineExists(t, e, spec.App, twin.ID))
+	require.NoError(t, untilSeen(func() error { _, err := e.client.Get(waitCtx(t), spec.App, twin.ID); return err }))
 	twinRec := rec
 	twinRec.Step, twinRec.MachineID, twinRec.VolumeID = StepLaunch, twin.ID, vol.ID
 
