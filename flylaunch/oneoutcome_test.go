@@ -274,9 +274,14 @@ func TestResumedTwinYieldsToTheDoneMachine(t *testing.T) {
 
 	// The other driver's twin: its own volume, and a machine carrying the
 	// launch ID on it, as launchMachine makes one.
+	guest, err := spec.guest()
+	require.NoError(t, err)
 	var vol *fly.Volume
 	require.NoError(t, untilSeen(func() (err error) {
-		vol, err = e.client.CreateVolume(waitCtx(t), spec.App, fly.CreateVolumeRequest{Name: volumeName(spec.App), Region: spec.Region, SizeGb: ptr(1)})
+		vol, err = e.client.CreateVolume(waitCtx(t), spec.App, fly.CreateVolumeRequest{
+			Name: volumeName(spec.App), Region: spec.Region, SizeGb: ptr(1),
+			ComputeRequirements: guest, ComputeImage: spec.Image, // placed where the machine fits, as flylaunch does
+		})
 		return err
 	}))
 	in, err := launchInput(spec, rec.LaunchID, done.SecretsVersion, vol.ID)
