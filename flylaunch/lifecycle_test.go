@@ -63,7 +63,10 @@ func TestStatusStopStart(t *testing.T) {
 // Fly's proxy once idle (the simulator's five minutes), as Status shows,
 // and the next request to its URL starts it again before it is answered.
 func TestAutostopAndAutostart(t *testing.T) {
-	e := newSimEnv(t, envOptions{})
+	// At speed 100 the proxy's 5 idle minutes are 3 s of real time: the
+	// reads after the login that starts the machine again happen well
+	// within them, even on a loaded machine.
+	e := newSimEnv(t, envOptions{speed: 100})
 	spec := testSpec("idle-livebook")
 	rec := launchToDone(t, e, spec)
 	b := livebookOf(t, e.launcher(t), rec)

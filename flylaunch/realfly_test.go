@@ -57,9 +57,13 @@ func TestNewMachineInvisibleOnWait(t *testing.T) {
 // refuse a repeated name within the lag). The deploy must end with exactly
 // one machine for its launch ID, the oldest.
 func TestNoDuplicateSurvivesALaggingList(t *testing.T) {
-	e := newSimEnv(t, envOptions{profile: flysim.Profile{Name: "lagging list", ListLag: 30 * time.Second}})
+	// The list lags 1.2 s of real time (10 simulated minutes at speed
+	// 500): far longer than the lookup after the failed launch waits, even
+	// on a loaded machine, and shorter than the propagation bound after
+	// which dedupe looks again (3 s).
+	e := newSimEnv(t, envOptions{profile: flysim.Profile{Name: "lagging list", ListLag: 10 * time.Minute}})
 	e.sim.AddFault(flysim.Fault{Method: "POST", Path: "/v1/apps/{app}/machines", Status: 500, Count: 1, CommitThenFail: true})
-	res, _, err := launchOn(t, e, testSpec("lagging-livebook"))
+	res, _, err := launchOn(t, e, testSpec("lagging-livebook"), func(o *Options) { o.Propagation = 3 * time.Second })
 	require.NoError(t, err)
 	assert.Equal(t, 2, e.sim.Calls()["POST /v1/apps/{app}/machines"], "the lagging list let a second launch through")
 
