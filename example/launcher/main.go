@@ -125,8 +125,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		err = fmt.Errorf("-client-ip-header %q is not a header name", c.clientIPHeader)
 	}
 	if err == nil {
-		// flylaunch.ValidateImage once it is exported (issue 19, wt19b).
-		if err = (flylaunch.Spec{App: "image-check", Region: "iad", Image: c.image}).Validate(); err != nil {
+		if err = flylaunch.ValidateImage(c.image); err != nil {
 			err = fmt.Errorf("-image: %w", err)
 		}
 	}
