@@ -47,10 +47,6 @@ type launchState struct {
 	// Steps holds how long each completed step took, so a resumed page still
 	// shows the timings of the steps run by another instance.
 	Steps []stepTime `json:"steps"`
-	// StepStartedAt is when the step after Step began (Unix milliseconds),
-	// so that a page resumed by a restarted server keeps timing the
-	// running step from its start.
-	StepStartedAt int64 `json:"step_started_at,omitempty"`
 }
 
 // stepTime is the duration of one completed step.
@@ -148,7 +144,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	}
 	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
-		v := newTracker(st, a.now, a.fly.pace).running()
+		v := a.running(st, flylaunch.StatusRunning)
 		v.Step = sentence(err.Error()) + " This page tries again by itself."
 		_ = c.Snapshot(ctx, 0, v)
 		return err
@@ -211,7 +207,6 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	}
 	a.jobs.Go(func() { <-dep.Done(); release() })
 	st.update(dep.Record())
-	st.StepStartedAt = a.now().UnixMilli()
 	// The page must hold the sealed state before anything else: without
 	// it nobody can ever learn the password.
 	if err := c.Store(ctx, st); err != nil {
@@ -274,38 +269,28 @@ func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flyl
 // each completed step and ends with the summary or the failure.
 func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	snap, events := dep.Subscribe(ctx)
-	t := newTracker(st, a.now, a.fly.pace)
-	if snap.Seq > 0 {
-		// Replay this process's history of the deploy for the timings.
-		for ev := range dep.Events(ctx) {
-			t.apply(ev)
-			if ev.Seq >= snap.Seq {
-				break
-			}
-		}
-	}
-	t.sync(snap)
+	st.update(snap.Record)
 	if snap.Final { // ended before this page looked: no manage link
-		a.finish(ctx, c, st, t, dep, false)
+		a.finish(ctx, c, st, dep, false)
 		return
 	}
-	if c.Snapshot(ctx, snap.Seq, t.running()) != nil {
+	if c.Snapshot(ctx, snap.Seq, a.running(st, snap.Status)) != nil {
 		return
 	}
 	for ev := range events {
-		if t.apply(ev) && ev.Record != nil {
+		if ev.Status == flylaunch.StatusCompleted && ev.Record != nil {
+			// The step took from the previous record's Since to this one's.
+			st.Steps = append(st.Steps, stepTime{Step: ev.Record.Step, MS: ev.Record.Since.Sub(st.Since).Milliseconds()})
 			st.update(*ev.Record)
-			st.Steps = t.stepTimes()
-			st.StepStartedAt = ev.Time.UnixMilli() // the next step begins now
 			if c.Store(ctx, st) != nil {
 				return
 			}
 		}
 		if ev.Status.Final() {
-			a.finish(ctx, c, st, t, dep, true)
+			a.finish(ctx, c, st, dep, true)
 			return
 		}
-		if c.Event(ctx, ev.Seq, t.running()) != nil {
+		if c.Event(ctx, ev.Seq, a.running(st, ev.Status)) != nil {
 			return
 		}
 	}
@@ -317,12 +302,12 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 // says had finished before the deploy began (Result.Reported), nor for a
 // deploy that had ended before the page attached (a copy of the blob
 // handed back, say).
-func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy, live bool) {
+func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy, live bool) {
 	res, err := dep.Wait(ctx)
 	seq := dep.Snapshot().Seq
 	switch {
 	case err == nil:
-		v := t.running()
+		v := a.running(st, flylaunch.StatusCompleted)
 		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
 		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password
