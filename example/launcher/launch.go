@@ -61,7 +61,7 @@ func (s *launchState) update(rec flylaunch.Record) { s.Record, s.Org = rec, "" }
 // record is the launch's record in org.
 func (s launchState) record(org string) flylaunch.Record { r := s.Record; r.Org = org; return r }
 
-// spec rebuilds the flylaunch.Spec of the launch of image in org, secrets
+// spec is the flylaunch.Spec of the launch of image in org, secrets
 // included. Call it on a checked state.
 func (s launchState) spec(org, image string) flylaunch.Spec {
 	sz, _ := findSize(s.Size)
@@ -193,12 +193,8 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	if err != nil {
 		return err
 	}
-	st := launchState{Size: sz.ID, Password: rand.Text()} // 26 characters, 130 bits
-	spec := flylaunch.Spec{
-		App: req.App, Org: a.org, Region: req.Region, Image: a.fly.image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
-		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": st.Password},
-	}
-	dep, err := a.fly.launcher.Start(ctx, spec)
+	st := launchState{Record: flylaunch.Record{App: req.App, Region: req.Region}, Size: sz.ID, Password: rand.Text()} // 130 bits
+	dep, err := a.fly.launcher.Start(ctx, st.spec(a.org, a.fly.image))
 	if err != nil {
 		release()
 		refund() // only launches that start cost a token
