@@ -118,7 +118,6 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	return f, nil
 }
 
-// publicTimeout bounds one check of a Livebook's public URL.
 const publicTimeout = 10 * time.Second
 
 // close stops the deploy drivers of this process (deploys continue on Fly

@@ -55,10 +55,8 @@ type stepTime struct {
 	MS   int64          `json:"ms"`
 }
 
-// update takes a newer record, without its org.
 func (s *launchState) update(rec flylaunch.Record) { s.Record, s.Org = rec, "" }
 
-// record is the launch's record in org.
 func (s launchState) record(org string) flylaunch.Record { r := s.Record; r.Org = org; return r }
 
 // spec is the flylaunch.Spec of the launch of image in org, secrets
@@ -113,8 +111,7 @@ func (a *launchApp) Check(st launchState) error {
 	return checkOrg(st.Record, a.org)
 }
 
-// Open re-attaches a page that comes back with a sealed launch, and shows
-// the form to any other.
+// Open re-attaches a page with a sealed launch; any other gets the form.
 func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r resume.Result[launchState]) error {
 	switch r.Status {
 	case resume.StatusResumed:
@@ -218,7 +215,6 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	return nil
 }
 
-// parseLaunch decodes and checks the data of a "launch" action.
 func parseLaunch(data []byte) (launchRequest, size, error) {
 	var req launchRequest
 	if err := json.Unmarshal(data, &req); err != nil {
@@ -240,7 +236,7 @@ func parseLaunch(data []byte) (launchRequest, size, error) {
 	return req, sz, nil
 }
 
-// suggestAppName returns a fresh name like "livebook-k3x9q2".
+// suggestAppName returns a name like "livebook-k3x9q2".
 func suggestAppName() string { return "livebook-" + strings.ToLower(rand.Text()[:6]) }
 
 // friendlyStartError explains why Fly refused a launch.
@@ -256,7 +252,6 @@ func friendlyStartError(app string, err error) error {
 	return errLaunchUnavailable // Fly did not answer the name check (the detail is in the log)
 }
 
-// watch streams dep to the page on c until the deploy ends or c does.
 func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	a.jobs.Go(func() { a.stream(c.Context(), c, st, dep) })
 }

@@ -168,7 +168,6 @@ func (e sentenceError) Error() string { return sentence(e.err.Error()) }
 
 func (e sentenceError) Unwrap() error { return e.err }
 
-// asSentence wraps a non-nil err in sentenceError.
 func asSentence(err error) error {
 	if err == nil {
 		return nil
