@@ -367,7 +367,7 @@ func TestRestartKeepsTheStepTimer(t *testing.T) {
 			return false
 		}
 		v := viewOf(t, f)
-		return len(v.Steps) == len(stepTitles) && v.Steps[5].State == "running"
+		return len(v.Steps) == len(flylaunch.Steps()) && v.Steps[5].State == "running"
 	})
 	c.conn.CloseNow()
 	const waited = 700 * time.Millisecond
@@ -381,7 +381,7 @@ func TestRestartKeepsTheStepTimer(t *testing.T) {
 			return false
 		}
 		v = viewOf(t, f)
-		return len(v.Steps) == len(stepTitles) && v.Steps[5].State != "pending"
+		return len(v.Steps) == len(flylaunch.Steps()) && v.Steps[5].State != "pending"
 	})
 	require.Equal(t, "running", v.Steps[5].State, "still waiting for the machine to start")
 	require.NotNil(t, v.Steps[5].MS)

@@ -69,7 +69,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 			return nil, fmt.Errorf("start simulator: %w", err)
 		}
 		f.sim = sim
-		transport = handlerTransport{sim}
+		transport = sim.Transport()
 		edge = flysim.EdgeTransport("http://flysim.invalid", transport)
 		f.mode = "Simulated Fly.io"
 		f.livebookURL = func(app, _ string) string { return simPrefix + "/livebook/" + app + "/" }
@@ -118,7 +118,6 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	return f, nil
 }
 
-// publicTimeout bounds one check of a Livebook's public URL.
 const publicTimeout = 10 * time.Second
 
 // close stops the deploy drivers of this process (deploys continue on Fly

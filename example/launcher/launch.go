@@ -47,10 +47,6 @@ type launchState struct {
 	// Steps holds how long each completed step took, so a resumed page still
 	// shows the timings of the steps run by another instance.
 	Steps []stepTime `json:"steps"`
-	// StepStartedAt is when the step after Step began (Unix milliseconds),
-	// so that a page resumed by a restarted server keeps timing the
-	// running step from its start.
-	StepStartedAt int64 `json:"step_started_at,omitempty"`
 }
 
 // stepTime is the duration of one completed step.
@@ -59,13 +55,11 @@ type stepTime struct {
 	MS   int64          `json:"ms"`
 }
 
-// update takes a newer record, without its org.
 func (s *launchState) update(rec flylaunch.Record) { s.Record, s.Org = rec, "" }
 
-// record is the launch's record in org.
 func (s launchState) record(org string) flylaunch.Record { r := s.Record; r.Org = org; return r }
 
-// spec rebuilds the flylaunch.Spec of the launch of image in org, secrets
+// spec is the flylaunch.Spec of the launch of image in org, secrets
 // included. Call it on a checked state.
 func (s launchState) spec(org, image string) flylaunch.Spec {
 	sz, _ := findSize(s.Size)
@@ -117,8 +111,7 @@ func (a *launchApp) Check(st launchState) error {
 	return checkOrg(st.Record, a.org)
 }
 
-// Open re-attaches a page that comes back with a sealed launch, and shows
-// the form to any other.
+// Open re-attaches a page with a sealed launch; any other gets the form.
 func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r resume.Result[launchState]) error {
 	switch r.Status {
 	case resume.StatusResumed:
@@ -148,7 +141,7 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	}
 	refund, release, err := a.admit(c.ClientAddr())
 	if err != nil {
-		v := newTracker(st, a.now, a.fly.pace).running()
+		v := a.running(st, flylaunch.StatusRunning)
 		v.Step = sentence(err.Error()) + " This page tries again by itself."
 		_ = c.Snapshot(ctx, 0, v)
 		return err
@@ -197,12 +190,8 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	if err != nil {
 		return err
 	}
-	st := launchState{Size: sz.ID, Password: rand.Text()} // 26 characters, 130 bits
-	spec := flylaunch.Spec{
-		App: req.App, Org: a.org, Region: req.Region, Image: a.fly.image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
-		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": st.Password},
-	}
-	dep, err := a.fly.launcher.Start(ctx, spec)
+	st := launchState{Record: flylaunch.Record{App: req.App, Region: req.Region}, Size: sz.ID, Password: rand.Text()} // 130 bits
+	dep, err := a.fly.launcher.Start(ctx, st.spec(a.org, a.fly.image))
 	if err != nil {
 		release()
 		refund() // only launches that start cost a token
@@ -211,7 +200,6 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	}
 	a.jobs.Go(func() { <-dep.Done(); release() })
 	st.update(dep.Record())
-	st.StepStartedAt = a.now().UnixMilli()
 	// The page must hold the sealed state before anything else: without
 	// it nobody can ever learn the password.
 	if err := c.Store(ctx, st); err != nil {
@@ -227,7 +215,6 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	return nil
 }
 
-// parseLaunch decodes and checks the data of a "launch" action.
 func parseLaunch(data []byte) (launchRequest, size, error) {
 	var req launchRequest
 	if err := json.Unmarshal(data, &req); err != nil {
@@ -249,7 +236,7 @@ func parseLaunch(data []byte) (launchRequest, size, error) {
 	return req, sz, nil
 }
 
-// suggestAppName returns a fresh name like "livebook-k3x9q2".
+// suggestAppName returns a name like "livebook-k3x9q2".
 func suggestAppName() string { return "livebook-" + strings.ToLower(rand.Text()[:6]) }
 
 // friendlyStartError explains why Fly refused a launch.
@@ -265,7 +252,6 @@ func friendlyStartError(app string, err error) error {
 	return errLaunchUnavailable // Fly did not answer the name check (the detail is in the log)
 }
 
-// watch streams dep to the page on c until the deploy ends or c does.
 func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	a.jobs.Go(func() { a.stream(c.Context(), c, st, dep) })
 }
@@ -274,38 +260,28 @@ func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flyl
 // each completed step and ends with the summary or the failure.
 func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
 	snap, events := dep.Subscribe(ctx)
-	t := newTracker(st, a.now, a.fly.pace)
-	if snap.Seq > 0 {
-		// Replay this process's history of the deploy for the timings.
-		for ev := range dep.Events(ctx) {
-			t.apply(ev)
-			if ev.Seq >= snap.Seq {
-				break
-			}
-		}
-	}
-	t.sync(snap)
+	st.update(snap.Record)
 	if snap.Final { // ended before this page looked: no manage link
-		a.finish(ctx, c, st, t, dep, false)
+		a.finish(ctx, c, st, dep, false)
 		return
 	}
-	if c.Snapshot(ctx, snap.Seq, t.running()) != nil {
+	if c.Snapshot(ctx, snap.Seq, a.running(st, snap.Status)) != nil {
 		return
 	}
 	for ev := range events {
-		if t.apply(ev) && ev.Record != nil {
+		if ev.Status == flylaunch.StatusCompleted && ev.Record != nil {
+			// The step took from the previous record's Since to this one's.
+			st.Steps = append(st.Steps, stepTime{Step: ev.Record.Step, MS: ev.Record.Since.Sub(st.Since).Milliseconds()})
 			st.update(*ev.Record)
-			st.Steps = t.stepTimes()
-			st.StepStartedAt = ev.Time.UnixMilli() // the next step begins now
 			if c.Store(ctx, st) != nil {
 				return
 			}
 		}
 		if ev.Status.Final() {
-			a.finish(ctx, c, st, t, dep, true)
+			a.finish(ctx, c, st, dep, true)
 			return
 		}
-		if c.Event(ctx, ev.Seq, t.running()) != nil {
+		if c.Event(ctx, ev.Seq, a.running(st, ev.Status)) != nil {
 			return
 		}
 	}
@@ -317,12 +293,12 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 // says had finished before the deploy began (Result.Reported), nor for a
 // deploy that had ended before the page attached (a copy of the blob
 // handed back, say).
-func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, t *tracker, dep *flylaunch.Deploy, live bool) {
+func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy, live bool) {
 	res, err := dep.Wait(ctx)
 	seq := dep.Snapshot().Seq
 	switch {
 	case err == nil:
-		v := t.running()
+		v := a.running(st, flylaunch.StatusCompleted)
 		v.Phase, v.Progress, v.Step = phaseDone, 100, "Done"
 		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password

@@ -64,96 +64,41 @@ func TestSizesAreValidSpecs(t *testing.T) {
 	}
 }
 
-func TestTracker(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
-	now := t0.Add(10 * time.Second)
-	st := launchState{Record: flylaunch.Record{App: "tracked"}, Steps: []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}}
-
-	t.Run("resumed from another instance", func(t *testing.T) {
-		tr := newTracker(st, func() time.Time { return now }, 1)
-		tr.sync(flylaunch.Snapshot{
-			Seq: 3, Step: flylaunch.StepLaunch, Status: flylaunch.StatusRunning,
-			Record: flylaunch.Record{App: "tracked", Step: flylaunch.StepVolume},
-		})
-		v := tr.running()
-		assert.Equal(t, phaseRunning, v.Phase)
-		assert.Equal(t, 11, v.Progress, "4 done steps weigh 6.5 s of 54.5, the running one just began")
-		assert.Equal(t, "Launch the machine…", v.Step)
-		states := []string{}
-		for _, s := range v.Steps {
-			states = append(states, s.State)
-		}
-		assert.Equal(t, []string{"done", "done", "done", "done", "running", "pending", "pending"}, states)
-		require.NotNil(t, v.Steps[0].MS)
-		assert.Equal(t, int64(1500), *v.Steps[0].MS, "timings kept in the sealed state survive")
-		assert.Nil(t, v.Steps[1].MS, "a step done elsewhere without a timing shows none")
-		assert.Equal(t, []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}}, tr.stepTimes())
-	})
-
-	t.Run("events", func(t *testing.T) {
-		tr := newTracker(launchState{Record: flylaunch.Record{App: "tracked"}}, func() time.Time { return now }, 1)
-		assert.False(t, tr.apply(flylaunch.Event{Seq: 1, Time: t0, Step: flylaunch.StepCreateApp, Status: flylaunch.StatusRunning}))
-		assert.True(t, tr.apply(flylaunch.Event{Seq: 2, Time: t0.Add(2 * time.Second), Step: flylaunch.StepCreateApp, Status: flylaunch.StatusCompleted}))
-		assert.False(t, tr.apply(flylaunch.Event{Seq: 3, Time: t0.Add(3 * time.Second), Step: flylaunch.StepSecrets, Status: flylaunch.StatusRetrying}))
-		v := tr.running()
-		assert.Equal(t, int64(2000), *v.Steps[0].MS)
-		assert.Equal(t, "running", v.Steps[1].State)
-		assert.Equal(t, int64(7000), *v.Steps[1].MS, "the running step's time so far")
-		assert.Contains(t, v.Step, "retrying")
-	})
-}
-
-// TestProgressTracksTime replays a launch with the step durations a real
-// one has (flysim's realistic profile at time scale 1) and checks that the
-// bar tracks time: it used to jump to 50% within a fraction of a second,
-// then sit for 20 s, then at 90% for another 28 s.
-func TestProgressTracksTime(t *testing.T) {
-	t0 := time.Unix(1_700_000_000, 0)
-	took := []struct {
-		step flylaunch.Step
-		d    time.Duration
-	}{
-		{flylaunch.StepCreateApp, 4100 * time.Millisecond}, {flylaunch.StepSecrets, 30 * time.Millisecond},
-		{flylaunch.StepIPs, 60 * time.Millisecond}, {flylaunch.StepVolume, 40 * time.Millisecond},
-		{flylaunch.StepLaunch, 30 * time.Millisecond}, {flylaunch.StepStarted, 20200 * time.Millisecond},
-		{flylaunch.StepHealthy, 28300 * time.Millisecond},
-	}
-	var events []flylaunch.Event
-	at := t0
-	for _, s := range took {
-		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusRunning})
-		at = at.Add(s.d)
-		events = append(events, flylaunch.Event{Time: at, Step: s.step, Status: flylaunch.StatusCompleted})
-	}
-	end := at
-	for now := t0; now.Before(end); now = now.Add(500 * time.Millisecond) {
-		tr := newTracker(launchState{Record: flylaunch.Record{App: "timed"}}, func() time.Time { return now }, 1)
-		for _, ev := range events {
-			if ev.Time.After(now) {
-				break
-			}
-			tr.apply(ev)
-		}
-		v := tr.running()
-		want := 100 * now.Sub(t0).Seconds() / end.Sub(t0).Seconds()
-		assert.InDelta(t, want, float64(v.Progress), 12, "at %v: %d%%", now.Sub(t0), v.Progress)
-		assert.GreaterOrEqual(t, v.ProgressTo, v.Progress)
-	}
-}
-
-// TestStepStartCarriedThroughTheSeal: a page resumed by a restarted server
-// (which has none of the deploy's events) timed the running step from 0
-// again (15 s before the restart, 1 s after). The sealed state carries when
-// that step began.
-func TestStepStartCarriedThroughTheSeal(t *testing.T) {
+// TestRunningView renders the progress view from nothing but the sealed
+// state and the time, as a page resumed by a restarted server or another
+// instance gets it: the steps up to the record's are done, with the times
+// the state kept; the next runs, timed from the record's Since.
+func TestRunningView(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	st := launchState{Record: flylaunch.Record{App: "restarted", Step: flylaunch.StepLaunch}, StepStartedAt: now.Add(-15 * time.Second).UnixMilli()}
-	tr := newTracker(st, func() time.Time { return now }, 1)
-	tr.sync(flylaunch.Snapshot{Seq: 1, Step: flylaunch.StepStarted, Status: flylaunch.StatusRunning, Record: flylaunch.Record{App: "restarted", Step: flylaunch.StepLaunch}})
-	v := tr.running()
-	running := v.Steps[5]
-	require.Equal(t, "running", running.State)
-	require.NotNil(t, running.MS)
-	assert.Equal(t, int64(15000), *running.MS)
-	assert.Greater(t, v.Progress, 30, "15 s into the start wait")
+	a := &launchApp{fly: &fly{pace: 1}, now: func() time.Time { return now }}
+	st := launchState{
+		Record: flylaunch.Record{App: "tracked", Step: flylaunch.StepLaunch, Since: now.Add(-15 * time.Second)},
+		Steps:  []stepTime{{Step: flylaunch.StepCreateApp, MS: 1500}},
+	}
+	v := a.running(st, flylaunch.StatusRunning)
+	assert.Equal(t, phaseRunning, v.Phase)
+	assert.Equal(t, "Wait for the machine to start…", v.Step)
+	var states []string
+	for _, s := range v.Steps {
+		states = append(states, s.State)
+	}
+	assert.Equal(t, []string{"done", "done", "done", "done", "done", "running", "pending"}, states)
+	require.NotNil(t, v.Steps[0].MS)
+	assert.Equal(t, int64(1500), *v.Steps[0].MS, "timings kept in the sealed state survive")
+	assert.Nil(t, v.Steps[1].MS, "a step done elsewhere without a timing shows none")
+	require.NotNil(t, v.Steps[5].MS)
+	assert.Equal(t, int64(15000), *v.Steps[5].MS, "the running step is timed from the record's Since")
+	p, to, left := flylaunch.Progress(st.Step, 15*time.Second)
+	assert.Equal(t, []int{int(100 * p), int(100 * to)}, []int{v.Progress, v.ProgressTo})
+	assert.Equal(t, left.Milliseconds(), v.ETAMS)
+
+	assert.Contains(t, a.running(st, flylaunch.StatusRetrying).Step, "retrying")
+
+	// At ten times Fly's speed the same 15 s are 150 s of Fly's time, and
+	// what is left passes ten times faster.
+	a.fly.pace = 10
+	v = a.running(st, flylaunch.StatusRunning)
+	p, to, left = flylaunch.Progress(st.Step, 150*time.Second)
+	assert.Equal(t, []int{int(100 * p), int(100 * to)}, []int{v.Progress, v.ProgressTo})
+	assert.Equal(t, (left / 10).Milliseconds(), v.ETAMS)
 }

@@ -82,7 +82,6 @@ type config struct {
 	now func() time.Time
 }
 
-// simulated reports whether the launcher runs its own in-process simulator.
 func (c config) simulated() bool { return c.flyToken == "" && c.flyAPI == nil }
 
 // parseConfig reads the flags in args and the variables getenv returns.
@@ -125,8 +124,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		err = fmt.Errorf("-client-ip-header %q is not a header name", c.clientIPHeader)
 	}
 	if err == nil {
-		// flylaunch.ValidateImage once it is exported (issue 19, wt19b).
-		if err = (flylaunch.Spec{App: "image-check", Region: "iad", Image: c.image}).Validate(); err != nil {
+		if err = flylaunch.ValidateImage(c.image); err != nil {
 			err = fmt.Errorf("-image: %w", err)
 		}
 	}
@@ -200,7 +198,7 @@ func (c *config) readEnv(getenv func(string) string) error {
 	return nil
 }
 
-// isName reports whether s holds only letters, digits, '-' and '_'.
+// isName: only letters, digits, '-' and '_'.
 func isName(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool {
 		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_')
@@ -299,7 +297,6 @@ func defaultHTTPLimits() httpLimits {
 	return httpLimits{readHeader: 10 * time.Second, read: 30 * time.Second, idle: 60 * time.Second, maxHeaderBytes: 32 << 10}
 }
 
-// newHTTPServer returns the launcher's http.Server for h with limits l.
 func newHTTPServer(h http.Handler, l httpLimits, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler: h, ReadHeaderTimeout: l.readHeader, ReadTimeout: l.read, IdleTimeout: l.idle,

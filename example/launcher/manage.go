@@ -55,13 +55,11 @@ type manageState struct {
 	Issued time.Time `json:"issued"`
 }
 
-// newManageState is the manage state of a launch that ended well at now.
 func newManageState(rec flylaunch.Record, now time.Time) manageState {
 	rec.Org = ""
 	return manageState{Record: rec, Issued: now.UTC().Truncate(time.Second)}
 }
 
-// record is the flylaunch record of the finished launch in org.
 func (s manageState) record(org string) flylaunch.Record {
 	r := s.Record
 	r.Org, r.Step = org, flylaunch.StepHealthy
@@ -166,8 +164,7 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 	return nil
 }
 
-// read reads the state of st's Livebook from Fly and renders it; last is
-// the page state seen before, kept when Fly cannot be reached.
+// read renders st's Livebook as Fly reads it; last is kept if Fly cannot.
 func (m *manageApp) read(ctx context.Context, st manageState, last string) (manageView, error) {
 	lb, err := m.livebooks.Livebook(st.record(m.org))
 	if err != nil {
@@ -179,7 +176,6 @@ func (m *manageApp) read(ctx context.Context, st manageState, last string) (mana
 	return m.viewOf(st, status, err, last), nil
 }
 
-// refresher is the retried read of one page (refresh).
 type refresher struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when it has returned
@@ -248,9 +244,8 @@ func (m *manageApp) stopRefresh(c *resume.Conn[manageState]) {
 	}
 }
 
-// Action runs "stop", "start" or "delete" on the Livebook of the page's
-// link, in the background, and streams its progress to the page. Its
-// error text is shown on the page.
+// Action runs "stop", "start" or "delete" in the background and streams
+// it to the page; its error text is shown on the page.
 func (m *manageApp) Action(ctx context.Context, c *resume.Conn[manageState], name string, data json.RawMessage) error {
 	return asSentence(m.act(ctx, c, name, data))
 }
@@ -277,7 +272,7 @@ func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name str
 	return nil
 }
 
-// confirmed reports whether data confirms the deletion of app: {"confirm": app}.
+// confirmed: data is {"confirm": app}.
 func confirmed(data json.RawMessage, app string) bool {
 	var req struct {
 		Confirm string `json:"confirm"`
@@ -457,7 +452,6 @@ var actions = map[string][2]string{
 	"delete": {"deleting", "Deleting the machine, its volume and, if nothing else lives in it, the app…"},
 }
 
-// base fills in what every view of st says.
 func (m *manageApp) base(st manageState, v manageView) manageView {
 	v.App = st.App
 	v.URL = m.livebookURL(st.App, "https://"+st.App+".fly.dev")
@@ -465,12 +459,10 @@ func (m *manageApp) base(st manageState, v manageView) manageView {
 	return v
 }
 
-// show sends v as the page's whole state.
 func (m *manageApp) show(ctx context.Context, c *resume.Conn[manageState], v manageView) error {
 	return c.Snapshot(ctx, m.seq.Add(1), v)
 }
 
-// running returns the change under way on launchID, or nil.
 func (m *manageApp) running(launchID string) *manageOp {
 	m.mu.Lock()
 	defer m.mu.Unlock()

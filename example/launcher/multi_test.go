@@ -512,8 +512,8 @@ func (tb *multiTab) connect(ctx context.Context) (ended bool, err error) {
 
 // hasMachine reports whether v shows the launch's machine launched.
 func hasMachine(v view) bool {
-	for i, st := range stepTitles {
-		if st.step == flylaunch.StepLaunch {
+	for i, st := range flylaunch.Steps() {
+		if st.Step == flylaunch.StepLaunch {
 			return i < len(v.Steps) && v.Steps[i].State == "done"
 		}
 	}

@@ -207,11 +207,9 @@ func resumeOptions(c config, key string, maxAge time.Duration, log *slog.Logger)
 	return o
 }
 
-// close shuts the launcher down, in this order: every page connection ends
-// (pages reconnect, to this instance once it is back or to another one);
-// this process's deploy drivers stop (the deploys go on at Fly and resume
-// wherever their pages reconnect) and the simulator flushes; the
-// background jobs are canceled and waited for.
+// close shuts the launcher down: the page connections end (pages reconnect
+// elsewhere), then the deploy drivers (deploys go on at Fly and resume
+// where their pages reconnect) and the simulator, then the background jobs.
 func (s *server) close(ctx context.Context) error {
 	var err error
 	if lerr := s.launch.Shutdown(ctx); lerr != nil {
@@ -243,8 +241,7 @@ func flyReplay(w http.ResponseWriter, r *http.Request, machine string) bool {
 	return true
 }
 
-// asset is an embedded file served with a strong ETag and, for scripts, a
-// subresource-integrity hash for the page to pin.
+// asset is an embedded file with a strong ETag and an SRI hash to pin.
 type asset struct {
 	body            []byte
 	contentType     string
@@ -263,8 +260,7 @@ func newAsset(name, contentType string) (*asset, error) {
 	}, nil
 }
 
-// ServeHTTP serves the asset; the browser revalidates it on every use
-// (no-cache) and gets 304 while it is unchanged.
+// ServeHTTP serves the asset: revalidated on every use, 304 while unchanged.
 func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", a.contentType)
 	w.Header().Set("Cache-Control", "no-cache")
@@ -280,7 +276,6 @@ const (
 	probeRetry   = 5 * time.Second  // a bad one this long
 )
 
-// errNotProbed is the readiness before the first probe has returned.
 var errNotProbed = errors.New("the Fly API has not been probed yet")
 
 // liveness serves GET /healthz, the check Fly's proxy routes by: 200 "ok"
@@ -315,8 +310,7 @@ func newReadiness(probe func(context.Context) error, now func() time.Time, log *
 	return &readiness{probe: probe, now: now, log: log, err: errNotProbed}
 }
 
-// check returns the cached result, or probes when it is stale and no other
-// probe runs.
+// check returns the cached result, or probes if it is stale and none runs.
 func (rd *readiness) check(ctx context.Context) error {
 	rd.mu.Lock()
 	if rd.probing || rd.now().Before(rd.until) {
@@ -347,8 +341,7 @@ func (rd *readiness) check(ctx context.Context) error {
 	return err
 }
 
-// ready reports whether launching is possible: false only when the last
-// probe says the Fly API does not answer or refuses the token.
+// ready is false only when the last probe failed.
 func (rd *readiness) ready(ctx context.Context) bool {
 	err := rd.check(ctx)
 	return err == nil || errors.Is(err, errNotProbed)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/hooks"
 	"github.com/sealkit/sealkit/seal"
 	"github.com/stretchr/testify/assert"
@@ -331,7 +332,7 @@ func TestLaunchAndResumeOverWebSocket(t *testing.T) {
 	assert.Equal(t, phaseDone, done.Phase)
 	assert.Equal(t, "/flysim/livebook/ws-launch/", done.URL)
 	assert.Len(t, done.Password, len(rand.Text()))
-	assert.Len(t, done.Steps, len(stepTitles))
+	assert.Len(t, done.Steps, len(flylaunch.Steps()))
 	for _, st := range done.Steps {
 		assert.Equal(t, "done", st.State, st.Title)
 	}

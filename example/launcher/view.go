@@ -1,6 +1,8 @@
 package main
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -66,202 +68,39 @@ type viewStep struct {
 	MS    *int64 `json:"ms,omitempty"`
 }
 
-// stepTitles are the steps shown on the page, in order.
-var stepTitles = []struct {
-	step  flylaunch.Step
-	title string
-}{
-	{flylaunch.StepCreateApp, "Create the app"},
-	{flylaunch.StepSecrets, "Store the password and session key as secrets"},
-	{flylaunch.StepIPs, "Allocate IP addresses"},
-	{flylaunch.StepVolume, "Create a volume for notebooks"},
-	{flylaunch.StepLaunch, "Launch the machine"},
-	{flylaunch.StepStarted, "Wait for the machine to start"},
-	{flylaunch.StepHealthy, "Wait for Livebook to answer"},
-}
-
-// expectedDuration is how long each step takes on Fly, about: measured
-// against flysim's realistic profile at time scale 1 (BENCHMARKS.md: one
-// launch, 52 s), the short steps being one or two API calls each. The
-// progress bar is weighted by them, so that it tracks time, not steps:
-// nearly all of a launch is waiting for the machine to start and to pass
-// its health checks.
-var expectedDuration = map[flylaunch.Step]time.Duration{
-	flylaunch.StepCreateApp: 4 * time.Second, // the create, then the app propagating
-	flylaunch.StepSecrets:   500 * time.Millisecond,
-	flylaunch.StepIPs:       time.Second,
-	flylaunch.StepVolume:    time.Second,
-	flylaunch.StepLaunch:    time.Second,
-	flylaunch.StepStarted:   20 * time.Second,
-	flylaunch.StepHealthy:   27 * time.Second,
-}
-
-// tracker follows a deploy's events and renders views of it.
-type tracker struct {
-	app     string
-	pace    float64 // how many times faster than Fly the deploy runs (simulated)
-	current flylaunch.Step
-	status  flylaunch.Status
-	message string
-	started map[flylaunch.Step]time.Time
-	took    map[flylaunch.Step]int64 // completed steps, milliseconds
-	now     func() time.Time
-	// sealedStep and sealedAt: the step that began at sealedAt, as the
-	// sealed state remembers it (the one after its last completed step).
-	sealedStep flylaunch.Step
-	sealedAt   time.Time
-}
-
-// newTracker starts from the step timings the sealed state remembers:
-// the completed steps' durations, and when the next step began. pace
-// scales the expected durations (the simulator's time scale, else 1).
-func newTracker(st launchState, now func() time.Time, pace float64) *tracker {
-	t := &tracker{
-		app: st.App, pace: max(pace, 1e-9), started: map[flylaunch.Step]time.Time{}, took: map[flylaunch.Step]int64{}, now: now,
+// running renders the progress view of the launch st, whose deploy has
+// completed st.Step and runs the next step since st.Since, with status.
+// The steps' titles and expected durations are flylaunch's; the completed
+// steps' times are those st kept.
+func (a *launchApp) running(st launchState, status flylaunch.Status) view {
+	now := a.now()
+	elapsed := max(0, now.Sub(cmp.Or(st.Since, now)))
+	pace := max(a.fly.pace, 1e-9) // the simulator runs pace times faster than Fly
+	at, to, left := flylaunch.Progress(st.Step, time.Duration(float64(elapsed)*pace))
+	v := view{Phase: phaseRunning, App: st.App, Progress: int(100 * at), ProgressTo: int(100 * to),
+		ETAMS: time.Duration(float64(left) / pace).Milliseconds(), Step: "Preparing…"}
+	state := "done" // the steps up to st.Step
+	if st.Step == "" {
+		state = "running"
 	}
-	for _, s := range st.Steps {
-		t.took[s.Step] = s.MS
-	}
-	if st.StepStartedAt > 0 {
-		t.sealedStep, t.sealedAt = nextStep(st.Step), time.UnixMilli(st.StepStartedAt)
-	}
-	return t
-}
-
-// nextStep is the step shown after s ("" for none, before the first).
-func nextStep(s flylaunch.Step) flylaunch.Step {
-	if s == "" {
-		return stepTitles[0].step
-	}
-	for i, st := range stepTitles[:len(stepTitles)-1] {
-		if st.step == s {
-			return stepTitles[i+1].step
-		}
-	}
-	return ""
-}
-
-// sync catches up with a deploy's snapshot, after the events of this
-// process (if any) were applied: steps the record says are complete are
-// done even when their timing is unknown (run by another instance before
-// the last re-seal), and the running step's timer starts now if its start
-// is unknown.
-func (t *tracker) sync(snap flylaunch.Snapshot) {
-	t.current, t.status, t.message = snap.Step, snap.Status, snap.Message
-	if snap.Record.Step != "" {
-		for _, s := range stepTitles {
-			if _, ok := t.took[s.step]; !ok {
-				t.took[s.step] = unknownTime
+	for _, s := range flylaunch.Steps() {
+		vs := viewStep{Title: s.Title, State: state}
+		switch {
+		case state == "done":
+			if i := slices.IndexFunc(st.Steps, func(t stepTime) bool { return t.Step == s.Step }); i >= 0 {
+				vs.MS = new(st.Steps[i].MS)
 			}
-			if s.step == snap.Record.Step {
-				break
+		case state == "running":
+			vs.MS, state = new(elapsed.Milliseconds()), "pending"
+			v.Step = s.Title + "…"
+			if status == flylaunch.StatusRetrying {
+				v.Step = s.Title + ": Fly is slow to answer, retrying…"
 			}
 		}
-	}
-	if snap.Status == flylaunch.StatusRunning || snap.Status == flylaunch.StatusRetrying {
-		delete(t.took, snap.Step) // a resumed deploy re-runs its waiting steps
-		if _, ok := t.started[snap.Step]; !ok {
-			t.started[snap.Step] = t.beganAt(snap.Step, t.now())
-		}
-	}
-}
-
-// beganAt is when step began: seen at seen, unless the sealed state knows
-// it began earlier (in a process whose history this one does not have).
-func (t *tracker) beganAt(step flylaunch.Step, seen time.Time) time.Time {
-	if step == t.sealedStep && t.sealedAt.Before(seen) {
-		return t.sealedAt
-	}
-	return seen
-}
-
-// unknownTime marks a step known to be complete whose duration is not.
-const unknownTime = -1
-
-// apply records ev and reports whether it completed a step.
-func (t *tracker) apply(ev flylaunch.Event) (completed bool) {
-	t.current, t.status, t.message = ev.Step, ev.Status, ev.Message
-	switch ev.Status {
-	case flylaunch.StatusRunning, flylaunch.StatusRetrying:
-		delete(t.took, ev.Step) // a resumed deploy re-runs its waiting steps
-		if _, ok := t.started[ev.Step]; !ok {
-			t.started[ev.Step] = t.beganAt(ev.Step, ev.Time)
-		}
-	case flylaunch.StatusCompleted:
-		if at, ok := t.started[ev.Step]; ok {
-			t.took[ev.Step] = ev.Time.Sub(at).Milliseconds()
-		} else if _, ok := t.took[ev.Step]; !ok {
-			t.took[ev.Step] = 0
-		}
-		return true
-	}
-	return false
-}
-
-// stepTimes returns the completed steps' durations for the sealed state.
-func (t *tracker) stepTimes() []stepTime {
-	var out []stepTime
-	for _, s := range stepTitles {
-		if ms, ok := t.took[s.step]; ok && ms != unknownTime {
-			out = append(out, stepTime{Step: s.step, MS: ms})
-		}
-	}
-	return out
-}
-
-// progress weighs the steps by their expected durations: the completed
-// ones count whole, the running one by its elapsed share (at most 95% of
-// it, however long it takes). It returns the percent now, the percent
-// when the running step ends, and the expected time left until then.
-func (t *tracker) progress() (now, next int, eta time.Duration) {
-	var total, done, upTo time.Duration
-	for _, s := range stepTitles {
-		w := time.Duration(float64(expectedDuration[s.step]) / t.pace)
-		total += w
-		if _, ok := t.took[s.step]; ok {
-			done += w
-			continue
-		}
-		if s.step != t.current {
-			continue
-		}
-		upTo = done + w
-		if at, ok := t.started[s.step]; ok {
-			elapsed := max(0, t.now().Sub(at))
-			done += min(elapsed, w*95/100)
-			eta = max(0, w-elapsed)
-		}
-	}
-	upTo = max(upTo, done)
-	return int(100 * done / total), int(100 * upTo / total), eta
-}
-
-// running renders the progress view.
-func (t *tracker) running() view {
-	now, next, eta := t.progress()
-	v := view{Phase: phaseRunning, App: t.app, Progress: now, ProgressTo: next, ETAMS: eta.Milliseconds()}
-	for _, s := range stepTitles {
-		vs := viewStep{Title: s.title, State: "pending"}
-		if ms, ok := t.took[s.step]; ok {
-			vs.State = "done"
-			if ms != unknownTime {
-				vs.MS = &ms
-			}
-		} else if s.step == t.current {
-			vs.State = "running"
-			if at, ok := t.started[s.step]; ok {
-				ms := max(0, t.now().Sub(at).Milliseconds())
-				vs.MS = &ms
-			}
-			v.Step = s.title + "…"
-			if t.status == flylaunch.StatusRetrying {
-				v.Step = s.title + ": Fly is slow to answer, retrying…"
-			}
+		if s.Step == st.Step {
+			state = "running"
 		}
 		v.Steps = append(v.Steps, vs)
-	}
-	if v.Step == "" {
-		v.Step = "Preparing…"
 	}
 	return v
 }
@@ -329,7 +168,6 @@ func (e sentenceError) Error() string { return sentence(e.err.Error()) }
 
 func (e sentenceError) Unwrap() error { return e.err }
 
-// asSentence wraps a non-nil err in sentenceError.
 func asSentence(err error) error {
 	if err == nil {
 		return nil
