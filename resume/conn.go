@@ -243,8 +243,16 @@ func (c *Conn[S]) end(kind closeKind, code errorCode, msg string) {
 		c.ended = true
 		c.mu.Unlock()
 		c.stopTimers()
-		c.cancel()
+		if kind == closeAbort {
+			c.cancel()
+			c.tr.close(kind, code)
+			return
+		}
+		// Close first, then cancel: coder/websocket cuts the connection
+		// without a close frame when the context of a write in flight is
+		// canceled, and writes often run on the connection's own context.
 		c.tr.close(kind, code)
+		c.cancel()
 	})
 }
 
