@@ -17,13 +17,14 @@ const module = "github.com/sealkit/sealkit"
 // imports are always allowed. Packages under example/ compose everything and
 // are not restricted.
 var allowed = map[string][]string{
-	"":                 {},
-	"seal":             {"seal/etf", "golang.org/x/crypto/"},
-	"seal/etf":         {},
-	"resume":           {"seal", "seal/etf", "github.com/coder/websocket", "golang.org/x/crypto/"},
-	"hooks":            {},
-	"flylaunch":        {"github.com/superfly/fly-go", "github.com/superfly/macaroon"},                           // macaroon: attenuating a visitor's Fly token as flyctl does
-	"flylaunch/flysim": {"github.com/superfly/fly-go", "golang.org/x/time/rate", "github.com/superfly/macaroon"}, // rate: Fly's documented API rate limits; macaroon: Fly's own token format and caveats
+	"":                           {},
+	"seal":                       {"seal/etf", "golang.org/x/crypto/"},
+	"seal/etf":                   {},
+	"resume":                     {"seal", "seal/etf", "github.com/coder/websocket", "golang.org/x/crypto/"},
+	"hooks":                      {},
+	"flylaunch":                  {"flylaunch/internal/msgpack", "github.com/superfly/fly-go", "github.com/superfly/macaroon"}, // macaroon: attenuating a visitor's Fly token as flyctl does
+	"flylaunch/internal/msgpack": {},
+	"flylaunch/flysim":           {"flylaunch/internal/msgpack", "github.com/superfly/fly-go", "golang.org/x/time/rate", "github.com/superfly/macaroon"}, // rate: Fly's documented API rate limits; macaroon: Fly's own token format and caveats
 }
 
 type listedPackage struct {

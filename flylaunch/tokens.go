@@ -20,6 +20,8 @@ import (
 	"github.com/superfly/macaroon"
 	"github.com/superfly/macaroon/flyio"
 	"github.com/superfly/macaroon/resset"
+
+	"github.com/sealkit/sealkit/flylaunch/internal/msgpack"
 )
 
 var (
@@ -103,7 +105,7 @@ func Organizations(ctx context.Context, token string, transport http.RoundTrippe
 }
 
 // wellFormedMacaroons reports whether every macaroon in token (if any)
-// is MessagePack whose lengths fit its bytes (see boundedMsgpack): fly-go's
+// is MessagePack whose lengths fit its bytes (see msgpack.Bounded): fly-go's
 // Machines API client decodes the first one on every request
 // (flaps.Client.getCaveatNames), so a crafted token must be refused
 // before a client is built with it.
@@ -120,7 +122,7 @@ func wellFormedMacaroons(token string) bool {
 		return true // fly-go's own Parse fails too and decodes nothing
 	}
 	for _, raw := range raws {
-		if !boundedMsgpack(raw) {
+		if !msgpack.Bounded(raw) {
 			return false
 		}
 	}
@@ -190,7 +192,7 @@ func AttenuateToApp(token string, appID int64, notAfter time.Time) (string, erro
 		return "", fmt.Errorf("%w: malformed macaroon", ErrNotMacaroon)
 	}
 	for _, raw := range raws {
-		if !boundedMsgpack(raw) {
+		if !msgpack.Bounded(raw) {
 			return "", fmt.Errorf("%w: malformed macaroon", ErrNotMacaroon)
 		}
 	}

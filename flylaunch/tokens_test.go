@@ -19,6 +19,7 @@ import (
 	"github.com/superfly/macaroon/resset"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/flylaunch/internal/msgpack"
 )
 
 // shiftClock is a clock that runs with time.Now, shifted by a settable
@@ -397,7 +398,7 @@ func FuzzBoundedMsgpack(f *testing.F) {
 	f.Add([]byte{0xc6, 0xc8, 0x16, 0x31, 0xaa, 0x00})
 	f.Add([]byte{0xdd, 0x7f, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if boundedMsgpack(b) {
+		if msgpack.Bounded(b) {
 			_, _ = macaroon.Decode(b)
 		}
 	})

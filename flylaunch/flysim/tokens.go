@@ -21,6 +21,8 @@ import (
 	"github.com/superfly/macaroon"
 	"github.com/superfly/macaroon/flyio"
 	"github.com/superfly/macaroon/resset"
+
+	"github.com/sealkit/sealkit/flylaunch/internal/msgpack"
 )
 
 // ErrUnknownTenant reports a tenant name [Options.Tenants] does not list.
@@ -177,7 +179,7 @@ func (iss *issuer) verify(header string) ([]grant, error) {
 		return nil, errBadToken
 	}
 	for _, raw := range toks {
-		if !boundedMsgpack(raw) {
+		if !msgpack.Bounded(raw) {
 			return nil, errBadToken
 		}
 	}

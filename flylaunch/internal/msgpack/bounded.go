@@ -1,17 +1,17 @@
-package flylaunch
+// Package msgpack checks MessagePack before anyone decodes it: the one
+// guard flylaunch and flysim share against a crafted Fly token.
+package msgpack
 
 import "encoding/binary"
 
-// boundedMsgpack reports whether b starts with one MessagePack value
+// Bounded reports whether b starts with one MessagePack value
 // whose every declared length (string, binary, extension, array, map)
 // fits in the bytes that follow. A Fly macaroon is MessagePack, and the
 // decoder macaroon.Decode uses allocates what a length claims before
 // reading it: a 30-byte token claiming a 3 GB binary would take the
-// process down (found by FuzzAttenuateToApp). Tokens come from
-// visitors, so each is checked before it is decoded. flysim keeps a copy
-// of this function for the same reason (the layering keeps the packages
-// apart).
-func boundedMsgpack(b []byte) bool {
+// process down (found by flylaunch's FuzzAttenuateToApp). Tokens come from
+// visitors, so flylaunch and flysim check each before it is decoded.
+func Bounded(b []byte) bool {
 	pending := 1 // values still to read
 	for pending > 0 {
 		if len(b) == 0 {
