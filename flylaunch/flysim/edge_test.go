@@ -17,7 +17,8 @@ import (
 // private network. Under Profile.EdgeDelay the stand-in Livebook's path,
 // Fly's edge, answers 404 (an app it does not know) for a while after the
 // machine passed its checks; a restart does not make it forget the app.
-func TestEdgeRoutesAfterDelay(t *testing.T) {
+// A row of TestFlyBehaviours.
+func testEdgeDelay(t *testing.T) {
 	prof := flysim.Instant()
 	prof.EdgeDelay = 30 * time.Second
 	e := newEnv(t, flysim.Options{Profile: prof})
