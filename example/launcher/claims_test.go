@@ -83,19 +83,30 @@ func (s *testServer) quiesce(t *testing.T) {
 // given (the record of the finished launch) and the final view.
 func launchToDone(t *testing.T, s *testServer, app string) (string, view) {
 	t.Helper()
+	blobs, done := launchBlobs(t, s, app)
+	return blobs[len(blobs)-1], done
+}
+
+// launchBlobs launches app on s to done and returns every blob the page was
+// given, in order, and the final view.
+func launchBlobs(t *testing.T, s *testServer, app string) ([]string, view) {
+	t.Helper()
 	c, _ := s.connect(t, "")
 	c.read()
 	r := c.action("launch", map[string]any{"app": app, "region": "ams", "size": "small"})
 	require.True(t, r.OK, r.Error)
-	blob := ""
+	var blobs []string
 	frames := c.readUntil(func(f frame) bool {
 		if f.T == "store" {
+			var blob string
 			require.NoError(t, json.Unmarshal(f.Data, &blob))
+			blobs = append(blobs, blob)
 		}
 		return f.T == "clear"
 	})
 	c.conn.CloseNow()
-	return blob, viewOf(t, frames[len(frames)-2])
+	require.NotEmpty(t, blobs)
+	return blobs, viewOf(t, frames[len(frames)-2])
 }
 
 // resumeOnce hands blob back on a new connection and returns the final

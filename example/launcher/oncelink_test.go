@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -14,26 +13,6 @@ import (
 	"github.com/superfly/fly-go/flaps"
 )
 
-// launchKeepingFirstBlob launches app on s to done and returns the first
-// blob the page was given (the launch as it began) and the final view.
-func launchKeepingFirstBlob(t *testing.T, s *testServer, app string) (string, view) {
-	t.Helper()
-	c, _ := s.connect(t, "")
-	c.read()
-	r := c.action("launch", map[string]any{"app": app, "region": "ams", "size": "small"})
-	require.True(t, r.OK, r.Error)
-	first := ""
-	frames := c.readUntil(func(f frame) bool {
-		if f.T == "store" && first == "" {
-			require.NoError(t, json.Unmarshal(f.Data, &first))
-		}
-		return f.T == "clear"
-	})
-	c.conn.CloseNow()
-	require.NotEmpty(t, first)
-	return first, viewOf(t, frames[len(frames)-2])
-}
-
 // TestReplayedBlobMintsNoManageLink is defect 5 of the multi-instance
 // issue: the launch's first blob, handed back after the launch ended,
 // resumed it as done and sealed a new 30-day manage link. A link is issued
@@ -43,7 +22,8 @@ func launchKeepingFirstBlob(t *testing.T, s *testServer, app string) (string, vi
 func TestReplayedBlobMintsNoManageLink(t *testing.T) {
 	w := newSimWorld(t)
 	ran := w.launcher(t)
-	first, done := launchKeepingFirstBlob(t, ran, "linked-once")
+	blobs, done := launchBlobs(t, ran, "linked-once")
+	first := blobs[0]
 	require.NotEmpty(t, done.Manage, "the page that watched the launch gets the link")
 
 	for name, s := range map[string]*testServer{"same instance": ran, "another instance": w.launcher(t)} {
