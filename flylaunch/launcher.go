@@ -71,8 +71,17 @@ type Launcher struct {
 	clock         func() time.Time // stamps events; tests may set it
 	// keyBase generates a Livebook key base (newKeyBase); tests may set it.
 	keyBase func() (string, error)
-	orgs    orgAliases
+	orgs    *orgAliases // of client's token: "personal" is one org per token
 
+	// hook, if set (by tests only), sees every event synchronously on the
+	// driver goroutine, before the driver makes its next call.
+	hook func(Event)
+
+	*drivers // shared with every Launcher As returns
+}
+
+// drivers are the deploys a Launcher and the Launchers of its As run.
+type drivers struct {
 	ctx    context.Context // parent of every driver; cancelled by Close
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -81,10 +90,6 @@ type Launcher struct {
 	closed  bool
 	deploys map[string]*Deploy // running drivers by launch ID
 	ended   endedDeploys       // recently ended deploys by launch ID
-
-	// hook, if set (by tests only), sees every event synchronously on the
-	// driver goroutine, before the driver makes its next call.
-	hook func(Event)
 }
 
 // New validates opts and returns a Launcher; errors wrap
@@ -110,8 +115,8 @@ func New(opts Options) (*Launcher, error) {
 		retry:         opts.Retry.withDefaults(),
 		clock:         time.Now,
 		keyBase:       newKeyBase,
-		deploys:       map[string]*Deploy{},
-		ended:         endedDeploys{byID: map[string]endedDeploy{}},
+		orgs:          &orgAliases{},
+		drivers:       &drivers{deploys: map[string]*Deploy{}, ended: endedDeploys{byID: map[string]endedDeploy{}}},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
@@ -127,6 +132,23 @@ func New(opts Options) (*Launcher, error) {
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	return l, nil
+}
+
+// As returns a Launcher that makes its calls to Fly with client, another
+// Fly token's (a visitor's own, say: see [Organizations] to check it
+// first), and shares everything else with l: its options, its deploys
+// ([Launcher.Attach] and [Launcher.Resume] find a running deploy by launch
+// ID whichever token started it) and its [Launcher.Close]. A deploy keeps
+// the client it started or resumed with until it ends, and then drops it:
+// the caller that drops the returned Launcher holds the token no longer.
+// A nil client returns l.
+func (l *Launcher) As(client *flaps.Client) *Launcher {
+	if client == nil {
+		return l
+	}
+	as := *l
+	as.client, as.orgs = client, &orgAliases{}
+	return &as
 }
 
 // lookupDelay is the pause before looking for a machine whose launch may

@@ -231,6 +231,9 @@ func FuzzAttenuateToApp(f *testing.F) {
 // and the record carries the app's numeric ID.
 func TestLaunchWithTenantToken(t *testing.T) {
 	e, _ := newTenantSimEnv(t)
+	// One Launcher, each visitor's deploy run As the visitor's token:
+	// the deploys are the base Launcher's (Attach finds them).
+	base := e.launcher(t)
 	var wg sync.WaitGroup
 	recs := map[string]Record{}
 	var mu sync.Mutex
@@ -238,13 +241,16 @@ func TestLaunchWithTenantToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l := e.launcher(t, func(o *Options) { o.Client = e.clientFor(t, tokenOf(t, e, v.tenant)) })
+			l := base.As(e.clientFor(t, tokenOf(t, e, v.tenant)))
 			spec := testSpec(v.app)
 			spec.Org = v.org
 			d, err := l.Start(waitCtx(t), spec)
 			if !assert.NoError(t, err) {
 				return
 			}
+			attached, ok := base.Attach(d.Record().LaunchID)
+			assert.True(t, ok, "the base Launcher runs the deploy started As the visitor")
+			assert.Same(t, d, attached)
 			res, err := d.Wait(waitCtx(t))
 			if assert.NoError(t, err) {
 				mu.Lock()
@@ -267,7 +273,7 @@ func TestLaunchWithTenantToken(t *testing.T) {
 		})
 	}
 	t.Run("a tenant cannot launch into another's org", func(t *testing.T) {
-		l := e.launcher(t, func(o *Options) { o.Client = e.clientFor(t, tokenOf(t, e, "alice")) })
+		l := base.As(e.clientFor(t, tokenOf(t, e, "alice")))
 		spec := testSpec("alice-in-globex")
 		spec.Org = "globex"
 		d, err := l.Start(waitCtx(t), spec)
