@@ -32,6 +32,9 @@ var (
 	ErrRecordMismatch = errors.New("flylaunch: record does not match spec")
 	// ErrInvalidOptions: [New] was given Options it cannot work with.
 	ErrInvalidOptions = errors.New("flylaunch: invalid options")
+	// ErrNoClient: the Launcher was made without Options.Client; use one
+	// from [Launcher.As].
+	ErrNoClient = errors.New("flylaunch: launcher has no client of its own")
 	// ErrClosed: the Launcher is closed.
 	ErrClosed = errors.New("flylaunch: launcher closed")
 	// ErrCanceled: the deploy was cancelled with [Deploy.Cancel] or by

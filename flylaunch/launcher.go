@@ -16,9 +16,13 @@ import (
 	"github.com/superfly/fly-go/tokens"
 )
 
-// Options configures a [Launcher]. Only Client is required.
+// Options configures a [Launcher]. Every field is optional.
 type Options struct {
-	// Client is the Machines API client, e.g. from [NewClient].
+	// Client is the Machines API client, e.g. from [NewClient]. Without
+	// one the Launcher has no token of its own: deploys and Livebooks run
+	// only through [Launcher.As] (a launcher deploying with each visitor's
+	// token, say), and its own Start, Resume and Livebook return an error
+	// matching [ErrNoClient].
 	Client *flaps.Client
 	// Logger receives step-level logs (never secret values); default
 	// discards.
@@ -95,9 +99,6 @@ type drivers struct {
 // New validates opts and returns a Launcher; errors wrap
 // [ErrInvalidOptions].
 func New(opts Options) (*Launcher, error) {
-	if opts.Client == nil {
-		return nil, fmt.Errorf("%w: Client is required", ErrInvalidOptions)
-	}
 	if opts.CallTimeout < 0 || opts.StartDeadline < 0 || opts.PollInterval < 0 || opts.Propagation < 0 {
 		return nil, fmt.Errorf("%w: durations must not be negative", ErrInvalidOptions)
 	}
@@ -191,6 +192,9 @@ func NewClient(ctx context.Context, token string, transport http.RoundTripper) (
 // fresh launch ID. ctx bounds only this check: the deploy runs on until it
 // ends, [Deploy.Cancel] or [Launcher.Close].
 func (l *Launcher) Start(ctx context.Context, spec Spec) (*Deploy, error) {
+	if l.client == nil {
+		return nil, ErrNoClient
+	}
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
@@ -243,6 +247,9 @@ func (l *Launcher) Start(ctx context.Context, spec Spec) (*Deploy, error) {
 func (l *Launcher) Resume(ctx context.Context, spec Spec, rec Record) (*Deploy, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if l.client == nil {
+		return nil, ErrNoClient
 	}
 	if err := spec.Validate(); err != nil {
 		return nil, err

@@ -83,6 +83,9 @@ type Livebook struct {
 // Livebook returns the Livebook of the launch rec describes, or the error
 // [Record.Validate] finds in rec.
 func (l *Launcher) Livebook(rec Record) (*Livebook, error) {
+	if l.client == nil {
+		return nil, ErrNoClient
+	}
 	if err := rec.Validate(); err != nil {
 		return nil, err
 	}

@@ -310,7 +310,6 @@ func TestNewValidatesOptions(t *testing.T) {
 		name string
 		opts Options
 	}{
-		{"no client", Options{}},
 		{"negative timeout", Options{Client: e.client, CallTimeout: -1}},
 		{"negative attempts", Options{Client: e.client, Retry: RetryPolicy{MaxAttempts: -1}}},
 		{"base above max", Options{Client: e.client, Retry: RetryPolicy{BaseDelay: time.Second, MaxDelay: time.Millisecond}}},
@@ -323,4 +322,21 @@ func TestNewValidatesOptions(t *testing.T) {
 	}
 	_, err := NewClient(t.Context(), "", nil)
 	assert.ErrorIs(t, err, ErrInvalidSpec)
+}
+
+// TestLauncherWithoutClient: a Launcher with no token of its own runs
+// nothing itself, and everything As a client.
+func TestLauncherWithoutClient(t *testing.T) {
+	e := newSimEnv(t, envOptions{})
+	l := e.launcher(t, func(o *Options) { o.Client = nil })
+	_, err := l.Start(waitCtx(t), testSpec("no-client"))
+	assert.ErrorIs(t, err, ErrNoClient)
+	_, err = l.Resume(waitCtx(t), testSpec("no-client"), Record{LaunchID: strings.Repeat("a", 32), App: "no-client", Org: "personal", Region: "ams"})
+	assert.ErrorIs(t, err, ErrNoClient)
+	_, err = l.Livebook(Record{LaunchID: strings.Repeat("a", 32), App: "no-client", Org: "personal", Region: "ams"})
+	assert.ErrorIs(t, err, ErrNoClient)
+	d, err := l.As(e.client).Start(waitCtx(t), testSpec("no-client"))
+	require.NoError(t, err)
+	_, err = d.Wait(waitCtx(t))
+	require.NoError(t, err)
 }
