@@ -83,11 +83,11 @@ type Livebook struct {
 // Livebook returns the Livebook of the launch rec describes, or the error
 // [Record.Validate] finds in rec.
 func (l *Launcher) Livebook(rec Record) (*Livebook, error) {
-	if l.client == nil {
-		return nil, ErrNoClient
-	}
 	if err := rec.Validate(); err != nil {
 		return nil, err
+	}
+	if l.client == nil {
+		return nil, ErrNoClient
 	}
 	return &Livebook{l: l, rec: rec}, nil
 }
