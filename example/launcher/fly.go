@@ -33,6 +33,14 @@ type fly struct {
 	sim      *flysim.Server // nil unless simulated in process
 	mode     string         // shown on the page
 	image    string         // the Livebook image launched
+	// visitor: launches go to the visitor's own account, with the token
+	// the visitor gives (as); the launcher holds none of its own for them.
+	visitor bool
+	// transport carries the calls of visitors' tokens (as, orgs).
+	transport http.RoundTripper
+	// demoToken is a simulated visitor's token the page offers (in-process
+	// simulator in visitor mode only).
+	demoToken string
 	// pace is how many times faster than Fly deploys run: the in-process
 	// simulator's time scale, else 1.
 	pace float64
@@ -46,7 +54,7 @@ type fly struct {
 // newFly connects to Fly.io, to the Machines API at c.flyAPI, or to an
 // in-process simulator keeping its state in c.dataDir.
 func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
-	f := &fly{image: c.image, pace: 1}
+	f := &fly{image: c.image, pace: 1, visitor: c.visitorTokens}
 	var transport http.RoundTripper
 	// edge carries the deploy's check that the Livebook answers at
 	// https://<app>.fly.dev (flylaunch.Options.Public): Fly's edge itself,
@@ -57,23 +65,31 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	case c.simulated():
 		token = rand.Text()
 		f.pace = c.simSpeed
-		sim, err := flysim.New(flysim.Options{
+		opts := flysim.Options{
 			DataDir: filepath.Join(c.dataDir, "flysim"),
 			Speed:   c.simSpeed,
 			Token:   token,
+			Clock:   c.now, // nil: time.Now
 			// The simulator logs every request at Info; keep its
 			// warnings only, so the launcher's own log stays readable.
 			Logger: slog.New(&minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With("component", "flysim"),
-		})
+		}
+		if c.visitorTokens {
+			opts.Tenants = demoTenants
+		}
+		sim, err := flysim.New(opts)
 		if err != nil {
 			return nil, fmt.Errorf("start simulator: %w", err)
+		}
+		if c.visitorTokens {
+			f.demoToken, _ = sim.Token(demoTenants[0].Name)
 		}
 		f.sim = sim
 		transport = sim.Transport()
 		edge = flysim.EdgeTransport("http://flysim.invalid", transport)
 		f.mode = "Simulated Fly.io"
 		f.livebookURL = func(app, _ string) string { return simPrefix + "/livebook/" + app + "/" }
-	case c.flyAPI != nil:
+	case c.flyAPI != nil && c.flyAPI.Host != flyMachinesHost:
 		base := strings.TrimSuffix(c.flyAPI.String(), "/")
 		transport = flysim.Transport(base, nil)
 		edge = flysim.EdgeTransport(base, nil)
@@ -83,17 +99,23 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		f.mode = "Fly.io · " + c.flyOrg
 		f.livebookURL = func(_, flyURL string) string { return flyURL }
 	}
-	client, err := flylaunch.NewClient(ctx, token, transport)
-	if err != nil {
-		f.close()
-		return nil, err
+	if f.visitor {
+		f.mode = strings.Replace(f.mode, "· "+c.flyOrg, "· your own account", 1)
 	}
-	f.client, f.probeApp = client, "sealkit-probe-"+strings.ToLower(rand.Text()[:16])
+	f.transport, f.probeApp = transport, "sealkit-probe-"+strings.ToLower(rand.Text()[:16])
+	if token != "" { // a visitor-token launcher on Fly.io holds no token of its own
+		client, err := flylaunch.NewClient(ctx, token, transport)
+		if err != nil {
+			f.close()
+			return nil, err
+		}
+		f.client = client
+	}
 	// Done means the Livebook answers at its public URL, not only that
 	// its machine passed its checks (which run on Fly's private network):
 	// the page never sends a visitor to a name the edge does not route yet.
 	opts := flylaunch.Options{
-		Client: client, Logger: log.With("component", "flylaunch"),
+		Logger: log.With("component", "flylaunch"),
 		Public: &http.Client{Transport: edge, Timeout: publicTimeout},
 	}
 	if c.simulated() {
@@ -109,6 +131,9 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 		base := max(time.Millisecond, time.Duration(float64(200*time.Millisecond)/c.simSpeed))
 		opts.Retry = flylaunch.RetryPolicy{BaseDelay: base, MaxDelay: max(base, time.Duration(float64(10*time.Second)/c.simSpeed))}
 	}
+	if !f.visitor { // visitors' launches run only As their own tokens
+		opts.Client = f.client
+	}
 	l, err := flylaunch.New(opts)
 	if err != nil {
 		f.close()
@@ -116,6 +141,31 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	}
 	f.launcher = l
 	return f, nil
+}
+
+// flyMachinesHost is Fly.io's Machines API: -fly-api naming it is Fly.io
+// itself (a visitor-token launcher holds no FLY_API_TOKEN to say so).
+const flyMachinesHost = "api.machines.dev"
+
+// demoTenants are the in-process simulator's visitors in visitor mode:
+// the page offers the first one's token; the others are there to try a
+// second visitor with another organization (TestVisitorTokens).
+var demoTenants = []flysim.Tenant{
+	{Name: "demo", Orgs: []string{flysim.PersonalOrg, "demo-team"}},
+	{Name: "guest", Orgs: []string{"guest-org"}},
+}
+
+// as is the Launcher that deploys with token, checked by flylaunch
+// (NewClient) first; "" is the launcher's own (operator mode).
+func (f *fly) as(ctx context.Context, token string) (*flylaunch.Launcher, error) {
+	if token == "" {
+		return f.launcher, nil
+	}
+	client, err := flylaunch.NewClient(ctx, token, f.transport)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", flylaunch.ErrTokenRefused, err)
+	}
+	return f.launcher.As(client), nil
 }
 
 const publicTimeout = 10 * time.Second
@@ -146,6 +196,9 @@ var (
 // The error never carries the token: fly-go's errors hold Fly's message
 // and the URL, whose only variable part is the probe's app name.
 func (f *fly) reachable(ctx context.Context) error {
+	if f.client == nil {
+		return nil // no token to ask with: a visitor's token check tells
+	}
 	_, err := f.client.GetApp(ctx, f.probeApp)
 	var fe *flaps.FlapsError
 	switch {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,9 +26,12 @@ const (
 )
 
 var (
-	errUnknownSize       = errors.New("unknown size")
-	errAlreadyLaunching  = errors.New("this page is already launching a Livebook")
-	errForeignOrg        = errors.New("sealed for another Fly organization")
+	errUnknownSize      = errors.New("unknown size")
+	errAlreadyLaunching = errors.New("this page is already launching a Livebook")
+	errForeignOrg       = errors.New("sealed for another Fly organization")
+	errTokenRefused     = errors.New("Fly.io refused this token: it is incomplete, revoked or expired, or reaches no organization. " +
+		"Create one with: fly tokens create org")
+	errOrgNotReached     = errors.New("this token cannot deploy to that organization: pick one from the list")
 	errLaunchUnavailable = errors.New("launching is unavailable right now: Fly.io cannot be reached. " +
 		"Try again in a few minutes. Your Livebooks and their manage links still work")
 )
@@ -39,9 +44,13 @@ var (
 // unsealed.
 type launchState struct {
 	// Record identifies the launch; it is re-sealed after every step. Its
-	// Org is never written: the server's comes from its configuration
-	// (record), and a state that names another opens as invalid.
+	// Org is written only in visitor mode (the visitor's pick): else the
+	// server's comes from its configuration (record), and a state that
+	// names another opens as invalid.
 	flylaunch.Record
+	// Token is the visitor's own Fly token (visitor mode only): sealed in
+	// the visitor's tab while the launch runs, cleared with it.
+	Token    string `json:"token,omitempty"`
 	Size     string `json:"size"`     // catalog code
 	Password string `json:"password"` // set as the LIVEBOOK_PASSWORD secret
 	// Steps holds how long each completed step took, so a resumed page still
@@ -55,28 +64,41 @@ type stepTime struct {
 	MS   int64          `json:"ms"`
 }
 
-func (s *launchState) update(rec flylaunch.Record) { s.Record, s.Org = rec, "" }
+// update takes rec's progress, keeping the state's org ("" but in
+// visitor mode).
+func (s *launchState) update(rec flylaunch.Record) { org := s.Org; s.Record, s.Org = rec, org }
 
-func (s launchState) record(org string) flylaunch.Record { r := s.Record; r.Org = org; return r }
+// record is the launch's Record in org, the server's ("" in visitor mode:
+// the state's own).
+func (s launchState) record(org string) flylaunch.Record {
+	r := s.Record
+	r.Org = cmp.Or(org, r.Org)
+	return r
+}
 
-// spec is the flylaunch.Spec of the launch of image in org, secrets
-// included. Call it on a checked state.
+// spec is the flylaunch.Spec of the launch of image in org (see record),
+// secrets included. Call it on a checked state.
 func (s launchState) spec(org, image string) flylaunch.Spec {
 	sz, _ := findSize(s.Size)
 	return flylaunch.Spec{
-		App: s.App, Org: org, Region: s.Region, Image: image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
+		App: s.App, Org: cmp.Or(org, s.Org), Region: s.Region, Image: image, Size: sz.Preset, MemoryMB: sz.MemoryMB,
 		Secrets: flylaunch.Secrets{"LIVEBOOK_PASSWORD": s.Password},
 	}
 }
 
-// checkOrg refuses a record naming an org other than org. A blob never
-// names one; one that does was sealed by an old version or forged with a
-// shared key base.
-func checkOrg(rec flylaunch.Record, org string) error {
-	if rec.Org != "" && rec.Org != org {
+// checkOrg refuses a record naming an org other than org, the server's. A
+// blob never names one; one that does was sealed by an old version or
+// forged with a shared key base. In visitor mode (org "") the record
+// names the visitor's org and token the token that reaches it; in
+// operator mode there is no token.
+func checkOrg(rec flylaunch.Record, org, token string) error {
+	switch {
+	case org == "" && token == "", org != "" && token != "":
+		return errors.New("sealed by a launcher of another mode")
+	case org != "" && rec.Org != "" && rec.Org != org:
 		return errForeignOrg
 	}
-	rec.Org = org
+	rec.Org = cmp.Or(org, rec.Org)
 	return rec.Validate()
 }
 
@@ -90,7 +112,9 @@ type launchApp struct {
 	org   string
 	admit func(netip.Addr) (refund, release func(), err error)
 	ready func(context.Context) bool // false while the Fly API does not answer
-	links interface {                // seals manage links (the manage handler)
+	// lookups meters the visitors' "orgs" calls to Fly, by client.
+	lookups func(netip.Addr) (cancel func(), ok bool)
+	links   interface { // seals manage links (the manage handler)
 		Seal(manageState) (string, error)
 	}
 	jobs *jobs
@@ -108,7 +132,7 @@ func (a *launchApp) Check(st launchState) error {
 	if _, ok := findSize(st.Size); !ok {
 		return fmt.Errorf("%w %q", errUnknownSize, st.Size)
 	}
-	return checkOrg(st.Record, a.org)
+	return checkOrg(st.Record, a.org, st.Token)
 }
 
 // Open re-attaches a page with a sealed launch; any other gets the form.
@@ -132,9 +156,9 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 // keeps the page's state and ends the connection: the page reconnects by
 // itself, with backoff, and tries again.
 func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st launchState) error {
-	st.Org = ""
 	rec := st.record(a.org)
-	if dep, ok := a.fly.launcher.Attach(rec.LaunchID); ok {
+	dep, ok := a.fly.launcher.Attach(rec.LaunchID)
+	if ok {
 		a.log.Info("launch re-attached", "app", rec.App, "launch_id", rec.LaunchID, "conn", c.Tag())
 		a.watch(c, st, dep)
 		return nil
@@ -146,7 +170,10 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 		_ = c.Snapshot(ctx, 0, v)
 		return err
 	}
-	dep, err := a.fly.launcher.Resume(ctx, st.spec(a.org, a.fly.image), rec)
+	l, err := a.fly.as(ctx, st.Token)
+	if err == nil {
+		dep, err = l.Resume(ctx, st.spec(a.org, a.fly.image), rec)
+	}
 	if err != nil {
 		release()
 		refund()
@@ -163,13 +190,70 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	return nil
 }
 
-// launchRequest is the data of the "launch" action.
-type launchRequest struct{ App, Region, Size string }
+// launchRequest is the data of the "launch" action; Token and Org (the
+// visitor's, in visitor mode) are the data of "orgs" too.
+type launchRequest struct{ App, Region, Size, Token, Org string }
 
-// Action handles "launch". Its error text is shown on the page, as a
-// sentence.
+// Action handles "launch" and, in visitor mode, "orgs". Its error text is
+// shown on the page, as a sentence.
 func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
+	if name == "orgs" && a.fly.visitor {
+		return asSentence(a.orgs(ctx, c, data))
+	}
 	return asSentence(a.launch(ctx, c, name, data))
+}
+
+// orgs answers "orgs" with the idle view listing the organizations the
+// visitor's token reaches: one call to Fly, metered like a manage page's.
+func (a *launchApp) orgs(ctx context.Context, c *resume.Conn[launchState], data json.RawMessage) error {
+	var req launchRequest
+	if json.Unmarshal(data, &req) != nil {
+		return errors.New("malformed request")
+	}
+	if _, ok := a.lookups(c.ClientAddr()); !ok {
+		return errors.New("too many requests from your address: try again in a minute")
+	}
+	orgs, err := a.visitorOrgs(ctx, req.Token)
+	if err != nil {
+		return err
+	}
+	v := view{Phase: phaseIdle}
+	for _, o := range orgs {
+		v.Orgs = append(v.Orgs, viewOrg{Slug: o.Slug, Name: o.Name})
+	}
+	return c.Snapshot(ctx, 0, v)
+}
+
+// visitorOrgs asks Fly which organizations token reaches; errors are the
+// page's sentences and never hold the token.
+func (a *launchApp) visitorOrgs(ctx context.Context, token string) ([]flylaunch.Org, error) {
+	orgs, err := flylaunch.Organizations(ctx, token, a.fly.transport)
+	switch {
+	case errors.Is(err, flylaunch.ErrTokenRefused):
+		return nil, errTokenRefused
+	case err != nil:
+		a.log.Warn("list the visitor's organizations", "err", err)
+		return nil, errLaunchUnavailable
+	}
+	return orgs, nil
+}
+
+// visitorLauncher checks the visitor's token and org (a token Fly refuses,
+// or an org it does not reach, creates nothing) and returns the Launcher
+// that deploys with it.
+func (a *launchApp) visitorLauncher(ctx context.Context, req launchRequest) (*flylaunch.Launcher, error) {
+	orgs, err := a.visitorOrgs(ctx, req.Token)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(orgs, func(o flylaunch.Org) bool { return o.Slug == req.Org }) {
+		return nil, errOrgNotReached
+	}
+	l, err := a.fly.as(ctx, req.Token)
+	if err != nil {
+		return nil, errTokenRefused
+	}
+	return l, nil
 }
 
 func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
@@ -190,8 +274,18 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	if err != nil {
 		return err
 	}
-	st := launchState{Record: flylaunch.Record{App: req.App, Region: req.Region}, Size: sz.ID, Password: rand.Text()} // 130 bits
-	dep, err := a.fly.launcher.Start(ctx, st.spec(a.org, a.fly.image))
+	l := a.fly.launcher
+	if a.fly.visitor {
+		if l, err = a.visitorLauncher(ctx, req); err != nil {
+			release()
+			refund()
+			return err
+		}
+	} else {
+		req.Token, req.Org = "", ""
+	}
+	st := launchState{Record: flylaunch.Record{App: req.App, Region: req.Region, Org: req.Org}, Size: sz.ID, Password: rand.Text(), Token: req.Token} // 130 bits
+	dep, err := l.Start(ctx, st.spec(a.org, a.fly.image))
 	if err != nil {
 		release()
 		refund() // only launches that start cost a token
@@ -206,7 +300,7 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 		dep.Cancel()
 		a.jobs.Go(func() {
 			<-dep.Done() // Abandon leaves alone a deploy that runs here
-			a.destroyLater(dep.Record())
+			a.destroyLater(dep.Record(), st.Token)
 		})
 		return fmt.Errorf("could not hand the launch to this page: %w", err)
 	}
@@ -303,8 +397,10 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		v.URL = a.fly.livebookURL(st.App, res.URL)
 		v.Password = st.Password
 		if live && !res.Reported {
-			v.Manage, v.ManageUntil = a.manageLink(res.Record)
-			if v.Manage != "" {
+			v.Manage, v.ManageUntil = a.manageLink(res.Record, st.Token)
+			if v.Manage == "" && st.Token != "" {
+				v.ManageNote = "No manage link: your token cannot be narrowed to this Livebook alone. Manage it with Fly's own tools (fly machine stop, start; fly apps destroy " + st.App + ")."
+			} else if v.Manage != "" {
 				v.ManageNote = fmt.Sprintf("Keep the manage link too: it is valid for %d days, until %s, and anyone who has it can stop, start or delete this Livebook.", manageDays, v.ManageUntil)
 			}
 		} else {
@@ -327,16 +423,29 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 		// whose app or machine someone removed: the world changed, and
 		// what is left of it is not ours to judge.
 		if rec := dep.Record(); !rec.Finished() && !errors.Is(err, flylaunch.ErrGone) {
-			a.destroyLater(rec)
+			a.destroyLater(rec, st.Token)
 		}
 	}
 }
 
 // manageLink returns the manage link of a launch that ended well with
 // rec, and its last day; "" if it cannot be sealed (the summary then
-// offers none).
-func (a *launchApp) manageLink(rec flylaunch.Record) (link, until string) {
+// offers none). In visitor mode the link carries token narrowed to the
+// launched app (by Fly's numeric ID: a later app of its name is out of
+// reach) and to the link's lifetime; no link if it cannot be narrowed.
+func (a *launchApp) manageLink(rec flylaunch.Record, token string) (link, until string) {
 	st := newManageState(rec, a.now())
+	if token != "" {
+		if rec.AppNumericID == 0 {
+			return "", ""
+		}
+		scoped, err := flylaunch.AttenuateToApp(token, rec.AppNumericID, st.Issued.Add(manageMaxAge))
+		if err != nil {
+			a.log.Warn("narrow the visitor's token to the app", "app", rec.App, "err", err)
+			return "", ""
+		}
+		st.Org, st.Token = rec.Org, scoped
+	}
 	tok, err := a.links.Seal(st)
 	if err != nil {
 		a.log.Error("seal manage link", "app", rec.App, "err", err)
@@ -349,11 +458,15 @@ func (a *launchApp) manageLink(rec flylaunch.Record) (link, until string) {
 // can be used again: flylaunch's Livebook.Abandon, which calls the
 // clean-up off while the launch lives anywhere (another tab's deploy, on
 // this instance or another, may have made it healthy).
-func (a *launchApp) destroyLater(rec flylaunch.Record) {
+func (a *launchApp) destroyLater(rec flylaunch.Record, token string) {
 	a.jobs.Go(func() {
 		ctx, cancel := context.WithTimeout(a.jobs.ctx, 3*time.Minute)
 		defer cancel()
-		lb, err := a.fly.launcher.Livebook(rec)
+		l, err := a.fly.as(ctx, token)
+		var lb *flylaunch.Livebook
+		if err == nil {
+			lb, err = l.Livebook(rec)
+		}
 		if err == nil {
 			err = lb.Abandon(ctx)
 		}

@@ -78,6 +78,9 @@ type config struct {
 	maxConnsPerClient     int // per resume handler (page, manage page)
 	maxLaunches           int
 	image                 string // the Livebook image, pinned
+	// visitorTokens: launch into each visitor's own Fly account with the
+	// token the visitor gives, never with one of the launcher's.
+	visitorTokens bool
 	// now is the clock: nil is time.Now (tests set it).
 	now func() time.Time
 }
@@ -95,7 +98,8 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	fs.StringVar(&c.addr, "addr", defaultAddr, "address to listen on")
 	fs.StringVar(&c.dataDir, "data-dir", defaultDataDir(getenv), "directory for the key base and the simulator's state")
 	fs.Float64Var(&c.simSpeed, "sim-speed", 1, "time scale of the simulated Fly: 1 is real time (30-60 s a launch), 10 is ten times faster")
-	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim")
+	fs.StringVar(&flyAPI, "fly-api", "", "URL of a Fly Machines API to use (token from FLY_API_TOKEN), e.g. a standalone example/flysim; https://"+flyMachinesHost+" is Fly.io itself")
+	fs.BoolVar(&c.visitorTokens, "visitor-tokens", false, "launch into each visitor's own Fly.io account with the token the visitor pastes (sealed in the visitor's tab, never kept here); FLY_API_TOKEN and FLY_ORG are not used")
 	fs.StringVar(&origins, "origin", "", "comma-separated extra origins allowed to connect (e.g. https://launch.example.com), for a proxy that rewrites Host")
 	fs.StringVar(&allowedHosts, "allowed-hosts", "", "comma-separated host names (path.Match patterns) the launcher answers to besides its listen host and the -origin hosts")
 	fs.BoolVar(&forwarded, "trust-forwarded", false, "behind one trusted reverse proxy: take the client address from the right-most X-Forwarded-For entry")
@@ -148,10 +152,13 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return config{}, fmt.Errorf("%w: -fly-api must be an http(s) URL, got %q", errUsage, flyAPI)
 		}
-		if c.flyToken == "" {
+		if c.flyToken == "" && !c.visitorTokens {
 			return config{}, fmt.Errorf("%w: -fly-api needs FLY_API_TOKEN", errUsage)
 		}
 		c.flyAPI = u
+	}
+	if c.visitorTokens {
+		c.flyToken, c.flyOrg = "", "" // the visitors' tokens and orgs only
 	}
 	return c, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,9 +48,13 @@ var (
 // launch state it is a claim: Check refuses one this server will not act
 // on, and every action reads Fly before it acts.
 type manageState struct {
-	// Record is the finished launch's; its Org is never written (see
-	// launchState).
+	// Record is the finished launch's; its Org is written only in visitor
+	// mode (see launchState).
 	flylaunch.Record
+	// Token, in visitor mode, is the visitor's token narrowed to the app
+	// (Fly's app caveat, by numeric ID) until the link expires: what
+	// Stop, Start and Delete run with.
+	Token string `json:"token,omitempty"`
 	// Issued is when the link was made; it stops opening manageMaxAge
 	// later.
 	Issued time.Time `json:"issued"`
@@ -62,7 +67,7 @@ func newManageState(rec flylaunch.Record, now time.Time) manageState {
 
 func (s manageState) record(org string) flylaunch.Record {
 	r := s.Record
-	r.Org, r.Step = org, flylaunch.StepHealthy
+	r.Org, r.Step = cmp.Or(org, r.Org), flylaunch.StepHealthy
 	return r
 }
 
@@ -98,7 +103,8 @@ type manageView struct {
 // token and a slot); opening a page reads Fly once, charged to the
 // client's view bucket, unless it follows a change under way.
 type manageApp struct {
-	livebooks   livebooks
+	// launchers is the Launcher for a link's token ("" the launcher's own).
+	launchers   func(ctx context.Context, token string) (*flylaunch.Launcher, error)
 	org         string
 	admit       func(netip.Addr) (refund, release func(), err error)
 	views       *limiter                        // reads of Fly by opening a page
@@ -112,16 +118,20 @@ type manageApp struct {
 	refreshers map[*resume.Conn[manageState]]*refresher // reads retried, by page
 }
 
-// livebooks is what manage needs of flylaunch: a Livebook to act on.
-type livebooks interface {
-	Livebook(flylaunch.Record) (*flylaunch.Livebook, error)
+// livebook is the Livebook st names, with the link's token.
+func (m *manageApp) livebook(ctx context.Context, st manageState) (*flylaunch.Livebook, error) {
+	l, err := m.launchers(ctx, st.Token)
+	if err != nil {
+		return nil, err
+	}
+	return l.Livebook(st.record(m.org))
 }
 
 // Check implements resume.Checker: a link naming another org, or a record
 // flylaunch would refuse, opens as invalid.
 func (m *manageApp) Check(st manageState) error {
 	st.Step = flylaunch.StepHealthy
-	return checkOrg(st.Record, m.org)
+	return checkOrg(st.Record, m.org, st.Token)
 }
 
 // Open shows the Livebook the link names, or why the link does not open.
@@ -166,7 +176,7 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 
 // read renders st's Livebook as Fly reads it; last is kept if Fly cannot.
 func (m *manageApp) read(ctx context.Context, st manageState, last string) (manageView, error) {
-	lb, err := m.livebooks.Livebook(st.record(m.org))
+	lb, err := m.livebook(ctx, st)
 	if err != nil {
 		return manageView{}, err
 	}
@@ -312,7 +322,7 @@ func (m *manageApp) begin(st manageState, client netip.Addr, first manageView) (
 func (m *manageApp) change(st manageState, busy string) manageView {
 	ctx, cancel := context.WithTimeout(m.jobs.ctx, manageTimeout)
 	defer cancel()
-	lb, err := m.livebooks.Livebook(st.record(m.org))
+	lb, err := m.livebook(ctx, st)
 	if err != nil { // Check vetted the record: not expected
 		m.log.Error("manage link names a launch flylaunch refuses", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		return m.base(st, manageView{Error: "This manage link names a Livebook this server cannot act on. Nothing was changed."})

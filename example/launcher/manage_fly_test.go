@@ -219,7 +219,9 @@ func calls(before, after map[string]int) int {
 func TestManageViewOfErrors(t *testing.T) {
 	logs := newLogBuffer()
 	m := &manageApp{
-		livebooks:   (*flylaunch.Launcher)(nil), // refuses a bad record before it needs one
+		launchers: func(context.Context, string) (*flylaunch.Launcher, error) {
+			return nil, nil // a nil Launcher refuses a bad record before it needs a client
+		},
 		livebookURL: func(_, u string) string { return u },
 		log:         slog.New(slog.NewTextHandler(logs, nil)),
 		jobs:        &jobs{ctx: context.Background()},

@@ -57,6 +57,8 @@ type pageData struct {
 	StyleSrc, AppSrc, AppIntegrity, ManageSrc, ManageIntegrity string
 	ImportMap                                                  template.HTML // maps "sealkit-resume" to the hooks script
 	Mode                                                       string
+	Visitor                                                    bool   // the form asks for the visitor's Fly token
+	DemoToken                                                  string // a simulated visitor's token, offered on the form
 	Regions                                                    []region
 	Sizes                                                      []size
 	Suggested                                                  string // per request: a fresh app name
@@ -85,14 +87,14 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	ctx, cancel := context.WithCancel(context.Background())
 	s = &server{fly: f, jobs: &jobs{ctx: ctx}, cancel: cancel, log: log}
 	m := &manageApp{
-		livebooks: f.launcher, org: c.flyOrg, admit: admit.admit, views: views, livebookURL: f.livebookURL,
+		launchers: f.as, org: c.flyOrg, admit: admit.admit, views: views, livebookURL: f.livebookURL,
 		jobs: s.jobs, log: log, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{},
 	}
 	if s.manage, err = resume.New(sealer, m, resumeOptions(c, manageKey, manageMaxAge, log.With("component", "manage"))); err != nil {
 		return nil, err
 	}
 	ready := newReadiness(f.reachable, now, log)
-	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready.ready, links: s.manage, jobs: s.jobs, log: log, now: now}
+	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready.ready, lookups: views.reserve, links: s.manage, jobs: s.jobs, log: log, now: now}
 	if s.launch, err = resume.New(sealer, a, resumeOptions(c, resumeKey, stateMaxAge, log.With("component", "resume"))); err != nil {
 		return nil, err
 	}
@@ -137,7 +139,7 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 			*a.integrity = as.integrity
 		}
 	}
-	s.Mode, s.Regions, s.Sizes = f.mode, regions, sizes
+	s.Mode, s.Regions, s.Sizes, s.Visitor, s.DemoToken = f.mode, regions, sizes, f.visitor, f.demoToken
 
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		d := s.pageData

@@ -51,6 +51,15 @@ type view struct {
 	// right now (the Fly API does not answer): the page disables the
 	// form and shows it.
 	Unavailable string `json:"unavailable,omitempty"`
+	// Orgs, in the idle view of visitor mode, are the organizations the
+	// visitor's token reaches, to pick from.
+	Orgs []viewOrg `json:"orgs,omitempty"`
+}
+
+// viewOrg is an organization the page offers.
+type viewOrg struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
 }
 
 // clearedMessages say why the launch the browser kept was cleared: the

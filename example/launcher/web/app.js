@@ -44,7 +44,8 @@ function markName(invalid) {
 }
 
 function renderForm() {
-  $("launch").disabled = busy || connection !== "open" || Boolean(unavailable);
+  const noOrg = Boolean($("org")) && $("org").disabled; // visitor mode: no org listed yet
+  $("launch").disabled = busy || connection !== "open" || Boolean(unavailable) || noOrg;
   $("launch").textContent = busy ? "Launching…" : "Launch";
   $("unavailable").textContent = unavailable;
   $("unavailable").hidden = !unavailable;
@@ -106,6 +107,10 @@ function render(v) {
   } else if (v.phase === "idle" || v.phase === "failed") {
     unavailable = v.unavailable || "";
     if (v.error) showError(v.error); // why the launch failed, or was cleared
+    if (v.orgs) {
+      $("org").replaceChildren(...v.orgs.map((o) => new Option(o.name + " (" + o.slug + ")", o.slug)));
+      $("org").disabled = false;
+    }
     renderForm();
     show("form", v.error ? $("error") : undefined);
   }
@@ -132,14 +137,34 @@ $("launch-form").addEventListener("submit", async (e) => {
   showError("");
   busy = true;
   renderForm();
+  const data = { app: app.value, region: form.elements.region.value, size: form.elements.size.value };
+  if (form.elements.token) Object.assign(data, { token: form.elements.token.value.trim(), org: form.elements.org.value });
   try {
-    await client.action("launch", { app: app.value, region: form.elements.region.value, size: form.elements.size.value });
+    await client.action("launch", data);
   } catch (err) {
     busy = false;
     renderForm();
     showError(err && err.message ? err.message : String(err));
     $("error").focus(); // the Launch button was disabled: focus fell off it
   }
+});
+
+// Visitor mode: the server lists the organizations the visitor's token
+// reaches (one call to Fly); the page offers them.
+async function findOrgs() {
+  const token = $("token").value.trim();
+  if (!token) return;
+  showError("");
+  try {
+    await client.action("orgs", { token });
+  } catch (err) {
+    showError(err && err.message ? err.message : String(err));
+  }
+}
+$("token")?.addEventListener("change", findOrgs);
+$("demo-token")?.addEventListener("click", (e) => {
+  $("token").value = e.currentTarget.dataset.token;
+  findOrgs();
 });
 
 // copy puts text on the clipboard, or selects it where that is refused.
