@@ -59,6 +59,9 @@ type Options struct {
 	// Give it a Timeout; its Transport decides where <app>.fly.dev goes
 	// (a simulator's stand-in Livebook, say). nil skips the check.
 	Public *http.Client
+	// Clock is the current time for events, [Record.Since] and
+	// [Launcher.Ready]'s cache; nil is time.Now (a test's clock, say).
+	Clock func() time.Time
 }
 
 // Launcher runs deploys. It is safe for concurrent use. Close it to stop
@@ -72,7 +75,8 @@ type Launcher struct {
 	propagation   time.Duration
 	public        *http.Client
 	retry         RetryPolicy
-	clock         func() time.Time // stamps events; tests may set it
+	clock         func() time.Time // stamps events, ages Ready's result
+	ready         *readiness
 	// keyBase generates a Livebook key base (newKeyBase); tests may set it.
 	keyBase func() (string, error)
 	orgs    *orgAliases // of client's token: "personal" is one org per token
@@ -114,13 +118,17 @@ func New(opts Options) (*Launcher, error) {
 		propagation:   cmp.Or(opts.Propagation, 30*time.Second),
 		public:        opts.Public,
 		retry:         opts.Retry.withDefaults(),
-		clock:         time.Now,
+		clock:         opts.Clock,
+		ready:         newReadiness(),
 		keyBase:       newKeyBase,
 		orgs:          &orgAliases{},
 		drivers:       &drivers{deploys: map[string]*Deploy{}, ended: endedDeploys{byID: map[string]endedDeploy{}}},
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
+	}
+	if l.clock == nil {
+		l.clock = time.Now
 	}
 	if l.callTimeout == 0 {
 		l.callTimeout = 30 * time.Second
@@ -148,7 +156,7 @@ func (l *Launcher) As(client *flaps.Client) *Launcher {
 		return l
 	}
 	as := *l
-	as.client, as.orgs = client, &orgAliases{}
+	as.client, as.orgs, as.ready = client, &orgAliases{}, newReadiness()
 	return &as
 }
 
