@@ -246,6 +246,32 @@ func ExampleClientKey() {
 	// 2001:db8:7:7::/64
 }
 
+// ExampleRateLimiter lets each client start two jobs at once, then one a
+// minute. The addresses of one IPv6 /64 are one client, and a job refused
+// after the check gives its token back. In an App's Action, meter
+// c.ClientAddr().
+func ExampleRateLimiter() {
+	jobs, err := resume.NewRateLimiter(time.Minute, 2, 10_000, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, a := range []string{"2001:db8:7:7::1", "2001:db8:7:7:ffff::2", "2001:db8:7:7::3", "203.0.113.7"} {
+		_, ok := jobs.Reserve(netip.MustParseAddr(a))
+		fmt.Println(a, ok)
+	}
+	client := netip.MustParseAddr("203.0.113.7")
+	cancel, _ := jobs.Reserve(client)
+	cancel() // the job did not start after all: it costs nothing
+	_, ok := jobs.Reserve(client)
+	fmt.Println(client, ok)
+	// Output:
+	// 2001:db8:7:7::1 true
+	// 2001:db8:7:7:ffff::2 true
+	// 2001:db8:7:7::3 false
+	// 203.0.113.7 true
+	// 203.0.113.7 true
+}
+
 // ExampleAllowHosts puts the handler behind a Host check, so that "same
 // origin" means the application's own origin: a page on attacker.example
 // that re-points its name at the server (DNS rebinding) sends Host and

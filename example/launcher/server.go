@@ -78,14 +78,14 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	if err != nil {
 		return nil, err
 	}
-	views, err := newLimiter(viewInterval, viewBurst, maxTrackedClients, now)
+	views, err := resume.NewRateLimiter(viewInterval, viewBurst, maxTrackedClients, now)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s = &server{fly: f, jobs: &jobs{ctx: ctx}, cancel: cancel, log: log}
 	m := &manageApp{
-		livebooks: f.launcher, org: c.flyOrg, admit: admit.admit, views: views, livebookURL: f.livebookURL,
+		livebooks: f.launcher, org: c.flyOrg, admit: admit.admit, views: &limiter{views}, livebookURL: f.livebookURL,
 		jobs: s.jobs, log: log, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{},
 	}
 	if s.manage, err = resume.New(sealer, m, resumeOptions(c, manageKey, manageMaxAge, log.With("component", "manage"))); err != nil {
