@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -125,16 +121,20 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 		{"/static/style.css", "web/style.css", "text/css; charset=utf-8", &s.StyleSrc, nil},
 		{"/favicon.svg", "web/favicon.svg", "image/svg+xml", nil, nil},
 	} {
-		as, err := newAsset(a.file, a.ctype)
+		b, err := webFS.ReadFile(a.file)
+		if err != nil {
+			return nil, err
+		}
+		as, err := hooks.NewAsset(b, a.ctype)
 		if err != nil {
 			return nil, err
 		}
 		mux.Handle("GET "+a.path, as)
 		if a.src != nil {
-			*a.src = a.path + "?v=" + as.etag[1:13]
+			*a.src = as.URL(a.path)
 		}
 		if a.integrity != nil {
-			*a.integrity = as.integrity
+			*a.integrity = as.Integrity()
 		}
 	}
 	s.Mode, s.Regions, s.Sizes = f.mode, regions, sizes
@@ -239,33 +239,6 @@ func flyReplay(w http.ResponseWriter, r *http.Request, machine string) bool {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusConflict)
 	return true
-}
-
-// asset is an embedded file with a strong ETag and an SRI hash to pin.
-type asset struct {
-	body            []byte
-	contentType     string
-	etag, integrity string
-}
-
-func newAsset(name, contentType string) (*asset, error) {
-	b, err := webFS.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("embedded %s: %w", name, err)
-	}
-	sum, sri := sha256.Sum256(b), sha512.Sum384(b)
-	return &asset{body: b, contentType: contentType,
-		etag:      `"` + hex.EncodeToString(sum[:16]) + `"`,
-		integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
-	}, nil
-}
-
-// ServeHTTP serves the asset: revalidated on every use, 304 while unchanged.
-func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", a.contentType)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("ETag", a.etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
 }
 
 // Readiness probe bounds: the probe gives up well within what a caller of
