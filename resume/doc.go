@@ -35,8 +35,8 @@
 // sticky sessions: a WebSocket is one connection, and a fallback POST that
 // reaches an instance other than the one holding its stream can be handed
 // to the load balancer to replay there (Options.Instance names the
-// instance in every connection ID, Options.Replay answers, for instance
-// with Fly.io's fly-replay header).
+// instance in every connection ID, Options.Replay answers, on Fly.io with
+// [FlyReplay]).
 //
 // The state S is sealed as JSON (encoding/json: JSON tags apply, a
 // time.Time keeps its instant) with the blob's purpose set to Options.Key.

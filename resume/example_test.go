@@ -416,15 +416,22 @@ func ExampleOptions_maxConnsPerClient() {
 	// another client connects
 }
 
-// flyReplay is the Options.Replay of an application on Fly.io: Fly's
-// proxy takes an answer carrying "fly-replay: instance=<machine ID>" as an
-// order to replay the request on that machine, so the client never sees
-// the 409. Other platforms plug in their own: a redirect to the instance's
-// own address, or a proxy of their own (r's body is readable again).
-func flyReplay(w http.ResponseWriter, _ *http.Request, instance string) bool {
-	w.Header().Set("Fly-Replay", "instance="+instance)
-	w.WriteHeader(http.StatusConflict)
-	return true
+// FlyReplay answers a POST for a stream another machine holds with the
+// header that makes Fly's proxy deliver it there, once: a request Fly has
+// replayed already is left to the Handler, which answers 404 unknown_conn.
+func ExampleFlyReplay() {
+	for _, replayed := range []bool{false, true} {
+		r := httptest.NewRequest(http.MethodPost, "/resume/send", strings.NewReader(`{}`))
+		if replayed {
+			r.Header.Set("Fly-Replay-Src", "instance=9080e6f3a12387;region=ams")
+		}
+		w := httptest.NewRecorder()
+		ok := resume.FlyReplay(w, r, "148ed193b95089")
+		fmt.Println(ok, w.Code, w.Header().Get("Fly-Replay"))
+	}
+	// Output:
+	// true 409 instance=148ed193b95089
+	// false 200
 }
 
 // ExampleOptions_replay runs two instances of one application, as two Fly
@@ -438,7 +445,7 @@ func ExampleOptions_replay() {
 	}
 	machine := func(id string) *httptest.Server {
 		// On Fly, Instance comes from the FLY_MACHINE_ID environment variable.
-		h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", Instance: id, Replay: flyReplay})
+		h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", Instance: id, Replay: resume.FlyReplay})
 		if err != nil {
 			panic(err)
 		}

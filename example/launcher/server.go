@@ -197,7 +197,7 @@ func resumeOptions(c config, key string, maxAge time.Duration, log *slog.Logger)
 		MaxConnsPerClient: cmp.Or(c.maxConnsPerClient, defaultMaxConnsPerClient),
 	}
 	if c.flyMachineID != "" {
-		o.Instance, o.Replay = c.flyMachineID, flyReplay
+		o.Instance, o.Replay = c.flyMachineID, resume.FlyReplay
 	}
 	return o
 }
@@ -217,22 +217,6 @@ func (s *server) close(ctx context.Context) error {
 	s.cancel()
 	s.jobs.Wait()
 	return err
-}
-
-// flyReplay is resume's Options.Replay on Fly.io: "fly-replay:
-// instance=<id>" makes Fly's proxy deliver the same request to that machine
-// (https://fly.io/docs/networking/dynamic-request-routing/); without a Fly
-// proxy the client sees the 409 and reconnects. A request Fly already
-// replayed (Fly-Replay-Src) is not replayed again: it gets 404
-// unknown_conn, and the page reconnects.
-func flyReplay(w http.ResponseWriter, r *http.Request, machine string) bool {
-	if r.Header.Get("Fly-Replay-Src") != "" {
-		return false
-	}
-	w.Header().Set("Fly-Replay", "instance="+machine)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusConflict)
-	return true
 }
 
 // Readiness probe bounds: the probe gives up well within what a caller of
