@@ -20,7 +20,7 @@ var allowed = map[string][]string{
 	"":                           {},
 	"seal":                       {"seal/etf", "golang.org/x/crypto/"},
 	"seal/etf":                   {},
-	"resume":                     {"seal", "seal/etf", "github.com/coder/websocket", "golang.org/x/crypto/"},
+	"resume":                     {"seal", "seal/etf", "github.com/coder/websocket", "golang.org/x/crypto/", "golang.org/x/time/rate"}, // rate: RateLimiter's token buckets
 	"hooks":                      {},
 	"flylaunch":                  {"flylaunch/internal/msgpack", "github.com/superfly/fly-go", "github.com/superfly/macaroon"}, // macaroon: attenuating a visitor's Fly token as flyctl does
 	"flylaunch/internal/msgpack": {},

@@ -1,5 +1,5 @@
 // Package hooks embeds sealkit's browser side, sealkit-resume.js, and serves
-// it.
+// it, and the application's own files the same way.
 //
 // sealkit-resume.js is one dependency-free ES module, no build step, under
 // 4 KB gzipped, with a TypeScript declaration file next to it
@@ -96,4 +96,19 @@
 // is the guide: vendoring, the hook's registration, the Elixir side
 // (push_event, handle_event("restore", ...), Phoenix.Token) and how a Go
 // service reads the same blob with package seal.
+//
+// # Serving the application's own files
+//
+// An [Asset] serves one file of the application's own (its module script,
+// its style sheet) with the same strong ETag and Subresource Integrity, and
+// links to it by a versioned URL ([Asset.URL]), but is revalidated on every
+// use rather than cached for a year:
+//
+//	//go:embed web/app.js
+//	var appJS []byte
+//
+//	app, err := hooks.NewAsset(appJS, "text/javascript; charset=utf-8")
+//	mux.Handle("GET /static/app.js", app)
+//	// <script type="module" src="{{.Src}}" integrity="{{.Integrity}}"></script>
+//	data.Src, data.Integrity = app.URL("/static/app.js"), app.Integrity()
 package hooks

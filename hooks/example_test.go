@@ -99,6 +99,46 @@ func ExampleHandler_ImportMap() {
 	// true
 }
 
+// An application serves its own files, embedded with go:embed, with the
+// same ETag and integrity as the hooks script: the page links to the
+// versioned URL and pins the bytes, and the browser revalidates the file
+// on every use.
+func ExampleAsset() {
+	app, err := hooks.NewAsset([]byte("import {connectResume} from \"sealkit-resume\";\n"), "text/javascript; charset=utf-8")
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/app.js", app)
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	// The page's template writes them into its script tag:
+	// <script type="module" src="{{.AppSrc}}" integrity="{{.AppIntegrity}}"></script>
+	src := app.URL("/static/app.js") // "/static/app.js?v=<digest>"
+	fmt.Println(strings.HasPrefix(src, "/static/app.js?v="), strings.HasPrefix(app.Integrity(), "sha384-"))
+
+	res, err := http.Get(srv.URL + src)
+	if err != nil {
+		panic(err)
+	}
+	res.Body.Close()
+	fmt.Println(res.Status, res.Header.Get("Cache-Control"))
+
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+src, nil)
+	req.Header.Set("If-None-Match", res.Header.Get("ETag"))
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
+	res.Body.Close()
+	fmt.Println(res.Status)
+	// Output:
+	// true true
+	// 200 OK no-cache
+	// 304 Not Modified
+}
+
 // A Phoenix LiveView stores its state in the browser through ResumeHook as
 // Phoenix.Token.encrypt(endpoint, "livebook", state, max_age: 3600) (see
 // hooks/PHOENIX.md); the hook hands that blob back in its "restore" event. A

@@ -1,14 +1,9 @@
 package hooks
 
 import (
-	"bytes"
-	"crypto/sha512"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // The files a Handler serves, by name.
@@ -26,15 +21,6 @@ const cacheControl = "public, max-age=31536000, immutable"
 //go:embed sealkit-resume.js sealkit-resume.d.ts
 var embedded embed.FS
 
-// asset is one embedded file with everything computed from its bytes.
-type asset struct {
-	body        []byte
-	contentType string
-	etag        string // strong and quoted: "<hex>"
-	version     string // short hex digest, the v= of versioned URLs
-	integrity   string // Subresource Integrity: sha384-<base64>
-}
-
 // Handler serves [ScriptFile] and [TypesFile] with a strong ETag, immutable
 // long-lived caching and X-Content-Type-Options: nosniff, for GET and HEAD. A
 // request for an embedded file with another method gets 405; any other path
@@ -44,12 +30,12 @@ type asset struct {
 //
 // A Handler is immutable after [New] and safe for concurrent use.
 type Handler struct {
-	files map[string]asset
+	files map[string]*Asset
 }
 
 // New hashes the embedded files and returns their Handler.
 func New() *Handler {
-	h := &Handler{files: make(map[string]asset, 2)}
+	h := &Handler{files: make(map[string]*Asset, 2)}
 	for name, contentType := range map[string]string{
 		ScriptFile: "text/javascript; charset=utf-8",
 		TypesFile:  "application/typescript; charset=utf-8",
@@ -58,14 +44,7 @@ func New() *Handler {
 		if err != nil { // cannot happen: go:embed fails the build instead
 			continue
 		}
-		sum := sha512.Sum384(body)
-		h.files[name] = asset{
-			body:        body,
-			contentType: contentType,
-			etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
-			version:     hex.EncodeToString(sum[:6]),
-			integrity:   "sha384-" + base64.StdEncoding.EncodeToString(sum[:]),
-		}
+		h.files[name] = newAsset(body, contentType)
 	}
 	return h
 }
@@ -78,18 +57,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
-		return
-	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", a.contentType)
-	hdr.Set("ETag", a.etag)
-	hdr.Set("Cache-Control", cacheControl)
-	hdr.Set("X-Content-Type-Options", "nosniff")
 	// Public, credential-free bytes: other origins may load them too, which
 	// a module script with integrity needs (module fetches use CORS).
-	hdr.Set("Access-Control-Allow-Origin", "*")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	a.serve(w, r, cacheControl)
 }

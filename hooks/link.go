@@ -45,7 +45,7 @@ func (h *Handler) URL(prefix, name string) (string, error) {
 		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || (u.Scheme != "" && u.Host == "") {
 		return "", fmt.Errorf("%w: %q", ErrBadPrefix, prefix)
 	}
-	return strings.TrimSuffix(prefix, "/") + "/" + name + "?v=" + a.version, nil
+	return a.URL(strings.TrimSuffix(prefix, "/") + "/" + name), nil
 }
 
 // ScriptTag returns the module script tag of [ScriptFile] under prefix, with

@@ -26,15 +26,17 @@
 // [AllowHosts] answers only the application's own host names (421 for
 // others), the defence against DNS rebinding that the same-origin check
 // relies on; [ClientAddrFrom] reads the client's address from a trusted
-// proxy's header for Options.ClientAddr, and [ClientKey] counts clients by
-// IPv4 address or IPv6 /64, as Options.MaxConnsPerClient does.
+// proxy's header for Options.ClientAddr; [ClientKey] counts clients by
+// IPv4 address or IPv6 /64, as Options.MaxConnsPerClient does, and so does
+// [RateLimiter], which meters each client's costly actions (a token bucket
+// per client, in bounded memory).
 //
 // Behind a load balancer every transport works on every instance without
 // sticky sessions: a WebSocket is one connection, and a fallback POST that
 // reaches an instance other than the one holding its stream can be handed
 // to the load balancer to replay there (Options.Instance names the
-// instance in every connection ID, Options.Replay answers, for instance
-// with Fly.io's fly-replay header).
+// instance in every connection ID, Options.Replay answers, on Fly.io with
+// [FlyReplay]).
 //
 // The state S is sealed as JSON (encoding/json: JSON tags apply, a
 // time.Time keeps its instant) with the blob's purpose set to Options.Key.

@@ -20,7 +20,8 @@ var (
 	// ErrUnbound is the Result.Err of StatusUnbound: the blob was sealed for
 	// another binding value.
 	ErrUnbound = errors.New("resume: blob bound to another session")
-	// ErrInvalidOptions is wrapped by every error New returns for bad Options.
+	// ErrInvalidOptions is wrapped by every error New returns for bad
+	// Options, and NewRateLimiter for bad arguments.
 	ErrInvalidOptions = errors.New("resume: invalid options")
 	// ErrShutdown is returned by Handler.Shutdown when it is called twice.
 	ErrShutdown = errors.New("resume: handler shut down")

@@ -246,6 +246,32 @@ func ExampleClientKey() {
 	// 2001:db8:7:7::/64
 }
 
+// ExampleRateLimiter lets each client start two jobs at once, then one a
+// minute. The addresses of one IPv6 /64 are one client, and a job refused
+// after the check gives its token back. In an App's Action, meter
+// c.ClientAddr().
+func ExampleRateLimiter() {
+	jobs, err := resume.NewRateLimiter(time.Minute, 2, 10_000, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, a := range []string{"2001:db8:7:7::1", "2001:db8:7:7:ffff::2", "2001:db8:7:7::3", "203.0.113.7"} {
+		_, ok := jobs.Reserve(netip.MustParseAddr(a))
+		fmt.Println(a, ok)
+	}
+	client := netip.MustParseAddr("203.0.113.7")
+	cancel, _ := jobs.Reserve(client)
+	cancel() // the job did not start after all: it costs nothing
+	_, ok := jobs.Reserve(client)
+	fmt.Println(client, ok)
+	// Output:
+	// 2001:db8:7:7::1 true
+	// 2001:db8:7:7:ffff::2 true
+	// 2001:db8:7:7::3 false
+	// 203.0.113.7 true
+	// 203.0.113.7 true
+}
+
 // ExampleAllowHosts puts the handler behind a Host check, so that "same
 // origin" means the application's own origin: a page on attacker.example
 // that re-points its name at the server (DNS rebinding) sends Host and
@@ -390,15 +416,22 @@ func ExampleOptions_maxConnsPerClient() {
 	// another client connects
 }
 
-// flyReplay is the Options.Replay of an application on Fly.io: Fly's
-// proxy takes an answer carrying "fly-replay: instance=<machine ID>" as an
-// order to replay the request on that machine, so the client never sees
-// the 409. Other platforms plug in their own: a redirect to the instance's
-// own address, or a proxy of their own (r's body is readable again).
-func flyReplay(w http.ResponseWriter, _ *http.Request, instance string) bool {
-	w.Header().Set("Fly-Replay", "instance="+instance)
-	w.WriteHeader(http.StatusConflict)
-	return true
+// FlyReplay answers a POST for a stream another machine holds with the
+// header that makes Fly's proxy deliver it there, once: a request Fly has
+// replayed already is left to the Handler, which answers 404 unknown_conn.
+func ExampleFlyReplay() {
+	for _, replayed := range []bool{false, true} {
+		r := httptest.NewRequest(http.MethodPost, "/resume/send", strings.NewReader(`{}`))
+		if replayed {
+			r.Header.Set("Fly-Replay-Src", "instance=9080e6f3a12387;region=ams")
+		}
+		w := httptest.NewRecorder()
+		ok := resume.FlyReplay(w, r, "148ed193b95089")
+		fmt.Println(ok, w.Code, w.Header().Get("Fly-Replay"))
+	}
+	// Output:
+	// true 409 instance=148ed193b95089
+	// false 200
 }
 
 // ExampleOptions_replay runs two instances of one application, as two Fly
@@ -412,7 +445,7 @@ func ExampleOptions_replay() {
 	}
 	machine := func(id string) *httptest.Server {
 		// On Fly, Instance comes from the FLY_MACHINE_ID environment variable.
-		h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", Instance: id, Replay: flyReplay})
+		h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", Instance: id, Replay: resume.FlyReplay})
 		if err != nil {
 			panic(err)
 		}

@@ -90,8 +90,8 @@ type Options struct {
 	// instance: the stream that POST speaks for is held there. It gets that
 	// instance's name, checked to be a valid Instance, and r with its body
 	// readable again; it writes the whole answer, typically one that makes
-	// the load balancer replay the request on that instance (Fly.io's
-	// "fly-replay: instance=<id>" header), and reports whether it did.
+	// the load balancer replay the request on that instance ([FlyReplay] on
+	// Fly.io), and reports whether it did.
 	// Without Replay, or when it returns false, such a POST is answered 404
 	// unknown_conn and the client reconnects. A connection ID naming this
 	// instance is never replayed: that stream is gone.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -178,5 +179,35 @@ func TestConnIDWithoutInstance(t *testing.T) {
 		raw, err := base64.RawURLEncoding.DecodeString(w.Conn)
 		require.NoError(t, err)
 		assert.Len(t, raw, 16)
+	}
+}
+
+func TestFlyReplay(t *testing.T) {
+	tests := []struct {
+		name      string
+		replaySrc string
+		want      bool
+		status    int
+		flyReplay string
+	}{
+		{"first delivery", "", true, http.StatusConflict, "instance=148ed193b95089"},
+		{"already replayed once", "instance=0e286039f42e86;region=ams;t=1767225600000000", false, http.StatusOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, "/resume/send", strings.NewReader(`{}`))
+			if tt.replaySrc != "" {
+				r.Header.Set("Fly-Replay-Src", tt.replaySrc)
+			}
+			w := httptest.NewRecorder()
+			require.Equal(t, tt.want, resume.FlyReplay(w, r, "148ed193b95089"))
+			assert.Equal(t, tt.status, w.Code)
+			assert.Equal(t, tt.flyReplay, w.Header().Get("Fly-Replay"))
+			if tt.want {
+				assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
+			} else {
+				assert.Empty(t, w.Header(), "nothing written: the Handler answers")
+			}
+		})
 	}
 }

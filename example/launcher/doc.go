@@ -15,18 +15,17 @@
 // restarts. With FLY_API_TOKEN (and optionally FLY_ORG, default "personal")
 // it launches real Livebooks on Fly.io; with -fly-api URL it talks to the
 // Machines API at URL, such as a standalone go run ./example/flysim. The
-// flags and their defaults are in the usage (launcher -h); deploy/ holds the
-// Dockerfile and fly.toml for running it on Fly.io, where it answers a
-// fallback POST for a stream another machine holds with fly-replay. GET
-// /healthz is liveness; GET /readyz is 200 once the Fly API answers.
+// flags are in the usage (launcher -h); deploy/ holds the Dockerfile and
+// fly.toml for Fly.io. GET /healthz is liveness; GET /readyz is 200 once the
+// Fly API answers.
 //
 // A launch that ends well gives a manage link, /manage#<sealed code>: the
 // launch's identity, never its password. Its page shows the Livebook's state
 // and offers Stop, Start and Delete.
 //
 // The key base comes from SECRET_KEY_BASE (earlier ones, still accepted for
-// reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated). Without it the
-// launcher generates one on first start and keeps it in the data directory.
-// Instances that share the key base and the Fly API serve any client: the
-// launcher keeps no server-side session.
+// reading, from SECRET_KEY_BASE_PREVIOUS, comma-separated), or is generated
+// on first start and kept in the data directory. Instances that share the
+// key base and the Fly API serve any client: the launcher keeps no
+// server-side session.
 package main

@@ -70,9 +70,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 			Speed:   c.simSpeed,
 			Token:   token,
 			Clock:   c.now, // nil: time.Now
-			// The simulator logs every request at Info; keep its
-			// warnings only, so the launcher's own log stays readable.
-			Logger: slog.New(&minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With("component", "flysim"),
+			Logger:  log.With("component", "flysim"),
 		}
 		if c.visitorTokens {
 			opts.Tenants = demoTenants
@@ -213,22 +211,4 @@ func (f *fly) reachable(ctx context.Context) error {
 	default:
 		return fmt.Errorf("%w: HTTP %d", errFlyUnreachable, fe.ResponseStatusCode)
 	}
-}
-
-// minLevel drops records below min.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
-}
-
-func (h *minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
-}
-
-func (h *minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
-}
-
-func (h *minLevel) WithGroup(name string) slog.Handler {
-	return &minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }

@@ -189,3 +189,21 @@ func TestReadyzCachesTheProbe(t *testing.T) {
 	assert.Contains(t, logs, "not ready")
 	assert.Contains(t, logs, "ready: the Fly API answers")
 }
+
+// fakeClock is a clock a test moves by hand; safe for concurrent use.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}

@@ -107,7 +107,7 @@ type manageApp struct {
 	launchers   func(ctx context.Context, token string) (*flylaunch.Launcher, error)
 	org         string
 	admit       func(netip.Addr) (refund, release func(), err error)
-	views       *limiter                        // reads of Fly by opening a page
+	views       *resume.RateLimiter             // reads of Fly by opening a page
 	livebookURL func(app, flyURL string) string // the link a page shows
 	jobs        *jobs
 	log         *slog.Logger
@@ -154,7 +154,7 @@ func (m *manageApp) open(ctx context.Context, c *resume.Conn[manageState], st ma
 		m.follow(c, op)
 		return nil
 	}
-	if _, ok := m.views.reserve(c.ClientAddr()); !ok {
+	if _, ok := m.views.Reserve(c.ClientAddr()); !ok {
 		_ = m.show(ctx, c, m.base(st, manageView{Error: "Too many requests from your address: this page tries again by itself."}))
 		return errRateLimited
 	}

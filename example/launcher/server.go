@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"crypto/sha512"
 	"embed"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -27,9 +23,8 @@ import (
 //go:embed web/app.js web/manage.js web/style.css web/index.html web/manage.html web/favicon.svg
 var webFS embed.FS
 
-// server is the launcher's HTTP handler: the pages, their assets, the hooks
-// script, the two resume endpoints and, in simulated mode, the simulator,
-// behind resume.AllowHosts. It owns the shutdown of all of it (close).
+// server is the launcher's HTTP handler, behind resume.AllowHosts; close
+// shuts all of it down.
 type server struct {
 	http.Handler
 	fly    *fly
@@ -38,24 +33,23 @@ type server struct {
 	jobs   *jobs
 	cancel context.CancelFunc // of jobs.ctx
 	log    *slog.Logger
-	csp    string // the Content-Security-Policy of the launcher's pages
+	csp    string
 	page   *template.Template
 	mpage  *template.Template
 	pageData
 }
 
-// jobs are the goroutines that outlive a request (watchers, cleanups,
-// manage changes and reads): ctx is canceled at shutdown, then close
-// waits for them.
+// jobs are the goroutines that outlive a request: ctx is canceled at
+// shutdown, then close waits for them.
 type jobs struct {
 	ctx context.Context
 	sync.WaitGroup
 }
 
-// pageData is what the page templates need besides the per-request bits.
+// pageData is what the page templates render.
 type pageData struct {
 	StyleSrc, AppSrc, AppIntegrity, ManageSrc, ManageIntegrity string
-	ImportMap                                                  template.HTML // maps "sealkit-resume" to the hooks script
+	ImportMap                                                  template.HTML
 	Mode                                                       string
 	Visitor                                                    bool   // the form asks for the visitor's Fly token
 	DemoToken                                                  string // a simulated visitor's token, offered on the form
@@ -64,8 +58,8 @@ type pageData struct {
 	Suggested                                                  string // per request: a fresh app name
 }
 
-// newServer builds the launcher for c on f. Call close to end it (it
-// closes f); if newServer fails, it has closed f.
+// newServer builds the launcher for c on f, which it closes: in close, or
+// before it returns an error.
 func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *server, err error) {
 	defer func() {
 		if err != nil {
@@ -80,7 +74,7 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	if err != nil {
 		return nil, err
 	}
-	views, err := newLimiter(viewInterval, viewBurst, maxTrackedClients, now)
+	views, err := resume.NewRateLimiter(viewInterval, viewBurst, maxTrackedClients, now)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +88,7 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 		return nil, err
 	}
 	ready := newReadiness(f.reachable, now, log)
-	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready.ready, lookups: views.reserve, links: s.manage, jobs: s.jobs, log: log, now: now}
+	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready.ready, lookups: views.Reserve, links: s.manage, jobs: s.jobs, log: log, now: now}
 	if s.launch, err = resume.New(sealer, a, resumeOptions(c, resumeKey, stateMaxAge, log.With("component", "resume"))); err != nil {
 		return nil, err
 	}
@@ -108,8 +102,7 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	if err != nil {
 		return nil, err
 	}
-	// Only the launcher's own scripts (and the import map, by its hash),
-	// styles and connections: no third party, no framing.
+	// No third party, no framing, no inline script but the import map.
 	s.csp = "default-src 'none'; script-src 'self' " + hash + "; style-src 'self'; connect-src 'self'; " +
 		"img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 	if s.page, err = template.ParseFS(webFS, "web/index.html"); err != nil {
@@ -127,16 +120,20 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 		{"/static/style.css", "web/style.css", "text/css; charset=utf-8", &s.StyleSrc, nil},
 		{"/favicon.svg", "web/favicon.svg", "image/svg+xml", nil, nil},
 	} {
-		as, err := newAsset(a.file, a.ctype)
+		b, err := webFS.ReadFile(a.file)
+		if err != nil {
+			return nil, err
+		}
+		as, err := hooks.NewAsset(b, a.ctype)
 		if err != nil {
 			return nil, err
 		}
 		mux.Handle("GET "+a.path, as)
 		if a.src != nil {
-			*a.src = a.path + "?v=" + as.etag[1:13]
+			*a.src = as.URL(a.path)
 		}
 		if a.integrity != nil {
-			*a.integrity = as.integrity
+			*a.integrity = as.Integrity()
 		}
 	}
 	s.Mode, s.Regions, s.Sizes, s.Visitor, s.DemoToken = f.mode, regions, sizes, f.visitor, f.demoToken
@@ -167,8 +164,8 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	return s, err
 }
 
-// headers adds the security headers to every launcher response (the
-// simulator's stand-in Livebook keeps its own).
+// headers adds the security headers to every response but the
+// simulator's, whose stand-in Livebooks keep their own.
 func (s *server) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -194,9 +191,7 @@ func (s *server) render(w http.ResponseWriter, t *template.Template, data pageDa
 	_, _ = w.Write(buf.Bytes())
 }
 
-// resumeOptions are the options of the launcher's resume handlers: key
-// and max age of their blobs, and what both share (origins, client
-// addresses and their cap, on a Fly machine the replay of fallback POSTs).
+// resumeOptions are the options of the launcher's resume handlers.
 func resumeOptions(c config, key string, maxAge time.Duration, log *slog.Logger) resume.Options {
 	o := resume.Options{
 		Key: key, MaxAge: maxAge, OriginPatterns: c.origins, Logger: log,
@@ -204,14 +199,14 @@ func resumeOptions(c config, key string, maxAge time.Duration, log *slog.Logger)
 		MaxConnsPerClient: cmp.Or(c.maxConnsPerClient, defaultMaxConnsPerClient),
 	}
 	if c.flyMachineID != "" {
-		o.Instance, o.Replay = c.flyMachineID, flyReplay
+		o.Instance, o.Replay = c.flyMachineID, resume.FlyReplay
 	}
 	return o
 }
 
-// close shuts the launcher down: the page connections end (pages reconnect
-// elsewhere), then the deploy drivers (deploys go on at Fly and resume
-// where their pages reconnect) and the simulator, then the background jobs.
+// close ends the page connections first (pages reconnect elsewhere), then
+// the deploy drivers (deploys go on at Fly) and the simulator, then the
+// background jobs.
 func (s *server) close(ctx context.Context) error {
 	var err error
 	if lerr := s.launch.Shutdown(ctx); lerr != nil {
@@ -226,65 +221,20 @@ func (s *server) close(ctx context.Context) error {
 	return err
 }
 
-// flyReplay is resume's Options.Replay on Fly.io: a fallback POST for a
-// stream that machine holds is answered with "fly-replay: instance=<id>",
-// which Fly's proxy takes as an order to deliver the same request to that
-// machine (https://fly.io/docs/networking/dynamic-request-routing/); 409
-// is what a client sees if no Fly proxy acted on it, and it reconnects. A
-// request Fly already replayed (Fly-Replay-Src) is not replayed again: it
-// gets 404 unknown_conn, and the page reconnects.
-func flyReplay(w http.ResponseWriter, r *http.Request, machine string) bool {
-	if r.Header.Get("Fly-Replay-Src") != "" {
-		return false
-	}
-	w.Header().Set("Fly-Replay", "instance="+machine)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusConflict)
-	return true
-}
-
-// asset is an embedded file with a strong ETag and an SRI hash to pin.
-type asset struct {
-	body            []byte
-	contentType     string
-	etag, integrity string
-}
-
-func newAsset(name, contentType string) (*asset, error) {
-	b, err := webFS.ReadFile(name)
-	if err != nil {
-		return nil, fmt.Errorf("embedded %s: %w", name, err)
-	}
-	sum, sri := sha256.Sum256(b), sha512.Sum384(b)
-	return &asset{body: b, contentType: contentType,
-		etag:      `"` + hex.EncodeToString(sum[:16]) + `"`,
-		integrity: "sha384-" + base64.StdEncoding.EncodeToString(sri[:]),
-	}, nil
-}
-
-// ServeHTTP serves the asset: revalidated on every use, 304 while unchanged.
-func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", a.contentType)
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("ETag", a.etag)
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(a.body))
-}
-
 // Readiness probe bounds: the probe gives up well within what a caller of
 // /readyz (or a page opening) waits.
 const (
-	probeTimeout = 4 * time.Second  // one call to the Fly API
+	probeTimeout = 4 * time.Second
 	probeFresh   = 30 * time.Second // a good result stands this long
 	probeRetry   = 5 * time.Second  // a bad one this long
 )
 
 var errNotProbed = errors.New("the Fly API has not been probed yet")
 
-// liveness serves GET /healthz, the check Fly's proxy routes by: 200 "ok"
-// while the process serves HTTP, whatever the Fly API does. When the Fly
-// API is slow or refuses the token, pages, manage links and resumes still
-// work (only new launches cannot start), and a check that failed then
-// would take every instance out of routing.
+// liveness serves GET /healthz, the check Fly's proxy routes by: 200
+// whatever the Fly API does. Without it pages, manage links and resumes
+// still work (only new launches cannot start), and a check that failed
+// then would take every instance out of routing.
 func liveness(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -293,10 +243,9 @@ func liveness(w http.ResponseWriter, _ *http.Request) {
 
 // readiness serves GET /readyz, which no routing depends on (fly.toml must
 // not check it): 200 once the Fly Machines API answers the launcher's
-// token, 503 until then; the page asks it too (ready). The result is
-// cached (probeFresh, probeRetry after a failure) and one probe runs at a
-// time, so /readyz, which anyone can call, costs Fly at most one call per
-// interval; while a probe runs, other requests get the last result.
+// token, 503 until then; the page asks it too (ready). One probe runs at a
+// time and its result is cached, so /readyz, which anyone can call, costs
+// Fly at most one call per interval.
 type readiness struct {
 	probe func(context.Context) error
 	now   func() time.Time
@@ -304,15 +253,16 @@ type readiness struct {
 
 	mu      sync.Mutex
 	probing bool
-	err     error     // the last result
-	until   time.Time // when it goes stale
+	err     error
+	until   time.Time // when err goes stale
 }
 
 func newReadiness(probe func(context.Context) error, now func() time.Time, log *slog.Logger) *readiness {
 	return &readiness{probe: probe, now: now, log: log, err: errNotProbed}
 }
 
-// check returns the cached result, or probes if it is stale and none runs.
+// check returns the cached result, or probes if it is stale and no probe
+// runs.
 func (rd *readiness) check(ctx context.Context) error {
 	rd.mu.Lock()
 	if rd.probing || rd.now().Before(rd.until) {
@@ -353,14 +303,14 @@ func (rd *readiness) ready(ctx context.Context) bool {
 func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	switch err := rd.check(r.Context()); {
-	case err == nil:
+	err := rd.check(r.Context())
+	if err == nil {
 		_, _ = w.Write([]byte("ok\n"))
-	case errors.Is(err, errFlyToken):
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("not ready: the Fly API refused the token\n"))
-	default:
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte("not ready: the Fly API did not answer\n"))
+		return
 	}
+	if !errors.Is(err, errFlyToken) {
+		err = errFlyUnreachable
+	}
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
 }

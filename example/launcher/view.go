@@ -26,17 +26,16 @@ type view struct {
 	Phase    string `json:"phase"`
 	App      string `json:"app,omitempty"`
 	Progress int    `json:"progress"`
-	// ProgressTo and ETAMS let the page move the bar while a long step
-	// runs: Progress is where the bar is now, ProgressTo where it will be
-	// when the running step ends, in about ETAMS milliseconds.
+	// The page moves the bar from Progress to ProgressTo, where it will
+	// be when the running step ends, in about ETAMS milliseconds.
 	ProgressTo int        `json:"progress_to,omitempty"`
 	ETAMS      int64      `json:"eta_ms,omitempty"`
 	Step       string     `json:"step,omitempty"`
 	Steps      []viewStep `json:"steps,omitempty"`
 	URL        string     `json:"url,omitempty"`
 	Password   string     `json:"password,omitempty"` // only in the final view
-	// Manage is the manage link (path and sealed fragment) and
-	// ManageUntil its last day, only in the final view of a success.
+	// Manage is the manage link and ManageUntil its last day, only in the
+	// final view of a success.
 	Manage      string `json:"manage,omitempty"`
 	ManageUntil string `json:"manage_until,omitempty"`
 	// ManageIssued says the launch's manage link was handed out before,
@@ -48,8 +47,7 @@ type view struct {
 	ManageNote string `json:"manage_note,omitempty"`
 	Error      string `json:"error,omitempty"`
 	// Unavailable, in the idle view, says why launching is unavailable
-	// right now (the Fly API does not answer): the page disables the
-	// form and shows it.
+	// right now: the page disables the form and shows it.
 	Unavailable string `json:"unavailable,omitempty"`
 	// Orgs, in the idle view of visitor mode, are the organizations the
 	// visitor's token reaches, to pick from.
@@ -62,8 +60,8 @@ type viewOrg struct {
 	Name string `json:"name"`
 }
 
-// clearedMessages say why the launch the browser kept was cleared: the
-// idle view's error when the page's sealed state does not open.
+// clearedMessages are the idle view's error when the page's sealed state
+// does not open.
 var clearedMessages = map[resume.Status]string{
 	resume.StatusExpired: "The launch saved in this browser has expired, so it was cleared. You can start a new launch.",
 	resume.StatusInvalid: "The launch saved in this browser could not be read (it was altered, or sealed by another server), so it was cleared. You can start a new launch.",
@@ -77,10 +75,9 @@ type viewStep struct {
 	MS    *int64 `json:"ms,omitempty"`
 }
 
-// running renders the progress view of the launch st, whose deploy has
-// completed st.Step and runs the next step since st.Since, with status.
-// The steps' titles and expected durations are flylaunch's; the completed
-// steps' times are those st kept.
+// running renders the progress view of st, whose deploy runs the step
+// after st.Step since st.Since, from flylaunch's step table and the times
+// st kept.
 func (a *launchApp) running(st launchState, status flylaunch.Status) view {
 	now := a.now()
 	elapsed := max(0, now.Sub(cmp.Or(st.Since, now)))
@@ -88,7 +85,7 @@ func (a *launchApp) running(st launchState, status flylaunch.Status) view {
 	at, to, left := flylaunch.Progress(st.Step, time.Duration(float64(elapsed)*pace))
 	v := view{Phase: phaseRunning, App: st.App, Progress: int(100 * at), ProgressTo: int(100 * to),
 		ETAMS: time.Duration(float64(left) / pace).Milliseconds(), Step: "Preparing…"}
-	state := "done" // the steps up to st.Step
+	state := "done" // up to st.Step
 	if st.Step == "" {
 		state = "running"
 	}
@@ -134,8 +131,7 @@ var regions = []region{
 	{Code: "syd", Name: "Sydney, Australia"},
 }
 
-// size is a machine size offered on the page: a fly-go guest preset and
-// its memory.
+// size is a machine size offered on the page.
 type size struct {
 	ID, Title, CPU, Memory string
 	Preset                 string
@@ -168,9 +164,8 @@ func findSize(id string) (size, bool) {
 	return size{}, false
 }
 
-// sentenceError shows an error on the page as a sentence. Go's error
-// strings are lowercase fragments, the page's own texts are sentences:
-// the errors an action returns reach the page through this.
+// sentenceError shows an error on the page as a sentence: Go's error
+// strings are lowercase fragments, the page's texts are sentences.
 type sentenceError struct{ err error }
 
 func (e sentenceError) Error() string { return sentence(e.err.Error()) }
@@ -184,8 +179,8 @@ func asSentence(err error) error {
 	return sentenceError{err}
 }
 
-// sentence capitalizes the first letter of s and ends it with a period
-// unless it ends a sentence already.
+// sentence capitalizes s and ends it with a period unless it ends a
+// sentence already.
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {

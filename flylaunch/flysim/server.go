@@ -52,8 +52,9 @@ type Options struct {
 	// and leases follow it, so a test can move a fake clock forward (a
 	// pending wait notices within milliseconds).
 	Clock func() time.Time
-	// Logger receives one line per request; nil discards. Secret values are
-	// never logged.
+	// Logger receives one line per request, at Debug so that an
+	// application's Info log stays its own, and the simulator's errors;
+	// nil discards. Secret values are never logged.
 	Logger *slog.Logger
 	// Seed seeds fault rates, generated IDs and the propagation delays and
 	// 401-or-404 choices of the Profile, for deterministic tests.
@@ -188,7 +189,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	start := time.Now()
 	s.mux.ServeHTTP(rec, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "flysim request",
+	s.log.LogAttrs(r.Context(), slog.LevelDebug, "flysim request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status), slog.String("request_id", id),
 		slog.Duration("elapsed", time.Since(start)))

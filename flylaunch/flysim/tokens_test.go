@@ -40,7 +40,8 @@ func newTenantEnv(t *testing.T) *tenantEnv {
 			{Name: "carol", Orgs: []string{"acme", flysim.PersonalOrgRawSlug}},
 			{Name: "nobody"},
 		},
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		// Debug: the request lines, which must not carry tokens either.
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	return &tenantEnv{env: e, logs: logs}
 }

@@ -1,10 +1,6 @@
-// The launcher page: renders the views the server sends over the resume
-// protocol. The server sends the whole view, sentences included, in every
-// snapshot and event, so rendering is a function of the latest one and of
-// the few variables below. No secrets are kept here: the sealed blob is the
-// hooks client's business, and the password arrives only in the final view.
-// It is an ES module: the page's import map maps "sealkit-resume" to the
-// hooks script's versioned URL and pins its Subresource Integrity.
+// The launcher page renders the whole view the server sends in every
+// snapshot and event, and keeps no secret: the sealed blob is the hooks
+// client's business ("sealkit-resume" comes from the page's import map).
 import { connectResume } from "sealkit-resume";
 
 const $ = (id) => document.getElementById(id);

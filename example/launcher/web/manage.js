@@ -1,10 +1,6 @@
-// The manage page: shows the state of the Livebook a manage link names and
-// offers Stop, Start and Delete. The link's sealed code is the URL
-// fragment, which the browser never sends; this page hands it to the
-// server as its resume blob, from memory (not sessionStorage), and renders
-// the views the server sends, sentences included. It is an ES module: the
-// page's import map maps "sealkit-resume" to the hooks script's versioned
-// URL and pins its Subresource Integrity.
+// The manage page: the state of the Livebook a manage link names, with Stop,
+// Start and Delete. The link's sealed code, the URL fragment (which browsers
+// never send), is the page's resume blob, kept in memory, not sessionStorage.
 import { connectResume } from "sealkit-resume";
 
 const $ = (id) => document.getElementById(id);
@@ -24,8 +20,7 @@ function showError(msg) {
 
 function render() {
   const v = view;
-  // A stale view (Fly cannot be reached) keeps the last known state, and
-  // with it the actions it allows.
+  // A stale view (Fly cannot be reached) keeps the last known state's actions.
   const state = (v.stale ? v.state || known : v.state) || "";
   const idle = connection === "open" && !v.busy && !waiting;
   $("manage-app").textContent = v.app || "your Livebook";
@@ -33,9 +28,8 @@ function render() {
   $("manage-state").dataset.state = state;
   $("manage-state").dataset.stale = String(Boolean(v.stale));
   $("state-line").hidden = !state;
-  let message = v.message || "";
-  if (v.stale && !v.state && known) message += " Your Livebook was last seen " + known + ".";
-  $("manage-message").textContent = message;
+  const lastSeen = v.stale && !v.state && known ? " Your Livebook was last seen " + known + "." : "";
+  $("manage-message").textContent = (v.message || "") + lastSeen;
   if (v.error) showError(v.error);
   $("manage-url-line").hidden = !v.url || state === "gone";
   if (v.url) {
@@ -53,10 +47,8 @@ function render() {
   $("manage-expires").textContent = v.expires || "";
 }
 
-// keepFocus moves focus to the page's message, which says what the action
-// is doing and then how it ended, when the action takes it away: its button
-// is disabled while it runs, and the confirmation closes (the browser moves
-// focus off them to <body> only later, at its next rendering).
+// keepFocus moves focus to the message, which tells how the action goes, off
+// a control the action disabled or hid (the browser would drop it on <body>).
 function keepFocus() {
   const el = document.activeElement;
   if (!el || el === document.body || el.disabled || el.closest("[hidden]")) $("manage-message").focus();
@@ -64,35 +56,21 @@ function keepFocus() {
 
 async function act(name, data) {
   showError("");
-  confirming = false;
-  waiting = true;
+  waiting = true; // which closes the delete confirmation
   render();
   keepFocus();
-  try {
-    await client.action(name, data);
-  } catch (err) {
-    showError(err && err.message ? err.message : String(err));
-  } finally {
-    waiting = false;
-    render();
-    keepFocus();
-  }
+  await client.action(name, data).catch((err) => showError(err?.message || String(err)));
+  waiting = false;
+  render();
+  keepFocus();
 }
 
-$("stop").addEventListener("click", () => act("stop"));
-$("start").addEventListener("click", () => act("start"));
-$("delete").addEventListener("click", () => {
+function confirmDelete(open) {
   $("confirm-app").textContent = view.app || "";
-  confirming = true;
+  confirming = open;
   render();
-  $("confirm-delete").focus();
-});
-$("cancel-delete").addEventListener("click", () => {
-  confirming = false;
-  render();
-  $("delete").focus();
-});
-$("confirm-delete").addEventListener("click", () => act("delete", { confirm: view.app }));
+  $(open ? "confirm-delete" : "delete").focus();
+}
 
 function onView(_seq, data) {
   if (!data || typeof data !== "object") return;
@@ -102,16 +80,16 @@ function onView(_seq, data) {
   render();
 }
 
-const client = connectResume({
-  url: "/manage/resume",
-  key: "manage",
-  storage,
-  onSnapshot: onView,
-  onEvent: onView,
-  onStatus: (status) => {
-    connection = status;
-    $("status").dataset.status = status;
-    $("status").textContent = statusText[status] || status;
-    render();
-  },
-});
+function onStatus(status) {
+  connection = status;
+  $("status").dataset.status = status;
+  $("status").textContent = statusText[status] || status;
+  render();
+}
+
+$("stop").addEventListener("click", () => act("stop"));
+$("start").addEventListener("click", () => act("start"));
+$("delete").addEventListener("click", () => confirmDelete(true));
+$("cancel-delete").addEventListener("click", () => confirmDelete(false));
+$("confirm-delete").addEventListener("click", () => act("delete", { confirm: view.app }));
+const client = connectResume({ url: "/manage/resume", key: "manage", storage, onSnapshot: onView, onEvent: onView, onStatus });
