@@ -26,10 +26,7 @@ const simPrefix = "/flysim"
 // simulator to mount.
 type fly struct {
 	launcher *flylaunch.Launcher
-	client   *flaps.Client // the launcher's client, for the readiness probe
-	// probeApp is the app the readiness probe asks Fly for: a random valid
-	// name, so that nobody has it and Fly answers 404.
-	probeApp string
+	client   *flaps.Client  // the launcher's own client (nil for visitor tokens on Fly.io)
 	sim      *flysim.Server // nil unless simulated in process
 	mode     string         // shown on the page
 	image    string         // the Livebook image launched
@@ -100,7 +97,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	if f.visitor {
 		f.mode = strings.Replace(f.mode, "· "+c.flyOrg, "· your own account", 1)
 	}
-	f.transport, f.probeApp = transport, "sealkit-probe-"+strings.ToLower(rand.Text()[:16])
+	f.transport = transport
 	if token != "" { // a visitor-token launcher on Fly.io holds no token of its own
 		client, err := flylaunch.NewClient(ctx, token, transport)
 		if err != nil {
@@ -113,7 +110,7 @@ func newFly(ctx context.Context, c config, log *slog.Logger) (*fly, error) {
 	// its machine passed its checks (which run on Fly's private network):
 	// the page never sends a visitor to a name the edge does not route yet.
 	opts := flylaunch.Options{
-		Logger: log.With("component", "flylaunch"),
+		Logger: log.With("component", "flylaunch"), Clock: c.now,
 		Public: &http.Client{Transport: edge, Timeout: publicTimeout},
 	}
 	if c.simulated() {
@@ -180,35 +177,4 @@ func (f *fly) close() error {
 		}
 	})
 	return f.closeErr
-}
-
-// Errors of the readiness probe.
-var (
-	errFlyToken       = errors.New("the Fly API refused the token")
-	errFlyUnreachable = errors.New("the Fly API did not answer")
-)
-
-// reachable asks the Fly Machines API for f.probeApp with the launcher's
-// token: a 404 (or the app, or 403 for an app of another organization)
-// proves that the API answers and takes the token; 401 is a bad token.
-// The error never carries the token: fly-go's errors hold Fly's message
-// and the URL, whose only variable part is the probe's app name.
-func (f *fly) reachable(ctx context.Context) error {
-	if f.client == nil {
-		return nil // no token to ask with: a visitor's token check tells
-	}
-	_, err := f.client.GetApp(ctx, f.probeApp)
-	var fe *flaps.FlapsError
-	switch {
-	case err == nil:
-		return nil
-	case !errors.As(err, &fe):
-		return fmt.Errorf("%w: %w", errFlyUnreachable, err)
-	case fe.ResponseStatusCode == http.StatusNotFound, fe.ResponseStatusCode == http.StatusForbidden:
-		return nil
-	case fe.ResponseStatusCode == http.StatusUnauthorized:
-		return errFlyToken
-	default:
-		return fmt.Errorf("%w: HTTP %d", errFlyUnreachable, fe.ResponseStatusCode)
-	}
 }

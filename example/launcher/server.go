@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/hooks"
 	"github.com/sealkit/sealkit/resume"
 	"github.com/sealkit/sealkit/seal"
@@ -87,8 +88,8 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	if s.manage, err = resume.New(sealer, m, resumeOptions(c, manageKey, manageMaxAge, log.With("component", "manage"))); err != nil {
 		return nil, err
 	}
-	ready := newReadiness(f.reachable, now, log)
-	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready.ready, lookups: views.Reserve, links: s.manage, jobs: s.jobs, log: log, now: now}
+	ready := func(ctx context.Context) bool { return f.launcher.Ready(ctx) == nil }
+	a := &launchApp{fly: f, org: c.flyOrg, admit: admit.admit, ready: ready, lookups: views.Reserve, links: s.manage, jobs: s.jobs, log: log, now: now}
 	if s.launch, err = resume.New(sealer, a, resumeOptions(c, resumeKey, stateMaxAge, log.With("component", "resume"))); err != nil {
 		return nil, err
 	}
@@ -152,7 +153,7 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	mux.Handle("/resume", s.launch)
 	mux.Handle("/resume/", s.launch)
 	mux.HandleFunc("GET /healthz", liveness)
-	mux.Handle("GET /readyz", ready)
+	mux.HandleFunc("GET /readyz", s.readyz)
 	if f.sim != nil {
 		mux.Handle(simPrefix+"/", http.StripPrefix(simPrefix, f.sim))
 	}
@@ -221,16 +222,6 @@ func (s *server) close(ctx context.Context) error {
 	return err
 }
 
-// Readiness probe bounds: the probe gives up well within what a caller of
-// /readyz (or a page opening) waits.
-const (
-	probeTimeout = 4 * time.Second
-	probeFresh   = 30 * time.Second // a good result stands this long
-	probeRetry   = 5 * time.Second  // a bad one this long
-)
-
-var errNotProbed = errors.New("the Fly API has not been probed yet")
-
 // liveness serves GET /healthz, the check Fly's proxy routes by: 200
 // whatever the Fly API does. Without it pages, manage links and resumes
 // still work (only new launches cannot start), and a check that failed
@@ -241,76 +232,19 @@ func liveness(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte("ok\n"))
 }
 
-// readiness serves GET /readyz, which no routing depends on (fly.toml must
+// readyz serves GET /readyz, which no routing depends on (fly.toml must
 // not check it): 200 once the Fly Machines API answers the launcher's
-// token, 503 until then; the page asks it too (ready). One probe runs at a
-// time and its result is cached, so /readyz, which anyone can call, costs
-// Fly at most one call per interval.
-type readiness struct {
-	probe func(context.Context) error
-	now   func() time.Time
-	log   *slog.Logger
-
-	mu      sync.Mutex
-	probing bool
-	err     error
-	until   time.Time // when err goes stale
-}
-
-func newReadiness(probe func(context.Context) error, now func() time.Time, log *slog.Logger) *readiness {
-	return &readiness{probe: probe, now: now, log: log, err: errNotProbed}
-}
-
-// check returns the cached result, or probes if it is stale and no probe
-// runs.
-func (rd *readiness) check(ctx context.Context) error {
-	rd.mu.Lock()
-	if rd.probing || rd.now().Before(rd.until) {
-		defer rd.mu.Unlock()
-		return rd.err
-	}
-	rd.probing = true
-	rd.mu.Unlock()
-	// The probe outlives a caller that hangs up: its result is for everyone.
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeTimeout)
-	err := rd.probe(pctx)
-	cancel()
-
-	rd.mu.Lock()
-	defer rd.mu.Unlock()
-	rd.probing = false
-	switch {
-	case rd.err != errNotProbed && (err == nil) == (rd.err == nil): // no change to log
-	case err == nil:
-		rd.log.Info("ready: the Fly API answers")
-	default:
-		rd.log.Warn("not ready", "err", err)
-	}
-	rd.err, rd.until = err, rd.now().Add(probeFresh)
-	if err != nil {
-		rd.until = rd.now().Add(probeRetry)
-	}
-	return err
-}
-
-// ready is false only when the last probe failed.
-func (rd *readiness) ready(ctx context.Context) bool {
-	err := rd.check(ctx)
-	return err == nil || errors.Is(err, errNotProbed)
-}
-
-// ServeHTTP answers a readiness check; the log has the detail.
-func (rd *readiness) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// token, 503 otherwise; the page asks it too (ready). flylaunch's Ready
+// caches the probe: /readyz, which anyone can call, costs Fly little.
+func (s *server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	err := rd.check(r.Context())
-	if err == nil {
+	switch err := s.fly.launcher.Ready(r.Context()); {
+	case err == nil:
 		_, _ = w.Write([]byte("ok\n"))
-		return
+	case errors.Is(err, flylaunch.ErrTokenRefused):
+		http.Error(w, "not ready: the Fly API refused the token", http.StatusServiceUnavailable)
+	default:
+		http.Error(w, "not ready: the Fly API did not answer", http.StatusServiceUnavailable)
 	}
-	if !errors.Is(err, errFlyToken) {
-		err = errFlyUnreachable
-	}
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
 }
