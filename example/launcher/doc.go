@@ -19,6 +19,11 @@
 // fly.toml for Fly.io. GET /healthz is liveness; GET /readyz is 200 once the
 // Fly API answers.
 //
+// With -visitor-tokens each visitor launches into their own Fly.io account
+// with a token they paste (sealed in their tab while the launch runs, never
+// kept by the server); -fly-api https://api.machines.dev is Fly.io itself,
+// and without -fly-api the simulator offers a demo token.
+//
 // A launch that ends well gives a manage link, /manage#<sealed code>: the
 // launch's identity, never its password. Its page shows the Livebook's state
 // and offers Stop, Start and Delete.
