@@ -29,7 +29,7 @@ var (
 	errUnknownSize      = errors.New("unknown size")
 	errAlreadyLaunching = errors.New("this page is already launching a Livebook")
 	errForeignOrg       = errors.New("sealed for another Fly organization")
-	errTokenRefused     = errors.New("Fly.io refused this token: it is incomplete, revoked or expired, or reaches no organization. " +
+	errTokenRefused     = errors.New("fly.io refused this token: it is incomplete, revoked or expired, or reaches no organization. " +
 		"Create one with: fly tokens create org")
 	errOrgNotReached     = errors.New("this token cannot deploy to that organization: pick one from the list")
 	errLaunchUnavailable = errors.New("launching is unavailable right now: Fly.io cannot be reached. " +
