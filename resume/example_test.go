@@ -490,3 +490,27 @@ func ExampleOptions_replay() {
 	// machine b: 409 instance=148ed193b95089
 	// machine a: 204
 }
+
+// ExampleServe runs a resume app until ctx is done, then drains it: no
+// new connection is accepted, the pages are told to reconnect (to another
+// instance, behind a load balancer), requests in flight end.
+func ExampleServe() {
+	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
+	if err != nil {
+		panic(err)
+	}
+	h, err := resume.New(sealer, jobApp{}, resume.Options{Key: "launch", MaxAge: time.Hour})
+	if err != nil {
+		panic(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	ctx, stop := context.WithCancel(context.Background()) // signal.NotifyContext in a main
+	stop()                                                // here: drain at once
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	err = resume.Serve(ctx, srv, ln, 10*time.Second, h.Shutdown)
+	fmt.Println("drained:", err)
+	// Output: drained: <nil>
+}

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -255,35 +254,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return errors.Join(listenError(c.addr, err), srv.close(context.Background()))
 	}
-	ln := &notifyingListener{Listener: l, closed: make(chan struct{})}
 	hs := newHTTPServer(srv, defaultHTTPLimits(), log)
-	fmt.Fprintf(stdout, "sealkit launcher serving %s (%s, data in %s)\n", servingURL(ln.Addr()), f.mode, c.dataDir)
-
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	select {
-	case err := <-served:
-		return errors.Join(err, srv.close(context.Background()))
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-	defer cancel()
-	// Drain: stop accepting connections first, so that the pages told to
-	// reconnect below reach another instance (a load balancer takes a
-	// refused connection elsewhere); then close the page connections with
-	// "going away". http.Server.Shutdown, which closes the listener before
-	// anything else, waits for requests in flight, the event streams among
-	// them, which srv.close ends (WebSockets are hijacked: it never sees them).
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- hs.Shutdown(sctx) }()
-	<-ln.closed
-	errStop := srv.close(sctx)
-	errHTTP := <-httpDone
-	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-		errHTTP = errors.Join(errHTTP, err)
-	}
-	return errors.Join(errStop, errHTTP)
+	fmt.Fprintf(stdout, "sealkit launcher serving %s (%s, data in %s)\n", servingURL(l.Addr()), f.mode, c.dataDir)
+	return resume.Serve(ctx, hs, l, shutdownTimeout, func(ctx context.Context) error {
+		log.Info("shutting down")
+		return srv.close(ctx)
+	})
 }
 
 // httpLimits are the per-connection bounds of the HTTP server.
@@ -321,20 +297,6 @@ func listenError(addr string, err error) error {
 	return fmt.Errorf("%w: another process holds %s, most likely an earlier launcher "+
 		"(stopping `go run` with kill -9 leaves the launcher it started running: "+
 		"stop that process, or run the built binary, or pick another -addr)", err, addr)
-}
-
-// notifyingListener closes closed when it is first closed: run waits for
-// that to know http.Server.Shutdown has stopped accepting connections.
-type notifyingListener struct {
-	net.Listener
-	once   sync.Once
-	closed chan struct{}
-}
-
-func (l *notifyingListener) Close() error {
-	err := l.Listener.Close()
-	l.once.Do(func() { close(l.closed) })
-	return err
 }
 
 // servingURL is the URL to open for a listener: a wildcard address (":8080")
