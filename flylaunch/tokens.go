@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -33,7 +34,34 @@ var (
 	// macaroon (an OAuth or personal access token, or not a Fly token):
 	// it cannot be narrowed. The error never holds the token.
 	ErrNotMacaroon = errors.New("flylaunch: not a Fly macaroon token")
+	// ErrOrgNotReached: [Launcher.AsToken] was asked for an organization
+	// the token does not reach.
+	ErrOrgNotReached = errors.New("flylaunch: the token does not reach that organization")
 )
+
+// AsToken returns the Launcher that deploys with token, a visitor's own
+// say ([NewClient], then [Launcher.As]; transport as for NewClient). With
+// org set it first asks Fly which organizations token reaches
+// ([Organizations]) and refuses an org it does not reach
+// ([ErrOrgNotReached]): a launch into it would fail after nothing, or be
+// refused half-way. A token that is not well formed, or that Fly refuses,
+// is an error matching [ErrTokenRefused]. No error holds the token.
+func (l *Launcher) AsToken(ctx context.Context, token, org string, transport http.RoundTripper) (*Launcher, error) {
+	if org != "" {
+		orgs, err := Organizations(ctx, token, transport)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.ContainsFunc(orgs, func(o Org) bool { return o.Slug == org }) {
+			return nil, ErrOrgNotReached
+		}
+	}
+	client, err := NewClient(ctx, token, transport)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrTokenRefused, err)
+	}
+	return l.As(client), nil
+}
 
 // maxTokenLen bounds a token flylaunch decodes: a Fly token is some 700
 // bytes a macaroon (superfly/flyctl#5196 measured 691).

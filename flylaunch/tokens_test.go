@@ -3,6 +3,7 @@ package flylaunch
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -407,5 +408,52 @@ func FuzzBoundedMsgpack(f *testing.F) {
 		if msgpack.Bounded(b) {
 			_, _ = macaroon.Decode(b)
 		}
+	})
+}
+
+// TestAsToken: a Launcher As a visitor's token, checked first: a token Fly
+// refuses or an org it does not reach is refused before anything is
+// created; without an org nothing is asked of GraphQL.
+func TestAsToken(t *testing.T) {
+	e, _ := newTenantSimEnv(t)
+	base := e.launcher(t, func(o *Options) { o.Client = nil })
+	tr := flysim.Transport(e.srv.URL, e.tr)
+	revoked := tokenOf(t, e, "bob")
+	require.NoError(t, e.sim.Revoke("bob"))
+	tests := []struct {
+		name, token, org string
+		want             error
+	}{
+		{"reached org", tokenOf(t, e, "alice"), "acme", nil},
+		{"org not reached", tokenOf(t, e, "alice"), "globex", ErrOrgNotReached},
+		{"revoked", revoked, "globex", ErrTokenRefused},
+		{"not a Fly token", "hello", "acme", ErrTokenRefused},
+		{"no org reached", tokenOf(t, e, "nobody"), "acme", ErrTokenRefused},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := fmt.Sprintf("as-token-%d", i)
+			l, err := base.AsToken(waitCtx(t), tt.token, tt.org, tr)
+			if tt.want != nil {
+				require.ErrorIs(t, err, tt.want)
+				assertNoTokenText(t, []string{err.Error()}, tokenOf(t, e, "alice"))
+				_, _, exists := e.sim.Counts(app)
+				assert.False(t, exists)
+				return
+			}
+			require.NoError(t, err)
+			spec := testSpec(app)
+			spec.Org = tt.org
+			d, err := l.Start(waitCtx(t), spec)
+			require.NoError(t, err)
+			_, err = d.Wait(waitCtx(t))
+			require.NoError(t, err)
+		})
+	}
+	t.Run("without an org, GraphQL is not asked", func(t *testing.T) {
+		before := e.sim.Calls()["POST /graphql"]
+		_, err := base.AsToken(waitCtx(t), tokenOf(t, e, "alice"), "", tr)
+		require.NoError(t, err)
+		assert.Equal(t, before, e.sim.Calls()["POST /graphql"])
 	})
 }

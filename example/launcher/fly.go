@@ -150,17 +150,12 @@ var demoTenants = []flysim.Tenant{
 	{Name: "guest", Orgs: []string{"guest-org"}},
 }
 
-// as is the Launcher that deploys with token, checked by flylaunch
-// (NewClient) first; "" is the launcher's own (operator mode).
+// as is the Launcher that deploys with token ("": the launcher's own).
 func (f *fly) as(ctx context.Context, token string) (*flylaunch.Launcher, error) {
 	if token == "" {
 		return f.launcher, nil
 	}
-	client, err := flylaunch.NewClient(ctx, token, f.transport)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", flylaunch.ErrTokenRefused, err)
-	}
-	return f.launcher.As(client), nil
+	return f.launcher.AsToken(ctx, token, "", f.transport)
 }
 
 const publicTimeout = 10 * time.Second

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -213,9 +212,9 @@ func (a *launchApp) orgs(ctx context.Context, c *resume.Conn[launchState], data 
 	if _, ok := a.lookups(c.ClientAddr()); !ok {
 		return errors.New("too many requests from your address: try again in a minute")
 	}
-	orgs, err := a.visitorOrgs(ctx, req.Token)
+	orgs, err := flylaunch.Organizations(ctx, req.Token, a.fly.transport)
 	if err != nil {
-		return err
+		return a.tokenError(err)
 	}
 	v := view{Phase: phaseIdle}
 	for _, o := range orgs {
@@ -224,36 +223,17 @@ func (a *launchApp) orgs(ctx context.Context, c *resume.Conn[launchState], data 
 	return c.Snapshot(ctx, 0, v)
 }
 
-// visitorOrgs asks Fly which organizations token reaches; errors are the
-// page's sentences and never hold the token.
-func (a *launchApp) visitorOrgs(ctx context.Context, token string) ([]flylaunch.Org, error) {
-	orgs, err := flylaunch.Organizations(ctx, token, a.fly.transport)
+// tokenError is the page's sentence for a visitor's token refused (or an
+// org it does not reach); it never holds the token.
+func (a *launchApp) tokenError(err error) error {
 	switch {
 	case errors.Is(err, flylaunch.ErrTokenRefused):
-		return nil, errTokenRefused
-	case err != nil:
-		a.log.Warn("list the visitor's organizations", "err", err)
-		return nil, errLaunchUnavailable
+		return errTokenRefused
+	case errors.Is(err, flylaunch.ErrOrgNotReached):
+		return errOrgNotReached
 	}
-	return orgs, nil
-}
-
-// visitorLauncher checks the visitor's token and org (a token Fly refuses,
-// or an org it does not reach, creates nothing) and returns the Launcher
-// that deploys with it.
-func (a *launchApp) visitorLauncher(ctx context.Context, req launchRequest) (*flylaunch.Launcher, error) {
-	orgs, err := a.visitorOrgs(ctx, req.Token)
-	if err != nil {
-		return nil, err
-	}
-	if !slices.ContainsFunc(orgs, func(o flylaunch.Org) bool { return o.Slug == req.Org }) {
-		return nil, errOrgNotReached
-	}
-	l, err := a.fly.as(ctx, req.Token)
-	if err != nil {
-		return nil, errTokenRefused
-	}
-	return l, nil
+	a.log.Warn("check the visitor's token", "err", err)
+	return errLaunchUnavailable
 }
 
 func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
@@ -275,11 +255,11 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 		return err
 	}
 	l := a.fly.launcher
-	if a.fly.visitor {
-		if l, err = a.visitorLauncher(ctx, req); err != nil {
+	if a.fly.visitor { // nothing is created for a token or org Fly refuses
+		if l, err = l.AsToken(ctx, req.Token, req.Org, a.fly.transport); err != nil {
 			release()
 			refund()
-			return err
+			return a.tokenError(err)
 		}
 	} else {
 		req.Token, req.Org = "", ""
