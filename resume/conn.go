@@ -37,10 +37,11 @@ type Conn[S any] struct {
 	state    S
 	hasState bool
 
-	mu      sync.Mutex // guards ended, working and bg.Add
+	mu      sync.Mutex // guards ended, working, goer and bg.Add
 	ended   bool
 	working bool           // a worker goroutine is running jobs (session.go)
-	bg      sync.WaitGroup // worker and timer goroutines
+	goer    *runner        // the goroutine Go started last
+	bg      sync.WaitGroup // worker, timer and Go goroutines
 	endOnce sync.Once
 
 	in      sync.Mutex // serializes inbound frames (the fallback may POST concurrently)
@@ -86,6 +87,48 @@ func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
 // events to the page: no goroutine is needed to turn [Conn.Done] into a
 // context.
 func (c *Conn[S]) Context() context.Context { return c.ctx }
+
+// Go runs fn on a goroutine of the connection, in place of the one Go
+// started before, if any: that one's ctx is canceled, and fn starts only
+// once it has returned, so the page never gets a frame from it after
+// fn's. fn's ctx ends when the connection ends, at [Handler.Shutdown]
+// (which waits for fn, as for the App's calls) or when the next Go
+// replaces it: it is the place for work that follows a page, such as
+// streaming a job's events or retrying a read while the page is open.
+// fn may call Go itself. A nil fn stops the one running; Go on an ended
+// connection does nothing.
+func (c *Conn[S]) Go(fn func(ctx context.Context)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended {
+		return
+	}
+	prev := c.goer
+	if prev != nil {
+		prev.cancel()
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	r := &runner{cancel: cancel, done: make(chan struct{})}
+	c.goer = r
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		defer close(r.done)
+		defer cancel()
+		if prev != nil {
+			<-prev.done
+		}
+		if fn != nil && ctx.Err() == nil {
+			fn(ctx)
+		}
+	}()
+}
+
+// runner is a goroutine started by Go.
+type runner struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed once it has returned
+}
 
 // State returns the state last stored on the connection ([Conn.Store]) or
 // resumed into it (the State of a StatusResumed [Result]), and whether

@@ -323,19 +323,18 @@ func ExampleListenHosts() {
 	// launcher.internal:8080 [launcher.internal]
 }
 
-// tickApp streams a job from a goroutine of its own, which runs after Open
-// has returned and stops when the connection ends.
+// tickApp streams a job from a goroutine of the connection (Conn.Go),
+// which runs after Open has returned and stops when the connection ends.
 type tickApp struct{ stopped chan<- error }
 
 func (a tickApp) Open(_ context.Context, c *resume.Conn[job], _ resume.Result[job]) error {
-	go func() {
-		ctx := c.Context() // canceled when the connection ends
+	c.Go(func(ctx context.Context) { // ctx ends with the connection
 		for seq := uint64(1); ctx.Err() == nil; seq++ {
 			_ = c.Event(ctx, seq, map[string]uint64{"step": seq})
 			time.Sleep(10 * time.Millisecond)
 		}
 		a.stopped <- ctx.Err()
-	}()
+	})
 	return nil
 }
 
@@ -343,9 +342,9 @@ func (tickApp) Action(context.Context, *resume.Conn[job], string, json.RawMessag
 	return nil
 }
 
-// Conn.Context hands work that outlives an App call the connection's
+// Conn.Go runs work that outlives an App call for the connection's
 // lifetime: the page goes away, the streaming goroutine stops.
-func ExampleConn_Context() {
+func ExampleConn_Go() {
 	sealer, err := seal.New([]byte("example-key-base-at-least-32-bytes-long!!"))
 	if err != nil {
 		panic(err)
