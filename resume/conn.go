@@ -13,8 +13,8 @@ import (
 // Conn is one client connection, over either transport. Its send methods
 // are safe for concurrent use, deliver frames in call order, and return an
 // error wrapping ErrClosed once the connection has ended; a send waits at
-// most Options.WriteTimeout for a slow client (which is then disconnected)
-// and never longer than its ctx.
+// most Options.WriteTimeout for a slow client (which is then disconnected);
+// its ctx bounds the wait for the frame's turn, never a frame on the wire.
 type Conn[S any] struct {
 	h      *Handler[S]
 	id     string // the capability of a fallback connection: never logged
@@ -253,7 +253,11 @@ func (c *Conn[S]) write(ctx context.Context, b []byte, record func() error) erro
 			return err
 		}
 	}
-	wctx, cancel := context.WithTimeout(ctx, c.h.opts.WriteTimeout)
+	// ctx bounds the wait above, not the write: a frame cut short by a
+	// sender giving up (a Go goroutine replaced, a page's action done)
+	// would end the connection for everyone (coder/websocket closes it).
+	// A write ends within WriteTimeout, or with the connection.
+	wctx, cancel := context.WithTimeout(c.ctx, c.h.opts.WriteTimeout)
 	defer cancel()
 	if err := c.tr.write(wctx, b); err != nil {
 		return fmt.Errorf("%w: write: %w", ErrClosed, err)
