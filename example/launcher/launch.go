@@ -327,7 +327,7 @@ func friendlyStartError(app string, err error) error {
 }
 
 func (a *launchApp) watch(c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy) {
-	a.jobs.Go(func() { a.stream(c.Context(), c, st, dep) })
+	c.Go(func(ctx context.Context) { a.stream(ctx, c, st, dep) })
 }
 
 // stream sends the snapshot, then every event; it re-seals the state after

@@ -113,9 +113,8 @@ type manageApp struct {
 	log         *slog.Logger
 	seq         atomic.Uint64 // numbers every view sent, across changes
 
-	mu         sync.Mutex
-	ops        map[string]*manageOp                     // changes under way, by launch ID
-	refreshers map[*resume.Conn[manageState]]*refresher // reads retried, by page
+	mu  sync.Mutex
+	ops map[string]*manageOp // changes under way, by launch ID
 }
 
 // livebook is the Livebook st names, with the link's token.
@@ -186,36 +185,13 @@ func (m *manageApp) read(ctx context.Context, st manageState, last string) (mana
 	return m.viewOf(st, status, err, last), nil
 }
 
-type refresher struct {
-	cancel context.CancelFunc
-	done   chan struct{} // closed when it has returned
-}
-
 // refresh reads st's Livebook again for page c, which shows it stale
 // (last: the state seen before), with backoff, until a read gets an
-// answer from Fly, which is sent to c; it stops when c ends, at shutdown,
-// after refreshTries reads, or when stopRefresh stops it. A page has at
-// most one; while a change of the Livebook is under way it does not read
-// (the change reads it).
+// answer from Fly, which is sent to c; it stops when c ends, after
+// refreshTries reads, or when c follows something else (Conn.Go). While a
+// change of the Livebook is under way it does not read (the change does).
 func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last string) {
-	m.stopRefresh(c)
-	ctx, cancel := context.WithCancel(m.jobs.ctx)
-	unlink := context.AfterFunc(c.Context(), cancel) // c ends: so does ctx
-	r := &refresher{cancel: cancel, done: make(chan struct{})}
-	m.mu.Lock()
-	m.refreshers[c] = r
-	m.mu.Unlock()
-	m.jobs.Go(func() {
-		defer close(r.done)
-		defer func() {
-			unlink()
-			cancel()
-			m.mu.Lock()
-			if m.refreshers[c] == r {
-				delete(m.refreshers, c)
-			}
-			m.mu.Unlock()
-		}()
+	c.Go(func(ctx context.Context) {
 		for i := range refreshTries {
 			select {
 			case <-time.After(min(refreshFirst<<min(i, 8), refreshMax)): // doubling, capped
@@ -241,19 +217,6 @@ func (m *manageApp) refresh(c *resume.Conn[manageState], st manageState, last st
 	})
 }
 
-// stopRefresh stops the retried read of page c, if any, and waits until
-// it has returned: it sends nothing after.
-func (m *manageApp) stopRefresh(c *resume.Conn[manageState]) {
-	m.mu.Lock()
-	r := m.refreshers[c]
-	delete(m.refreshers, c)
-	m.mu.Unlock()
-	if r != nil {
-		r.cancel()
-		<-r.done
-	}
-}
-
 // Action runs "stop", "start" or "delete" in the background and streams
 // it to the page; its error text is shown on the page.
 func (m *manageApp) Action(ctx context.Context, c *resume.Conn[manageState], name string, data json.RawMessage) error {
@@ -277,8 +240,7 @@ func (m *manageApp) act(_ context.Context, c *resume.Conn[manageState], name str
 		return err
 	}
 	m.log.Info("manage action", "action", name, "app", st.App, "launch_id", st.LaunchID, "client", c.ClientAddr(), "conn", c.Tag())
-	m.stopRefresh(c) // the change reads Fly, and its outcome is the page's
-	m.follow(c, op)
+	m.follow(c, op) // in place of a refresh: the change reads Fly
 	return nil
 }
 
@@ -482,8 +444,7 @@ func (m *manageApp) running(launchID string) *manageOp {
 // follow streams op's views to c until op ends or c does; a page left
 // stale by the change reads again (refresh).
 func (m *manageApp) follow(c *resume.Conn[manageState], op *manageOp) {
-	m.jobs.Go(func() {
-		ctx := c.Context()
+	c.Go(func(ctx context.Context) {
 		select {
 		case <-op.done: // only its outcome is left to show
 		default:

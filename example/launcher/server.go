@@ -83,7 +83,7 @@ func newServer(c config, sealer *seal.Sealer, f *fly, log *slog.Logger) (s *serv
 	s = &server{fly: f, jobs: &jobs{ctx: ctx}, cancel: cancel, log: log}
 	m := &manageApp{
 		launchers: f.as, org: c.flyOrg, admit: admit.admit, views: views, livebookURL: f.livebookURL,
-		jobs: s.jobs, log: log, ops: map[string]*manageOp{}, refreshers: map[*resume.Conn[manageState]]*refresher{},
+		jobs: s.jobs, log: log, ops: map[string]*manageOp{},
 	}
 	if s.manage, err = resume.New(sealer, m, resumeOptions(c, manageKey, manageMaxAge, log.With("component", "manage"))); err != nil {
 		return nil, err
