@@ -91,22 +91,9 @@ func launchToDone(t *testing.T, s *testServer, app string) (string, view) {
 // given, in order, and the final view.
 func launchBlobs(t *testing.T, s *testServer, app string) ([]string, view) {
 	t.Helper()
-	c, _ := s.connect(t, "")
-	c.read()
-	r := c.action("launch", map[string]any{"app": app, "region": "ams", "size": "small"})
-	require.True(t, r.OK, r.Error)
-	var blobs []string
-	frames := c.readUntil(func(f frame) bool {
-		if f.T == "store" {
-			var blob string
-			require.NoError(t, json.Unmarshal(f.Data, &blob))
-			blobs = append(blobs, blob)
-		}
-		return f.T == "clear"
-	})
-	c.conn.CloseNow()
+	blobs, done := launchAs(t, s, app, "", "")
 	require.NotEmpty(t, blobs)
-	return blobs, viewOf(t, frames[len(frames)-2])
+	return blobs, done
 }
 
 // resumeOnce hands blob back on a new connection and returns the final

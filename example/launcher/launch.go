@@ -18,8 +18,7 @@ import (
 
 const (
 	resumeKey = "launch" // the sessionStorage key and seal purpose of the launch state
-	// stateMaxAge is how long a sealed launch state stays valid. Every
-	// completed step re-seals it, so this bounds the time between steps
+	// stateMaxAge bounds the time between steps (each re-seals the state)
 	// and how long a page may stay closed.
 	stateMaxAge = time.Hour
 )
@@ -37,23 +36,16 @@ var (
 
 // launchState is what the browser keeps, sealed, while a launch runs: the
 // launch's identity and its password, nothing that tells the server what
-// to do. Organization, image and machine shape come from the server's
-// configuration when the state comes back; the region and size are the
-// user's choice from the page's catalog. It never leaves the server
-// unsealed.
+// to do (image and machine shape come from the server's configuration,
+// region and size from the page's catalog).
 type launchState struct {
-	// Record identifies the launch; it is re-sealed after every step. Its
-	// Org is written only in visitor mode (the visitor's pick): else the
-	// server's comes from its configuration (record), and a state that
-	// names another opens as invalid.
+	// Record identifies the launch. Its Org is written only in visitor mode
+	// (the visitor's pick); else it is the server's (record).
 	flylaunch.Record
-	// Token is the visitor's own Fly token (visitor mode only): sealed in
-	// the visitor's tab while the launch runs, cleared with it.
-	Token    string `json:"token,omitempty"`
-	Size     string `json:"size"`     // catalog code
-	Password string `json:"password"` // set as the LIVEBOOK_PASSWORD secret
-	// Steps holds how long each completed step took, so a resumed page still
-	// shows the timings of the steps run by another instance.
+	Token    string `json:"token,omitempty"` // the visitor's own Fly token, in visitor mode
+	Size     string `json:"size"`            // catalog code
+	Password string `json:"password"`        // set as the LIVEBOOK_PASSWORD secret
+	// Steps are the completed steps' times, for a page resumed elsewhere.
 	Steps []stepTime `json:"steps"`
 }
 
@@ -63,20 +55,17 @@ type stepTime struct {
 	MS   int64          `json:"ms"`
 }
 
-// update takes rec's progress, keeping the state's org ("" but in
-// visitor mode).
+// update takes rec's progress, keeping the state's org.
 func (s *launchState) update(rec flylaunch.Record) { org := s.Org; s.Record, s.Org = rec, org }
 
-// record is the launch's Record in org, the server's ("" in visitor mode:
-// the state's own).
+// record is the launch's Record in org, the server's ("": the state's).
 func (s launchState) record(org string) flylaunch.Record {
 	r := s.Record
 	r.Org = cmp.Or(org, r.Org)
 	return r
 }
 
-// spec is the flylaunch.Spec of the launch of image in org (see record),
-// secrets included. Call it on a checked state.
+// spec is the launch's flylaunch.Spec, secrets included (see record).
 func (s launchState) spec(org, image string) flylaunch.Spec {
 	sz, _ := findSize(s.Size)
 	return flylaunch.Spec{
@@ -85,11 +74,9 @@ func (s launchState) spec(org, image string) flylaunch.Spec {
 	}
 }
 
-// checkOrg refuses a record naming an org other than org, the server's. A
-// blob never names one; one that does was sealed by an old version or
-// forged with a shared key base. In visitor mode (org "") the record
-// names the visitor's org and token the token that reaches it; in
-// operator mode there is no token.
+// checkOrg refuses a record of the other mode (visitor mode, org "",
+// needs a token; operator mode has none) or naming an org other than the
+// server's (an old version's, or forged with a shared key base).
 func checkOrg(rec flylaunch.Record, org, token string) error {
 	switch {
 	case org == "" && token == "", org != "" && token != "":
@@ -101,11 +88,9 @@ func checkOrg(rec flylaunch.Record, org, token string) error {
 	return rec.Validate()
 }
 
-// launchApp is the resume.App behind the page: it starts launches on the
-// "launch" action and re-attaches every (re)connecting page to its deploy.
-// A sealed state that comes back is a claim, not a command: Check refuses
-// states this server will not act on, and a resume that has to drive Fly
-// costs what a launch costs (admit).
+// launchApp is the resume.App behind the page. A sealed state that comes
+// back is a claim, not a command: Check refuses states this server will
+// not act on, and a resume that has to drive Fly costs a launch (admit).
 type launchApp struct {
 	fly   *fly
 	org   string
@@ -121,9 +106,7 @@ type launchApp struct {
 	now  func() time.Time
 }
 
-// Check implements resume.Checker: a sealed state naming another org, or a
-// region or size this server does not offer, opens as invalid (and the page
-// clears it).
+// Check implements resume.Checker: what it refuses opens as invalid.
 func (a *launchApp) Check(st launchState) error {
 	if _, ok := findRegion(st.Region); !ok {
 		return fmt.Errorf("unknown region %q", st.Region)
@@ -151,9 +134,8 @@ func (a *launchApp) Open(ctx context.Context, c *resume.Conn[launchState], r res
 }
 
 // resume attaches c to the deploy of st: the one this process runs (free),
-// or a new driver, which is admitted like a launch. A refused admission
-// keeps the page's state and ends the connection: the page reconnects by
-// itself, with backoff, and tries again.
+// or a new driver, admitted like a launch; if refused, the page keeps its
+// state and reconnects by itself, with backoff.
 func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st launchState) error {
 	rec := st.record(a.org)
 	dep, ok := a.fly.launcher.Attach(rec.LaunchID)
@@ -189,12 +171,11 @@ func (a *launchApp) resume(ctx context.Context, c *resume.Conn[launchState], st 
 	return nil
 }
 
-// launchRequest is the data of the "launch" action; Token and Org (the
-// visitor's, in visitor mode) are the data of "orgs" too.
+// launchRequest is the data of "launch" (and Token of "orgs").
 type launchRequest struct{ App, Region, Size, Token, Org string }
 
-// Action handles "launch" and, in visitor mode, "orgs". Its error text is
-// shown on the page, as a sentence.
+// Action handles "launch" and, in visitor mode, "orgs"; its error is
+// shown on the page.
 func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], name string, data json.RawMessage) error {
 	if name == "orgs" && a.fly.visitor {
 		return asSentence(a.orgs(ctx, c, data))
@@ -202,8 +183,8 @@ func (a *launchApp) Action(ctx context.Context, c *resume.Conn[launchState], nam
 	return asSentence(a.launch(ctx, c, name, data))
 }
 
-// orgs answers "orgs" with the idle view listing the organizations the
-// visitor's token reaches: one call to Fly, metered like a manage page's.
+// orgs lists the organizations the visitor's token reaches on the idle
+// view: a call to Fly, metered like a manage page's.
 func (a *launchApp) orgs(ctx context.Context, c *resume.Conn[launchState], data json.RawMessage) error {
 	var req launchRequest
 	if json.Unmarshal(data, &req) != nil {
@@ -223,8 +204,7 @@ func (a *launchApp) orgs(ctx context.Context, c *resume.Conn[launchState], data 
 	return c.Snapshot(ctx, 0, v)
 }
 
-// tokenError is the page's sentence for a visitor's token refused (or an
-// org it does not reach); it never holds the token.
+// tokenError is the page's sentence for a token Fly refused.
 func (a *launchApp) tokenError(err error) error {
 	switch {
 	case errors.Is(err, flylaunch.ErrTokenRefused):
@@ -274,8 +254,7 @@ func (a *launchApp) launch(ctx context.Context, c *resume.Conn[launchState], nam
 	}
 	a.jobs.Go(func() { <-dep.Done(); release() })
 	st.update(dep.Record())
-	// The page must hold the sealed state before anything else: without
-	// it nobody can ever learn the password.
+	// Without the sealed state nobody can ever learn the password.
 	if err := c.Store(ctx, st); err != nil {
 		dep.Cancel()
 		a.jobs.Go(func() {
@@ -362,11 +341,8 @@ func (a *launchApp) stream(ctx context.Context, c *resume.Conn[launchState], st 
 }
 
 // finish shows the outcome of an ended deploy and clears the page's state.
-// A manage link is sealed once per launch: only for a page that watched
-// (live) the deploy drive the launch to its end, never for a launch Fly
-// says had finished before the deploy began (Result.Reported), nor for a
-// deploy that had ended before the page attached (a copy of the blob
-// handed back, say).
+// A manage link is given once: to a page that watched the deploy end
+// (live), not for a launch finished before it began (Result.Reported).
 func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st launchState, dep *flylaunch.Deploy, live bool) {
 	res, err := dep.Wait(ctx)
 	seq := dep.Snapshot().Seq
@@ -392,27 +368,22 @@ func (a *launchApp) finish(ctx context.Context, c *resume.Conn[launchState], st 
 			a.log.Info("launch finished", "app", st.App, "launch_id", st.LaunchID, "machine_state", res.MachineState, "conn", c.Tag())
 		}
 	case errors.Is(err, flylaunch.ErrCanceled), ctx.Err() != nil:
-		// This instance is shutting down: the page keeps its state and
-		// resumes on the next instance it reaches.
+		// Shutting down: the page resumes on the next instance.
 	default:
 		a.log.Warn("launch failed", "app", st.App, "launch_id", st.LaunchID, "err", err)
 		if c.Snapshot(ctx, seq, view{Phase: phaseFailed, App: st.App, Error: failureMessage(err)}) == nil {
 			_ = c.Clear(ctx)
 		}
-		// A launch that had reached healthy is never cleaned up, nor one
-		// whose app or machine someone removed: the world changed, and
-		// what is left of it is not ours to judge.
+		// Not a healthy launch, nor one someone removed: not ours to judge.
 		if rec := dep.Record(); !rec.Finished() && !errors.Is(err, flylaunch.ErrGone) {
 			a.destroyLater(rec, st.Token)
 		}
 	}
 }
 
-// manageLink returns the manage link of a launch that ended well with
-// rec, and its last day; "" if it cannot be sealed (the summary then
-// offers none). In visitor mode the link carries token narrowed to the
-// launched app (by Fly's numeric ID: a later app of its name is out of
-// reach) and to the link's lifetime; no link if it cannot be narrowed.
+// manageLink returns the manage link of rec and its last day, "" if none
+// can be made. In visitor mode the link carries token narrowed to the app
+// (by Fly's numeric ID, not its name) and the link's lifetime.
 func (a *launchApp) manageLink(rec flylaunch.Record, token string) (link, until string) {
 	st := newManageState(rec, a.now())
 	if token != "" {
@@ -435,9 +406,7 @@ func (a *launchApp) manageLink(rec flylaunch.Record, token string) (link, until 
 }
 
 // destroyLater removes what a failed launch provably created, so the name
-// can be used again: flylaunch's Livebook.Abandon, which calls the
-// clean-up off while the launch lives anywhere (another tab's deploy, on
-// this instance or another, may have made it healthy).
+// can be used again, unless the launch lives on elsewhere (Abandon).
 func (a *launchApp) destroyLater(rec flylaunch.Record, token string) {
 	a.jobs.Go(func() {
 		ctx, cancel := context.WithTimeout(a.jobs.ctx, 3*time.Minute)
@@ -461,8 +430,7 @@ func (a *launchApp) destroyLater(rec flylaunch.Record, token string) {
 	})
 }
 
-// failureMessage explains a failed deploy on the page; flylaunch's errors
-// carry no secrets.
+// failureMessage explains a failed deploy (flylaunch's errors hold no secret).
 func failureMessage(err error) string {
 	switch {
 	case errors.Is(err, flylaunch.ErrNoCapacity):

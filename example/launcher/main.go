@@ -58,30 +58,21 @@ var (
 // config is the launcher's whole configuration, from flags and the
 // environment; newServer and newFly take it as it is.
 type config struct {
-	addr     string
-	dataDir  string
-	simSpeed float64
-	flyAPI   *url.URL // nil: Fly.io itself, or the in-process simulator
-	flyToken string   // empty: the in-process simulator
-	flyOrg   string
-	// clientIPHeader is the trusted proxy header holding the client
-	// address (resume.ClientAddrFrom); "" is the peer address.
-	clientIPHeader string
-	// flyMachineID (FLY_MACHINE_ID) names this instance in connection IDs,
-	// so that Fly's proxy can replay a fallback POST to the machine
-	// holding its stream.
-	flyMachineID string
-	// origins are extra page origins; allowedHosts extra host names. With
-	// the listen host they are the names the launcher answers to.
-	origins, allowedHosts []string
-	maxConnsPerClient     int // per resume handler (page, manage page)
+	addr           string
+	dataDir        string
+	simSpeed       float64
+	flyAPI         *url.URL // nil: Fly.io itself, or the in-process simulator
+	flyToken       string   // empty: the in-process simulator
+	flyOrg         string
+	clientIPHeader string // resume.ClientAddrFrom's; "" is the peer address
+	// flyMachineID names this instance in connection IDs, for fly-replay.
+	flyMachineID          string
+	origins, allowedHosts []string // with the listen host, the names it answers to
+	maxConnsPerClient     int      // per resume handler (page, manage page)
 	maxLaunches           int
-	image                 string // the Livebook image, pinned
-	// visitorTokens: launch into each visitor's own Fly account with the
-	// token the visitor gives, never with one of the launcher's.
-	visitorTokens bool
-	// now is the clock: nil is time.Now (tests set it).
-	now func() time.Time
+	image                 string           // the Livebook image, pinned
+	visitorTokens         bool             // launch with each visitor's own token
+	now                   func() time.Time // nil: time.Now
 }
 
 func (c config) simulated() bool { return c.flyToken == "" && c.flyAPI == nil }

@@ -17,20 +17,13 @@ import (
 )
 
 const (
-	// manageKey is the seal purpose of manage links, and the storage key
-	// the manage page's client names.
-	manageKey = "manage"
-	// manageMaxAge is how long a manage link opens after the launch ended.
-	manageMaxAge = 30 * 24 * time.Hour
-	// A client may read Livebooks' states by opening manage pages viewBurst
-	// times at once, then once per viewInterval.
-	viewInterval = 3 * time.Second
-	viewBurst    = 20
-	// manageTimeout bounds one Stop, Start or Delete.
-	manageTimeout = 5 * time.Minute
-	// A read of Fly that fails is retried while the page is open:
-	// refreshFirst later, then twice as late each time up to refreshMax,
-	// at most refreshTries times (about an hour).
+	manageKey     = "manage"            // seal purpose and storage key of manage links
+	manageMaxAge  = 30 * 24 * time.Hour // how long a link opens
+	viewInterval  = 3 * time.Second     // a client opens manage pages viewBurst at once, then one per viewInterval
+	viewBurst     = 20
+	manageTimeout = 5 * time.Minute // one Stop, Start or Delete
+	// A failed read of Fly is retried while the page is open, doubling
+	// from refreshFirst to refreshMax, refreshTries times (about an hour).
 	refreshFirst = 2 * time.Second
 	refreshMax   = 30 * time.Second
 	refreshTries = 120
@@ -42,22 +35,13 @@ var (
 	errNotConfirmed    = errors.New("confirm the deletion first") // a delete must name its app
 )
 
-// manageState is what a manage link carries, sealed by resume (purpose
-// manageKey, valid manageMaxAge): the launch's identity and what Delete
-// needs to prove what the launch created, never the password. Like the
-// launch state it is a claim: Check refuses one this server will not act
-// on, and every action reads Fly before it acts.
+// manageState is what a manage link carries, sealed: the launch's identity
+// and what Delete needs to prove what the launch created, never the
+// password. It is a claim: every action reads Fly before it acts.
 type manageState struct {
-	// Record is the finished launch's; its Org is written only in visitor
-	// mode (see launchState).
-	flylaunch.Record
-	// Token, in visitor mode, is the visitor's token narrowed to the app
-	// (Fly's app caveat, by numeric ID) until the link expires: what
-	// Stop, Start and Delete run with.
-	Token string `json:"token,omitempty"`
-	// Issued is when the link was made; it stops opening manageMaxAge
-	// later.
-	Issued time.Time `json:"issued"`
+	flylaunch.Record           // Org only in visitor mode, as in launchState
+	Token            string    `json:"token,omitempty"` // visitor mode: the token narrowed to the app until Issued+manageMaxAge
+	Issued           time.Time `json:"issued"`
 }
 
 func newManageState(rec flylaunch.Record, now time.Time) manageState {
@@ -77,19 +61,15 @@ func (s manageState) expires() string { return s.Issued.Add(manageMaxAge).Format
 // manageDays is manageMaxAge in days, as the pages say it.
 const manageDays = int(manageMaxAge / (24 * time.Hour))
 
-// manageView is everything the manage page renders, sent whole in every
-// snapshot.
+// manageView is everything the manage page renders, in every snapshot.
 type manageView struct {
-	// State is running, starting, stopping, stopped, deleting or gone; ""
-	// when it is not known.
-	State string `json:"state,omitempty"`
+	State string `json:"state,omitempty"` // running, starting, stopping, stopped, deleting, gone; "" unknown
 	App   string `json:"app,omitempty"`
 	URL   string `json:"url,omitempty"`
 	// Busy says a change is under way: the page offers no action.
 	Busy bool `json:"busy,omitempty"`
-	// Stale says Fly could not be read: State is the last one seen ("" if
-	// this server saw none: the page keeps its own), and Message says Fly
-	// cannot be reached. The server reads again by itself (refresh).
+	// Stale: Fly could not be read, State is the last seen ("": the
+	// page keeps its own); the server reads again by itself (refresh).
 	Stale   bool   `json:"stale,omitempty"`
 	Message string `json:"message,omitempty"`
 	Error   string `json:"error,omitempty"`
@@ -97,10 +77,8 @@ type manageView struct {
 	Expires string `json:"expires,omitempty"`
 }
 
-// manageApp is the resume.App behind the manage page: it shows the state
-// of the Livebook a manage link names and runs Stop, Start and Delete on
-// it. Actions are admitted like launches (admit: the client's launch
-// token and a slot); opening a page reads Fly once, charged to the
+// manageApp is the resume.App behind the manage page. Actions are admitted
+// like launches (admit); opening a page reads Fly once, charged to the
 // client's view bucket, unless it follows a change under way.
 type manageApp struct {
 	// launchers is the Launcher for a link's token ("" the launcher's own).
@@ -126,8 +104,7 @@ func (m *manageApp) livebook(ctx context.Context, st manageState) (*flylaunch.Li
 	return l.Livebook(st.record(m.org))
 }
 
-// Check implements resume.Checker: a link naming another org, or a record
-// flylaunch would refuse, opens as invalid.
+// Check implements resume.Checker: what it refuses opens as invalid.
 func (m *manageApp) Check(st manageState) error {
 	st.Step = flylaunch.StepHealthy
 	return checkOrg(st.Record, m.org, st.Token)
@@ -350,10 +327,8 @@ func (m *manageApp) deleted(st manageState, err error, last string) manageView {
 }
 
 // viewOf renders a status read (or changed) with err. Only ErrGone, or a
-// read that says so, is gone: any other error leaves the state unknown,
-// not gone, and the view keeps last, the page state seen before, and
-// says Fly cannot be reached (unreachable). The error goes to the log,
-// never to the page.
+// read that says so, is gone; any other error keeps last, the page state
+// seen before (unreachable). The error goes to the log, not the page.
 func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err error, last string) manageView {
 	v := m.base(st, manageView{})
 	switch {
@@ -374,8 +349,6 @@ func (m *manageApp) viewOf(st manageState, status flylaunch.LaunchStatus, err er
 	case errors.Is(err, flylaunch.ErrMachineFailed):
 		v.Error = "The change did not complete: the machine failed. Start tries again."
 	case errors.Is(err, flylaunch.ErrStartTimeout) && status.State == flylaunch.StateStopping:
-		// Stop and Start wait for a busy machine to settle, up to the
-		// start deadline: this one is still stopping.
 		v.Error = "The Livebook is busy (stopping) and did not settle in time: try again in a moment."
 	case !errors.Is(err, flylaunch.ErrStartTimeout) && (status.State == flylaunch.StateStarting || status.State == flylaunch.StateStopping):
 		// Fly refused the change (412) from a state that is still changing.
@@ -398,8 +371,7 @@ func (m *manageApp) unreachable(st manageState, last string) manageView {
 	return v
 }
 
-// pageStates maps a launch state to the page's word and what it means;
-// any other is gone.
+// pageStates are the page's word for a launch state and what it means.
 var pageStates = map[flylaunch.LaunchState][2]string{
 	flylaunch.StateRunning:  {"running", "Your Livebook is running."},
 	flylaunch.StateStarting: {"starting", "Your Livebook is starting."},
@@ -416,8 +388,7 @@ func pageState(s flylaunch.LaunchState) (string, string) {
 	return "gone", "This Livebook no longer exists."
 }
 
-// actions maps each action to the page state while it runs and what the
-// page says then.
+// actions are each action's page state while it runs, and its message.
 var actions = map[string][2]string{
 	"stop":   {"stopping", "Stopping the machine…"},
 	"start":  {"starting", "Starting the machine…"},

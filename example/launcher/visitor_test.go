@@ -132,8 +132,9 @@ func TestVisitorTokens(t *testing.T) {
 	assertNoToken(t, s.logs.String(), demo, guest, link.Token)
 }
 
-// launchAs launches app into org with a visitor's token and returns the
-// blobs the page was given and the final view.
+// launchAs launches app (into org with a visitor's token, in visitor
+// mode) and returns every blob the page was given, in order, and the
+// final view.
 func launchAs(t *testing.T, s *testServer, app, token, org string) ([]string, view) {
 	t.Helper()
 	c, _ := s.connect(t, "")
