@@ -35,7 +35,7 @@ func (a jobs) Open(ctx context.Context, c *resume.Conn[Job], r resume.Result[Job
 	if r.Status != resume.StatusResumed { // fresh, or a blob that expired, was altered, …
 		return c.Snapshot(ctx, 0, nil) // no job
 	}
-	go a.run(c, r.State) // here the blob is the job; a real app looks its job up
+	c.Go(func(ctx context.Context) { a.run(ctx, c, r.State) }) // here the blob is the job; a real app looks its job up
 	return nil
 }
 
@@ -46,14 +46,13 @@ func (a jobs) Action(ctx context.Context, c *resume.Conn[Job], name string, _ js
 	if err := c.Store(ctx, Job{}); err != nil { // before run: a second "start" is refused
 		return err
 	}
-	go a.run(c, Job{})
+	c.Go(func(ctx context.Context) { a.run(ctx, c, Job{}) })
 	return nil
 }
 
 // run shows the page its job and does the steps left, sealing the job into
-// the page after each, until the job is done or the page goes away.
-func (a jobs) run(c *resume.Conn[Job], j Job) {
-	ctx := c.Context() // canceled when the page's connection ends: every send then fails
+// the page after each, until the job is done or the page goes away (ctx).
+func (a jobs) run(ctx context.Context, c *resume.Conn[Job], j Job) {
 	_ = c.Snapshot(ctx, uint64(j.Step), j)
 	for j.Step < 10 {
 		time.Sleep(a.step) // the step's work (hand it ctx if it can stop early)
