@@ -203,11 +203,15 @@ func visitorTab(t *testing.T, addr string) context.Context {
 	return ctx
 }
 
-// pasteToken pastes token into the page's token field and leaves it, as a
-// visitor does: the field's change event asks for the token's orgs.
+// pasteToken pastes token over whatever the page's token field holds and
+// leaves the field, as a visitor does: its change event asks for the
+// token's orgs.
 func pasteToken(t *testing.T, ctx context.Context, token string) {
 	t.Helper()
-	require.NoError(t, chromedp.Do(ctx, chromedp.Focus(chromedp.CSS("#token"))))
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Focus(chromedp.CSS("#token")),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('token').select()`),
+	))
 	_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: token})
 	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Blur(chromedp.CSS("#token"))))
@@ -281,6 +285,7 @@ func TestE2EVisitorTokens(t *testing.T) {
 		blob := storageDump(t, v.tab)[resumeKey]
 		require.NotEmpty(t, blob, "the tab holds its launch, sealed")
 		assertNoToken(t, blob, v.token)
+		assertTokenForgotten(t, v.tab, "while the deploy runs")
 	}
 	for _, v := range visitors { // each visitor is a client of its own
 		waitLog(t, l, `"launch started" app=`+v.app+` .*client=`+regexp.QuoteMeta(v.addr)+` `)
@@ -317,6 +322,7 @@ func TestE2EVisitorTokens(t *testing.T) {
 		_, v.password = summary(t, v.tab)
 		v.manage = manageLink(t, v.tab)
 		assert.Empty(t, storageDump(t, v.tab), "the sealed launch, token included, is cleared at the end")
+		assertTokenForgotten(t, v.tab, "on the summary") // bob's tab never reloaded
 		app, err := op.GetApp(t.Context(), v.app)
 		require.NoError(t, err)
 		assert.Equal(t, v.org, app.Organization.Slug, "%s lands in %s's org", v.app, v.name)
@@ -370,6 +376,17 @@ func TestE2EVisitorTokens(t *testing.T) {
 	assertNoToken(t, sim.stderr.String(), tokens...)
 }
 
+// assertTokenForgotten checks that the page, once its launch was handed
+// over, holds the visitor's token nowhere in its DOM: the token field is
+// empty and the org select is back to asking for a token.
+func assertTokenForgotten(t *testing.T, ctx context.Context, when string) {
+	t.Helper()
+	// A boolean, so that a failure does not print the token.
+	assert.True(t, evalJS[bool](t, ctx, `document.getElementById('token').value === ''`), "the token field is emptied %s", when)
+	assert.True(t, evalJS[bool](t, ctx, `document.getElementById('org').disabled`), "the org select is reset %s", when)
+	assert.Equal(t, []string{""}, orgOptions(t, ctx), "the org select is reset %s", when)
+}
+
 // waitLog waits until the process has logged a line matching re.
 func waitLog(t *testing.T, p *proc, re string) {
 	t.Helper()
@@ -418,9 +435,10 @@ func assertNoTokenInDir(t *testing.T, dir string, tokens ...string) {
 }
 
 // TestE2EVisitorTokenRefused: a tampered token, and a well-formed one the
-// simulator never issued, typed into the token field get the page's clear
-// sentence; the org select and Launch stay disabled, a launch forced past
-// them is refused with the same sentence, and nothing is created.
+// simulator never issued, typed into the token field in place of a good
+// one get the page's clear sentence; the good token's orgs are gone, the
+// org select and Launch are disabled, a launch forced past them is refused
+// with the same sentence, and nothing is created.
 func TestE2EVisitorTokenRefused(t *testing.T) {
 	sim := startVisitorSim(t, map[string]string{"alice": "acme"})
 	l := startVisitorLauncher(t, "127.0.0.1:0", t.TempDir(), sim.URL)
@@ -442,13 +460,19 @@ func TestE2EVisitorTokenRefused(t *testing.T) {
 			require.NotEqual(t, alice, tt.token)
 			tab := visitorTab(t, fmt.Sprintf("192.0.2.%d", 100+i))
 			openPage(t, tab, l.URL)
+			pasteToken(t, tab, alice) // a good token first: its orgs are offered
+			waitJS(t, tab, "the good token's orgs", `!document.getElementById('org').disabled`)
+			require.Equal(t, []string{"acme"}, orgOptions(t, tab))
+			waitJS(t, tab, "the Launch button", `!document.querySelector('[data-test=launch]').disabled`)
+
 			pasteToken(t, tab, tt.token)
 			waitJS(t, tab, "the error", shown("error"))
 			want := sentence(errTokenRefused.Error())
 			assert.Equal(t, want, evalJS[string](t, tab, `document.getElementById('error').textContent`))
 			assert.Equal(t, "alert", evalJS[string](t, tab, `document.getElementById('error').getAttribute('role')`))
 			assert.True(t, evalJS[bool](t, tab, `document.getElementById('org').disabled`), "no org offered")
-			assert.True(t, evalJS[bool](t, tab, `document.querySelector('[data-test=launch]').disabled`), "Launch stays disabled")
+			assert.Equal(t, []string{""}, orgOptions(t, tab), "the good token's orgs are gone")
+			assert.True(t, evalJS[bool](t, tab, `document.querySelector('[data-test=launch]').disabled`), "Launch is disabled")
 
 			// Forced past the disabled button, the launch is refused too.
 			require.NoError(t, chromedp.Do(tab, chromedp.Evaluate[chromedp.Void](`document.getElementById('error').hidden = true;

@@ -33,18 +33,20 @@ function showError(msg) {
   $("error").hidden = !msg;
 }
 
-function markName(invalid) {
-  const app = $("app");
-  app.setAttribute("aria-invalid", String(invalid));
-  app.setAttribute("aria-describedby", invalid ? "app-hint error" : "app-hint");
-}
-
 function renderForm() {
   const noOrg = Boolean($("org")) && $("org").disabled; // visitor mode: no org listed yet
   $("launch").disabled = busy || connection !== "open" || Boolean(unavailable) || noOrg;
   $("launch").textContent = busy ? "Launching…" : "Launch";
   $("unavailable").textContent = unavailable;
   $("unavailable").hidden = !unavailable;
+}
+
+// setOrgs offers a token's organizations; with none, it asks for a token.
+function setOrgs(orgs) {
+  const options = orgs.map((o) => new Option(o.name + " (" + o.slug + ")", o.slug));
+  $("org").replaceChildren(...(orgs.length ? options : [new Option("Enter your token first", "")]));
+  $("org").disabled = orgs.length === 0;
+  renderForm();
 }
 
 function fmt(ms) {
@@ -54,7 +56,6 @@ function fmt(ms) {
 }
 
 function renderSteps(steps) {
-  running = null;
   $("steps").replaceChildren(...(steps || []).map((s) => {
     const li = $("step-row").content.firstElementChild.cloneNode(true);
     const [title, state, time] = li.querySelectorAll(".title, .visually-hidden, .time");
@@ -82,6 +83,10 @@ function render(v) {
   busy = false;
   running = null;
   bar = null;
+  if ($("token") && (v.phase === "running" || v.phase === "done")) {
+    $("token").value = ""; // the launch holds the token now, sealed in the tab
+    setOrgs([]);
+  }
   if (v.phase === "running") {
     $("progress-app").textContent = v.app || "";
     bar = { from: v.progress || 0, to: v.progress_to || v.progress || 0, eta: v.eta_ms || 0, at: performance.now() };
@@ -103,10 +108,7 @@ function render(v) {
   } else if (v.phase === "idle" || v.phase === "failed") {
     unavailable = v.unavailable || "";
     if (v.error) showError(v.error); // why the launch failed, or was cleared
-    if (v.orgs) {
-      $("org").replaceChildren(...v.orgs.map((o) => new Option(o.name + " (" + o.slug + ")", o.slug)));
-      $("org").disabled = false;
-    }
+    if (v.orgs) setOrgs(v.orgs);
     renderForm();
     show("form", v.error ? $("error") : undefined);
   }
@@ -124,7 +126,8 @@ $("launch-form").addEventListener("submit", async (e) => {
   const form = e.currentTarget;
   const app = form.elements.app;
   const valid = app.checkValidity();
-  markName(!valid);
+  app.setAttribute("aria-invalid", String(!valid));
+  app.setAttribute("aria-describedby", valid ? "app-hint" : "app-hint error");
   if (!valid) {
     showError(nameError);
     app.focus();
@@ -146,11 +149,12 @@ $("launch-form").addEventListener("submit", async (e) => {
 });
 
 // Visitor mode: the server lists the organizations the visitor's token
-// reaches (one call to Fly); the page offers them.
+// reaches (one call to Fly); the page offers them, and only them.
 async function findOrgs() {
   const token = $("token").value.trim();
-  if (!token) return;
+  setOrgs([]); // the orgs offered were the previous token's
   showError("");
+  if (!token) return;
   try {
     await client.action("orgs", { token });
   } catch (err) {
