@@ -40,21 +40,20 @@ var (
 )
 
 // AsToken returns the Launcher that deploys with token, a visitor's own
-// say ([NewClient], then [Launcher.As]; transport as for NewClient). With
-// org set it first asks Fly which organizations token reaches
-// ([Organizations]) and refuses an org it does not reach
-// ([ErrOrgNotReached]): a launch into it would fail after nothing, or be
-// refused half-way. A token that is not well formed, or that Fly refuses,
-// is an error matching [ErrTokenRefused]. No error holds the token.
+// say, after asking Fly which organizations it reaches ([Organizations]):
+// a token that is not well formed, that Fly refuses, or that reaches no
+// organization is an error matching [ErrTokenRefused], and org, if set,
+// must be one it reaches ([ErrOrgNotReached]). So a launch with a token
+// Fly would refuse creates nothing. (A token narrowed to an app lists no
+// organization: give that one to [NewClient] and [Launcher.As].) transport
+// is as for NewClient. No error holds the token.
 func (l *Launcher) AsToken(ctx context.Context, token, org string, transport http.RoundTripper) (*Launcher, error) {
-	if org != "" {
-		orgs, err := Organizations(ctx, token, transport)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.ContainsFunc(orgs, func(o Org) bool { return o.Slug == org }) {
-			return nil, ErrOrgNotReached
-		}
+	orgs, err := Organizations(ctx, token, transport)
+	if err != nil {
+		return nil, err
+	}
+	if org != "" && !slices.ContainsFunc(orgs, func(o Org) bool { return o.Slug == org }) {
+		return nil, ErrOrgNotReached
 	}
 	client, err := NewClient(ctx, token, transport)
 	if err != nil {

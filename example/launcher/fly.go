@@ -155,7 +155,11 @@ func (f *fly) as(ctx context.Context, token string) (*flylaunch.Launcher, error)
 	if token == "" {
 		return f.launcher, nil
 	}
-	return f.launcher.AsToken(ctx, token, "", f.transport)
+	client, err := flylaunch.NewClient(ctx, token, f.transport) // a link's token lists no org: no AsToken
+	if err != nil {
+		return nil, err
+	}
+	return f.launcher.As(client), nil
 }
 
 const publicTimeout = 10 * time.Second

@@ -169,6 +169,7 @@ func TestVisitorTokenRefused(t *testing.T) {
 		{"tampered", demo[:len(demo)-6] + "AAAAAA", "personal", errTokenRefused.Error()},
 		{"revoked", guest, "guest-org", errTokenRefused.Error()},
 		{"org not reached", demo, "guest-org", errOrgNotReached.Error()},
+		{"tampered, no org picked", demo[:len(demo)-6] + "AAAAAA", "", errTokenRefused.Error()},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
