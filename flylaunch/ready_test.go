@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,12 +18,8 @@ import (
 // answers 502.
 func TestReadyCachesTheProbe(t *testing.T) {
 	e := newSimEnv(t, envOptions{})
-	var mu sync.Mutex
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	l := e.launcher(t, func(o *Options) {
-		o.Clock = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	})
+	clock := fakeclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	l := e.launcher(t, func(o *Options) { o.Clock = clock.Now })
 	calls := func() int { return e.sim.Calls()["GET /v1/apps/{app}"] }
 	check := func(t *testing.T) error {
 		t.Helper()
@@ -55,7 +52,7 @@ func TestReadyCachesTheProbe(t *testing.T) {
 			case s.fault < 0:
 				e.sim.ClearFaults()
 			}
-			advance(s.advance)
+			clock.Advance(s.advance)
 			err := check(t)
 			if s.want == nil {
 				require.NoError(t, err)

@@ -3,38 +3,20 @@ package resume
 import (
 	"fmt"
 	"net/netip"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// fakeClock is a clock a test moves by hand; safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // newTestLimiter returns a RateLimiter of one token a minute on a fake
 // clock.
-func newTestLimiter(t *testing.T, burst, maxClients int) (*RateLimiter, *fakeClock) {
+func newTestLimiter(t *testing.T, burst, maxClients int) (*RateLimiter, *fakeclock.Clock) {
 	t.Helper()
-	clk := &fakeClock{t: time.Unix(1_700_000_000, 0)}
-	l, err := NewRateLimiter(time.Minute, burst, maxClients, clk.now)
+	clk := fakeclock.At(time.Unix(1_700_000_000, 0))
+	l, err := NewRateLimiter(time.Minute, burst, maxClients, clk.Now)
 	require.NoError(t, err)
 	return l, clk
 }
@@ -92,7 +74,7 @@ func TestRateLimiter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l, clk := newTestLimiter(t, tt.burst, tt.maxClients)
 			for i, a := range tt.attempts {
-				clk.advance(a.wait)
+				clk.Advance(a.wait)
 				_, ok := l.Reserve(netip.MustParseAddr(a.addr))
 				require.Equal(t, a.want, ok, "attempt %d, %s: %s", i, a.addr, a.why)
 			}
@@ -133,7 +115,7 @@ func TestRateLimiterCancelGivesTokenBack(t *testing.T) {
 	_, ok = l.Reserve(addr)
 	require.False(t, ok, "burst used up")
 
-	clk.advance(10 * time.Second) // a refusal comes a little after the check
+	clk.Advance(10 * time.Second) // a refusal comes a little after the check
 	cancel()
 	cancel() // twice gives back one token
 	_, ok = l.Reserve(addr)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/sealkit/sealkit/seal/etf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,27 +23,9 @@ var (
 	epoch       = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 )
 
-// fakeClock is a settable clock for expiry tests.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func newTestSealer(t testing.TB, opts ...Option) (*Sealer, *fakeClock) {
+func newTestSealer(t testing.TB, opts ...Option) (*Sealer, *fakeclock.Clock) {
 	t.Helper()
-	clock := &fakeClock{now: epoch}
+	clock := fakeclock.At(epoch)
 	s, err := New(testKeyBase, append([]Option{WithClock(clock.Now)}, opts...)...)
 	require.NoError(t, err)
 	return s, clock

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sealkit/sealkit/flylaunch"
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -150,9 +151,9 @@ func TestReadyzFollowsTheProbe(t *testing.T) {
 	w := newSimWorld(t)
 	api, err := url.Parse(w.url)
 	require.NoError(t, err)
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := fakeclock.At(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	c := config{dataDir: t.TempDir(), simSpeed: 1000, flyOrg: defaultOrg, flyAPI: api, flyToken: worldToken}
-	s := startTestServer(t, c, func(o *config) { o.now = clock.now })
+	s := startTestServer(t, c, func(o *config) { o.now = clock.Now })
 	calls := func() int { return w.sim.Calls()[probeRoute] }
 
 	check := func(want int, what string) {
@@ -169,7 +170,7 @@ func TestReadyzFollowsTheProbe(t *testing.T) {
 	assert.Equal(t, 1, calls(), "21 checks, one probe")
 
 	w.sim.AddFault(flysim.Fault{Method: http.MethodGet, Path: "/v1/apps/{app}", Status: http.StatusUnauthorized})
-	clock.advance(30 * time.Second)
+	clock.Advance(30 * time.Second)
 	check(http.StatusServiceUnavailable, "the token stopped working")
 	status, body := getReadyz(t, s)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
@@ -177,25 +178,7 @@ func TestReadyzFollowsTheProbe(t *testing.T) {
 	assert.Equal(t, 2, calls())
 
 	w.sim.ClearFaults()
-	clock.advance(5 * time.Second)
+	clock.Advance(5 * time.Second)
 	check(http.StatusOK, "ready again")
 	assert.Equal(t, 3, calls())
-}
-
-// fakeClock is a clock a test moves by hand; safe for concurrent use.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	fly "github.com/superfly/fly-go"
@@ -123,7 +124,7 @@ func testAutostart(t *testing.T) {
 // moment.
 func TestAutostopSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := newFakeClock()
+	clock := fakeclock.At(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t, flysim.Options{DataDir: dir, Clock: clock.Now, Profile: autostopProfile()})
 	e.clock = clock
 	m := strictApp(t, e, "restarted", goodPassword, livebookMachine(proxied(fly.MachineAutostopStop, true, 0)))

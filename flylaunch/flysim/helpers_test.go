@@ -5,11 +5,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/require"
 	"github.com/superfly/fly-go/flaps"
 	"github.com/superfly/fly-go/tokens"
@@ -17,39 +17,11 @@ import (
 
 const testToken = "flysim-test-token"
 
-// fakeClock is a settable clock for lifecycle tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	sim    *flysim.Server
 	srv    *httptest.Server
 	client *flaps.Client
-	clock  *fakeClock
+	clock  *fakeclock.Clock
 }
 
 // newEnv starts a simulator (fake clock unless opts.Clock is set) behind
@@ -58,7 +30,7 @@ func newEnv(t testing.TB, opts flysim.Options) *env {
 	t.Helper()
 	e := &env{}
 	if opts.Clock == nil {
-		e.clock = newFakeClock()
+		e.clock = fakeclock.At(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 		opts.Clock = e.clock.Now
 	}
 	if opts.Token == "" {

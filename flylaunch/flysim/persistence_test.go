@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	fly "github.com/superfly/fly-go"
@@ -18,7 +19,7 @@ import (
 
 func TestPersistenceAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := newFakeClock()
+	clock := fakeclock.At(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	open := func() (*flysim.Server, *flaps.Client, func()) {
 		sim, err := flysim.New(flysim.Options{DataDir: dir, Clock: clock.Now, Token: testToken, Seed: 1, Profile: flysim.Instant()})
 		require.NoError(t, err)
@@ -139,7 +140,7 @@ func TestPersistenceGoldenState(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join("testdata", "state-v1.json"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "flysim.json"), b, 0o600))
-	clock := newFakeClock() // the file was written at this instant
+	clock := fakeclock.At(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)) // the file was written at this instant
 	clock.Advance(40 * time.Second)
 	e := newEnv(t, flysim.Options{DataDir: dir, Clock: clock.Now})
 	ctx := ctxT(t)

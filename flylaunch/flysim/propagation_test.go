@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/superfly/fly-go/flaps"
@@ -222,7 +223,7 @@ func testListLag(t *testing.T) {
 // until the same moment.
 func TestPropagationSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := newFakeClock()
+	clock := fakeclock.At(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	prof := flysim.Profile{Name: "apps", AppPropagation: 10 * time.Second}
 	e := newEnv(t, flysim.Options{DataDir: dir, Clock: clock.Now, Profile: prof})
 	ctx := ctxT(t)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sealkit/sealkit/flylaunch/flysim"
+	"github.com/sealkit/sealkit/internal/fakeclock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	fly "github.com/superfly/fly-go"
@@ -192,7 +193,7 @@ func testVolumePropagation(t *testing.T) {
 // restart on the same data directory.
 func TestVolumesPersist(t *testing.T) {
 	dir := t.TempDir()
-	clock := newFakeClock()
+	clock := fakeclock.At(time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC))
 	e := newEnv(t, flysim.Options{DataDir: dir, Clock: clock.Now, Profile: strictOnly()})
 	ctx := ctxT(t)
 	_, err := e.client.CreateApp(ctx, flaps.CreateAppRequest{Name: "kept-vol", Org: "personal"})
