@@ -82,10 +82,10 @@ func (c *Conn[S]) Host() string { return c.host }
 func (c *Conn[S]) Done() <-chan struct{} { return c.ctx.Done() }
 
 // Context returns a context canceled when the connection ends, the one
-// [App.Open] and [App.Action] get. Hand it to work that outlives an App
-// call but not the connection, such as a goroutine that streams a job's
-// events to the page: no goroutine is needed to turn [Conn.Done] into a
-// context.
+// [App.Open] and [App.Action] get: for work that must stop with the page
+// but runs elsewhere (a call made on the page's behalf). A goroutine that
+// follows the page, such as one streaming a job's events, is better
+// started with [Conn.Go], which Shutdown waits for.
 func (c *Conn[S]) Context() context.Context { return c.ctx }
 
 // Go runs fn on a goroutine of the connection, in place of the one Go
